@@ -1,0 +1,38 @@
+import { relative } from 'node:path';
+
+/** One problem in a user's input, located precisely enough to jump to it. */
+export interface Diagnostic {
+  /** Absolute path of the file the problem is in. */
+  file: string;
+  /** 1-based line and column, when the problem has a place in the file. */
+  line?: number;
+  col?: number;
+  /** Dotted field path (`judge.concurrency`, `records[3].label_rank`), when the problem belongs to a field. */
+  field?: string;
+  message: string;
+  /** `warning` never fails a command; the default is `error`. */
+  severity?: 'error' | 'warning';
+}
+
+/** `experiments/exp-flux.yaml:14:3 judge.concurrency: must be >= 1` (paths shown relative to `base`). */
+export function formatDiagnostic(d: Diagnostic, base: string = process.cwd()): string {
+  const rel = relative(base, d.file);
+  const shown = rel && !rel.startsWith('..') ? rel : d.file;
+  const where = d.line ? `${shown}:${d.line}${d.col ? `:${d.col}` : ''}` : shown;
+  const field = d.field ? ` ${d.field}:` : '';
+  const level = d.severity === 'warning' ? ' warning:' : '';
+  return `${where}${level}${field} ${d.message}`;
+}
+
+/** Thrown when input is invalid; carries every diagnostic found, not just the first. */
+export class InvalidInputError extends Error {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    base?: string,
+  ) {
+    super(diagnostics.map((d) => formatDiagnostic(d, base)).join('\n'));
+    this.name = 'InvalidInputError';
+  }
+}
+
+export const isError = (d: Diagnostic): boolean => d.severity !== 'warning';
