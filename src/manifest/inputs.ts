@@ -1,0 +1,75 @@
+import { readFile, stat } from 'node:fs/promises';
+import { loadDataset } from '../data/load-dataset.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { Experiment } from '../types/experiment.js';
+import type { LoadedExperiment } from './load.js';
+import { fromStoredPath } from './paths.js';
+import { nearestOrigin } from './schema.js';
+
+/**
+ * Checks the data a manifest names: datasets parse and their records are sound, every image exists,
+ * sits under an allowed root and decodes, and list files are readable. Model, trainer and embedding
+ * paths are checked by the targets that use them.
+ */
+export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: string): Promise<Diagnostic[]> {
+  const experiment = loaded.experiment as Experiment;
+  const abs = (stored: string) => fromStoredPath(stored, workspaceRoot);
+  const allowedRoots = [workspaceRoot, ...experiment.data.allowed_roots.map(abs)];
+  const diagnostics: Diagnostic[] = [];
+  const at = (field: string, message: string): Diagnostic => {
+    const origin = nearestOrigin(loaded.origins, field);
+    return { file: origin?.file ?? loaded.file, line: origin?.line, col: origin?.col, field, message };
+  };
+
+  const datasets: { field: string; path: string | null; requireLabel: boolean }[] = [
+    { field: 'rubric.seed', path: experiment.rubric.seed, requireLabel: true },
+    { field: 'verify.test', path: experiment.verify.test, requireLabel: true },
+    { field: 'preprocess.edits', path: experiment.task === 'edit' ? experiment.preprocess.edits : null, requireLabel: false },
+  ];
+  const checks = datasets
+    .filter((d): d is { field: string; path: string; requireLabel: boolean } => d.path !== null)
+    .map(async ({ field, path, requireLabel }) => {
+      const file = abs(path);
+      const missing = await unreadable(file);
+      if (missing) return [at(field, `${missing}: ${file}`)];
+      const result = await loadDataset(file, {
+        task: experiment.task,
+        mode: experiment.rubric.mode,
+        minScore: experiment.rubric.min_score,
+        maxScore: experiment.rubric.max_score,
+        requireLabel,
+        allowedRoots,
+        checkImages: true,
+        ...(field === 'preprocess.edits' ? { requireCandidates: false } : {}),
+      });
+      return result.diagnostics;
+    });
+
+  for (const [field, path] of [
+    ['preprocess.prompts', experiment.task === 't2i' ? experiment.preprocess.prompts : null],
+    ['rubric.from', experiment.rubric.from],
+  ] as const) {
+    if (path === null) continue;
+    const file = abs(path);
+    checks.push(
+      (async () => {
+        const missing = await unreadable(file);
+        if (missing) return [at(field, `${missing}: ${file}`)];
+        const text = await readFile(file, 'utf8');
+        return text.trim() === '' ? [at(field, `${file} is empty`)] : [];
+      })(),
+    );
+  }
+  for (const found of await Promise.all(checks)) diagnostics.push(...found);
+  return diagnostics;
+}
+
+async function unreadable(file: string): Promise<string | undefined> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? undefined : 'not a file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  }
+}

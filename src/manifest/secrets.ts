@@ -1,0 +1,38 @@
+import type { Diagnostic } from '../diagnostics.js';
+import { isPlainObject, type Origins } from './layers.js';
+import { joinPath } from './yaml-source.js';
+
+const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+/** Values that mean "no key" to local OpenAI-compatible servers such as vLLM. */
+const NO_KEY = new Set(['', 'EMPTY', 'none', 'None']);
+const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+@/i;
+
+/**
+ * Secrets may appear only as env references. The message names the field and never the value.
+ * Runs on the merged manifest before env resolution, so it sees what the user wrote.
+ */
+export function checkSecrets(value: Record<string, unknown>, origins: Origins, file: string, secretFields: string[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (field: string, message: string): Diagnostic => {
+    const origin = origins.get(field);
+    return { file: origin?.file ?? file, line: origin?.line, col: origin?.col, field, message };
+  };
+  for (const field of secretFields) {
+    const raw = field.split('.').reduce<unknown>((n, k) => (isPlainObject(n) ? n[k] : undefined), value);
+    if (raw === undefined || raw === null || typeof raw !== 'string' || NO_KEY.has(raw)) continue;
+    const ref = WHOLE_REFERENCE.exec(raw);
+    if (!ref) {
+      out.push(at(field, 'a literal secret is not allowed in a manifest (value not shown); write ${ARR_JUDGE_API_KEY} and set that variable'));
+    } else if (ref[2] !== undefined && !NO_KEY.has(ref[2])) {
+      out.push(at(field, `the default of \${${ref[1]}} must not be a secret (value not shown); use \${${ref[1]}:-EMPTY}`));
+    }
+  }
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node === 'string' && URL_WITH_CREDENTIALS.test(node)) {
+      out.push(at(path, 'credentials embedded in a URL are not allowed (value not shown); put the key in judge.api_key as an env reference'));
+    } else if (Array.isArray(node)) node.forEach((v, i) => walk(v, joinPath(path, i)));
+    else if (isPlainObject(node)) for (const [k, v] of Object.entries(node)) walk(v, joinPath(path, k));
+  };
+  walk(value, '');
+  return out;
+}

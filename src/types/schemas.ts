@@ -1,0 +1,1002 @@
+/* Generated from schemas/*.schema.json by scripts/gen.ts (npm run gen). Do not edit by hand. */
+export const schemas = {
+  "experiment": {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://arr.dev/schemas/experiment.schema.json",
+    "title": "ARR experiment manifest",
+    "description": "One experiment: how to build a rubric from labelled image preference pairs with a VLM judge, verify it, freeze it and train with it. Paths resolve relative to the file that declares them. Secrets appear only as ${VAR} references.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "task"
+    ],
+    "properties": {
+      "task": {
+        "description": "What the experiment rewards: `t2i` (text to image, trains FLUX.1-dev LoRAs with train-flux) or `edit` (image editing with a source image, trains Qwen-Image-Edit LoRAs with train-edit). Required.",
+        "type": "string",
+        "enum": [
+          "t2i",
+          "edit"
+        ]
+      },
+      "extends": {
+        "description": "Base manifest(s) to inherit from, relative to this file or absolute. Mappings merge key by key, scalars and lists replace, `key: null` deletes an inherited key. A list is applied left to right, then this file on top.",
+        "default": [],
+        "oneOf": [
+          {
+            "type": "string",
+            "minLength": 1
+          },
+          {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "x-arr-path": true
+      },
+      "data": {
+        "description": "Where data may come from.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "allowed_roots": {
+            "description": "Folders outside the workspace root that datasets, images and models may live in. Anything else outside the workspace is refused.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            },
+            "default": [],
+            "x-arr-path": true
+          }
+        }
+      },
+      "judge": {
+        "description": "The frozen vision-language model behind an OpenAI-compatible API that writes and applies rubrics.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "model": {
+            "description": "Model id sent to the API (part of every rubric and verify key).",
+            "type": "string",
+            "minLength": 1,
+            "default": "Qwen/Qwen3-VL-8B-Instruct"
+          },
+          "base_url": {
+            "description": "OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.",
+            "default": "http://localhost:8000/v1",
+            "oneOf": [
+              {
+                "type": "string",
+                "minLength": 1
+              },
+              {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                  "type": "string",
+                  "minLength": 1
+                }
+              }
+            ]
+          },
+          "api_key": {
+            "description": "API key, only as an environment reference such as ${ARR_JUDGE_API_KEY} (or the literal EMPTY for local servers that need none). Its value is never written anywhere.",
+            "type": "string",
+            "default": "EMPTY",
+            "x-arr-secret": true
+          },
+          "temperature": {
+            "description": "Sampling temperature for every judge call.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 2,
+            "default": 0
+          },
+          "max_tokens": {
+            "description": "Upper bound on tokens per judge reply.",
+            "type": "integer",
+            "minimum": 1,
+            "default": 2048
+          },
+          "timeout_s": {
+            "description": "Per-call timeout in seconds. Not part of any key.",
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 120
+          },
+          "retries": {
+            "description": "Retries per call after a transient failure (429, 5xx, timeout), with exponential backoff honouring Retry-After. Not part of any key.",
+            "type": "integer",
+            "minimum": 0,
+            "default": 4
+          },
+          "concurrency": {
+            "description": "Judge calls in flight at once, shared by the whole process. Not part of any key.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1024,
+            "default": 8
+          },
+          "image_max_side": {
+            "description": "Images are resized so their longer side is at most this many pixels before they are sent.",
+            "type": "integer",
+            "minimum": 32,
+            "maximum": 8192,
+            "default": 768
+          },
+          "max_calls": {
+            "description": "Stop cleanly after this many judge calls in one run; null for no limit.",
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "default": null
+          },
+          "max_cost": {
+            "description": "Stop cleanly once the counted cost (in the currency of the configured prices) reaches this; null for no limit.",
+            "type": [
+              "number",
+              "null"
+            ],
+            "minimum": 0,
+            "default": null
+          }
+        }
+      },
+      "rubric": {
+        "description": "How the rubric is made: generated from labelled seed pairs, or reused from a frozen file.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "seed": {
+            "description": "Labelled seed pairs (.jsonl, .json array or .yaml) the rubric is generated from.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "from": {
+            "description": "A frozen rubric file (rubrics/<name>.v<N>.txt) to reuse instead of generating one; when set, rubric-generate does no generation.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "task_description": {
+            "description": "Free text describing what is being compared; shown to the judge in every prompt.",
+            "type": "string",
+            "default": ""
+          },
+          "language": {
+            "description": "Prompt language.",
+            "type": "string",
+            "enum": [
+              "en",
+              "zh"
+            ],
+            "default": "en"
+          },
+          "mode": {
+            "description": "How the judge answers: `pairwise` (rank two candidates), `listwise` (rank N) or `pointwise` (score one).",
+            "type": "string",
+            "enum": [
+              "pairwise",
+              "listwise",
+              "pointwise"
+            ],
+            "default": "pairwise"
+          },
+          "min_score": {
+            "description": "Lowest score in pointwise mode.",
+            "type": "integer",
+            "default": 1
+          },
+          "max_score": {
+            "description": "Highest score in pointwise mode.",
+            "type": "integer",
+            "default": 5
+          },
+          "per_pair": {
+            "description": "Criteria requested from the judge for each seed pair.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 50,
+            "default": 5
+          },
+          "max_epochs": {
+            "description": "Verify/revise rounds per seed pair before it is dropped.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 50,
+            "default": 5
+          },
+          "select": {
+            "description": "How verified criteria are aggregated across seed pairs.",
+            "type": "object",
+            "additionalProperties": false,
+            "default": {},
+            "properties": {
+              "method": {
+                "description": "`auto` keeps all verified criteria for small seed sets and uses coding-rate (MCR²) selection for large ones; `all` always keeps all; `mcr2` always selects.",
+                "type": "string",
+                "enum": [
+                  "auto",
+                  "all",
+                  "mcr2"
+                ],
+                "default": "auto"
+              },
+              "embedder": {
+                "description": "Text embedder for MCR² selection: `lexical` (built in, offline), `endpoint` (the judge endpoint's /v1/embeddings) or `onnx` (the preprocess encoders).",
+                "type": "string",
+                "enum": [
+                  "lexical",
+                  "endpoint",
+                  "onnx"
+                ],
+                "default": "lexical"
+              }
+            }
+          },
+          "categorize": {
+            "description": "Merging the verified criteria into Theme/Tips rubrics.",
+            "type": "object",
+            "additionalProperties": false,
+            "default": {},
+            "properties": {
+              "enabled": {
+                "description": "Merge into Theme/Tips rubrics; when false the final rubric is a numbered list.",
+                "type": "boolean",
+                "default": true
+              },
+              "max_categories": {
+                "description": "Most Theme/Tips rubrics to produce.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 50,
+                "default": 5
+              }
+            }
+          }
+        }
+      },
+      "verify": {
+        "description": "Judging held-out labelled pairs with the rubric to measure it.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "test": {
+            "description": "Held-out labelled pairs (.jsonl, .json array or .yaml).",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "both_orders": {
+            "description": "Judge every pair in both candidate orders; a disagreement counts as not correct and agreement is reported.",
+            "type": "boolean",
+            "default": true
+          },
+          "baseline": {
+            "description": "Also judge without the rubric (the direct-judge baseline) and report the gain.",
+            "type": "boolean",
+            "default": true
+          },
+          "min_accuracy": {
+            "description": "verify fails (the report is kept) when accuracy is below this. Not part of any key.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0
+          },
+          "min_agreement": {
+            "description": "verify fails when order agreement is below this. Not part of any key.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0
+          },
+          "min_gain": {
+            "description": "verify fails when accuracy minus baseline accuracy is below this. Not part of any key.",
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1,
+            "default": 0
+          }
+        }
+      },
+      "freeze": {
+        "description": "Where the verified rubric is frozen: rubrics/<name>.v<version>.txt and its .lock.json.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "name": {
+            "description": "Frozen rubric name; null means the experiment's name.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "pattern": "^[a-z0-9][a-z0-9._-]*$",
+            "default": null
+          },
+          "version": {
+            "description": "Frozen rubric version; a different text under an existing version is refused.",
+            "type": "integer",
+            "minimum": 1,
+            "default": 1
+          }
+        }
+      },
+      "preprocess": {
+        "description": "Precomputing the embeddings training reads.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "prompts": {
+            "description": "Text-to-image training prompts, one per line (t2i).",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "edits": {
+            "description": "Edit training items, JSON lines of {source_image, instruction} (edit).",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "encoders": {
+            "description": "A preset name (`flux`, `qwen-image-edit`) or a list of encoder specs; null means the task's preset.",
+            "default": null,
+            "oneOf": [
+              {
+                "type": "null"
+              },
+              {
+                "type": "string",
+                "minLength": 1
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "object"
+                }
+              }
+            ]
+          },
+          "models": {
+            "description": "Folder holding the ONNX encoder files the preset lists.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "format": {
+            "description": "Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.",
+            "type": "string",
+            "enum": [
+              "safetensors",
+              "pt"
+            ],
+            "default": "safetensors"
+          }
+        }
+      },
+      "train": {
+        "description": "Launching ARR-RPO LoRA training (train-flux / train-edit). Never cached: each launch is a new run.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "command": {
+            "description": "The trainer command as a list of strings; null means torchrun with the reference script under trainer_dir.",
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "type": "string"
+            },
+            "default": null
+          },
+          "trainer_dir": {
+            "description": "Checkout of the reference trainers; null means $ARR_TRAINER_DIR.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "base_model": {
+            "description": "Base model folder (FLUX.1-dev or Qwen-Image-Edit weights).",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "embeddings": {
+            "description": "A metadata.json of embeddings made elsewhere; when set, training does not depend on preprocess.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null,
+            "x-arr-path": true
+          },
+          "nnodes": {
+            "description": "Number of nodes.",
+            "type": "integer",
+            "minimum": 1,
+            "default": 1
+          },
+          "node_rank": {
+            "description": "This node's rank.",
+            "type": "integer",
+            "minimum": 0,
+            "default": 0
+          },
+          "rdzv_endpoint": {
+            "description": "torchrun rendezvous host:port for multi-node runs.",
+            "type": [
+              "string",
+              "null"
+            ],
+            "default": null
+          },
+          "gpus_per_node": {
+            "description": "GPUs per node.",
+            "type": "integer",
+            "minimum": 1,
+            "default": 8
+          },
+          "learning_rate": {
+            "description": "Learning rate; null means the paper's value for the task (t2i 5e-5, edit 1e-5).",
+            "type": [
+              "number",
+              "null"
+            ],
+            "exclusiveMinimum": 0,
+            "default": null
+          },
+          "sampling_steps": {
+            "description": "Sampling steps per rollout; null means the paper's value (t2i 8, edit 10).",
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "default": null
+          },
+          "clip_range": {
+            "description": "Policy ratio clip range.",
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 0.2
+          },
+          "kl_beta": {
+            "description": "KL penalty weight; null means the paper's value (t2i 0.01, edit 0.02).",
+            "type": [
+              "number",
+              "null"
+            ],
+            "minimum": 0,
+            "default": null
+          },
+          "lora": {
+            "description": "LoRA adapter shape; null fields mean the paper's values (t2i 16/32, edit 32/64).",
+            "type": "object",
+            "additionalProperties": false,
+            "default": {},
+            "properties": {
+              "rank": {
+                "description": "LoRA rank.",
+                "type": [
+                  "integer",
+                  "null"
+                ],
+                "minimum": 1,
+                "default": null
+              },
+              "alpha": {
+                "description": "LoRA alpha.",
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "exclusiveMinimum": 0,
+                "default": null
+              }
+            }
+          },
+          "max_train_steps": {
+            "description": "Training steps.",
+            "type": "integer",
+            "minimum": 1,
+            "default": 300
+          },
+          "gradient_accumulation_steps": {
+            "description": "Gradient accumulation; null means the samples per step (one optimizer step per training step).",
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "default": null
+          },
+          "seed": {
+            "description": "Random seed passed to the trainer.",
+            "type": "integer",
+            "default": 42
+          },
+          "flags": {
+            "description": "Further reference-trainer flags passed as --name value (true → bare flag, false/null → omitted).",
+            "type": "object",
+            "additionalProperties": {
+              "type": [
+                "string",
+                "number",
+                "boolean",
+                "null"
+              ]
+            },
+            "default": {}
+          }
+        }
+      },
+      "reward": {
+        "description": "The reward service trainers ask for rubric rewards.",
+        "type": "object",
+        "additionalProperties": false,
+        "default": {},
+        "properties": {
+          "both_orders": {
+            "description": "Judge each pair in both orders (doubles judge calls).",
+            "type": "boolean",
+            "default": false
+          },
+          "on_disagreement": {
+            "description": "When the two orders disagree: `zero` (both rewards 0.0), `first` (keep the first order's verdict) or `error`.",
+            "type": "string",
+            "enum": [
+              "zero",
+              "first",
+              "error"
+            ],
+            "default": "zero"
+          },
+          "allowed_roots": {
+            "description": "Folders, besides the workspace and the run directory, that image paths in reward requests may come from.",
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            },
+            "default": [],
+            "x-arr-path": true
+          },
+          "bind": {
+            "description": "Address the service listens on.",
+            "type": "string",
+            "default": "127.0.0.1"
+          },
+          "port": {
+            "description": "Port the service listens on; 0 picks a free one.",
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 65535,
+            "default": 0
+          }
+        }
+      }
+    }
+  },
+  "datasetRecord": {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://arr.dev/schemas/dataset-record.schema.json",
+    "title": "DatasetRecord",
+    "description": "One record of a seed or test dataset (.jsonl line, element of a .json array, or item of a YAML sequence), as the ARR reference accepts it: a query, candidate images (plus a base image for edit) under one of several alias keys, and a rank or score label. Keys not listed here are kept as metadata. `$defs/DatasetItem` is the normalized form the engine works with.",
+    "type": "object",
+    "additionalProperties": true,
+    "properties": {
+      "query": {
+        "title": "Query",
+        "description": "The text prompt (t2i) or editing instruction (edit). The first non-empty of `query`, `prompt`, `instruction` is used; null counts as absent.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "prompt": {
+        "title": "Prompt",
+        "description": "Alias of `query`, used when `query` is absent or empty.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "instruction": {
+        "title": "Instruction",
+        "description": "Alias of `query`, used when `query` and `prompt` are absent or empty (the usual key for edit instructions).",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "image_paths": {
+        "title": "ImagePaths",
+        "description": "t2i candidates (checked first). For edit, a fallback for the edited images, checked after `response`, `responses`, `images`. t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "response": {
+        "title": "Response",
+        "description": "Candidate images. t2i: checked after `image_paths`. Edit: the first fallback for the edited images when no explicit edited-image key is set; without a source key, it may start with the base image (see `response_includes_base`). t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "responses": {
+        "title": "Responses",
+        "description": "Alias of `response`. t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "images": {
+        "title": "Images",
+        "description": "Alias of `response` (t2i and edit fallback). t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "image": {
+        "title": "Image",
+        "description": "Alias of `response` (t2i and the last edit fallback). t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "generated_image": {
+        "title": "GeneratedImage",
+        "description": "t2i only: candidate images. Ignored for edit records. t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "generated_images": {
+        "title": "GeneratedImages",
+        "description": "t2i only: candidate images (checked last). Ignored for edit records. t2i uses the first non-empty key among `image_paths`, `response`, `responses`, `images`, `image`, `generated_image`, `generated_images`. A string is one image; null entries are dropped. Paths are absolute or relative to the dataset file; http(s) and data: URLs pass through.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "source_image": {
+        "title": "SourceImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "base_image": {
+        "title": "BaseImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "original_image": {
+        "title": "OriginalImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "input_image": {
+        "title": "InputImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "reference_image": {
+        "title": "ReferenceImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "ref_image": {
+        "title": "RefImage",
+        "description": "Edit only: the source (base) image the edits start from. The first non-empty key among `source_image`, `base_image`, `original_image`, `input_image`, `reference_image`, `ref_image` is used; of a list, only the first image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "edited_image": {
+        "title": "EditedImage",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "edited_images": {
+        "title": "EditedImages",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "target_image": {
+        "title": "TargetImage",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "target_images": {
+        "title": "TargetImages",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "output_image": {
+        "title": "OutputImage",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "output_images": {
+        "title": "OutputImages",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "result_image": {
+        "title": "ResultImage",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "result_images": {
+        "title": "ResultImages",
+        "description": "Edit only: the edited candidate images. The first non-empty key among `edited_image`, `edited_images`, `target_image`, `target_images`, `output_image`, `output_images`, `result_image`, `result_images` is used; it never holds the base image. Ignored for t2i records.",
+        "$ref": "#/$defs/ImageList"
+      },
+      "label_rank": {
+        "title": "LabelRank",
+        "description": "Pairwise/listwise label: one rank per candidate image, in candidate order (never the base image); 1 is best. Must be a permutation of 1..N where N is the number of candidates: `[2, 1]` prefers the second image. For edit records without a source key its length also decides whether `response` starts with the base image.",
+        "type": [
+          "array",
+          "null"
+        ],
+        "items": {
+          "type": "integer",
+          "minimum": 1
+        }
+      },
+      "label_score": {
+        "title": "LabelScore",
+        "description": "Pointwise label: an integer score between the experiment's `rubric.min_score` and `rubric.max_score` (default 1..5). For edit records without a source key, its presence with exactly two `response` images means the first is the base.",
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "task_type": {
+        "title": "TaskType",
+        "description": "Free-form edit operation tags for this record (shown to the rubric generator as \"Edit operation tags\"). Unrelated to the experiment's `task`.",
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "response_includes_base": {
+        "title": "ResponseIncludesBase",
+        "description": "Edit only, when no source or edited-image key is set: true means the first `response` image is the base image (needs at least two images).",
+        "type": [
+          "boolean",
+          "null"
+        ]
+      }
+    },
+    "$defs": {
+      "ImageList": {
+        "title": "ImageList",
+        "description": "One image (a string) or a list of them; null and null entries count as absent. Each is a local path (absolute, `~/…`, or relative to the dataset file), an http(s) URL or a data: URL.",
+        "oneOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          },
+          {
+            "type": "array",
+            "items": {
+              "type": [
+                "string",
+                "null"
+              ]
+            }
+          }
+        ]
+      },
+      "ImageRef": {
+        "title": "ImageRef",
+        "description": "A normalized image reference.",
+        "oneOf": [
+          {
+            "title": "FileImageRef",
+            "description": "A local image file.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "kind",
+              "path"
+            ],
+            "properties": {
+              "kind": {
+                "title": "FileKind",
+                "description": "Discriminator: a local file.",
+                "const": "file"
+              },
+              "path": {
+                "title": "FilePath",
+                "description": "Absolute path, resolved against the dataset file's folder when the record gave a relative one (not realpath'd).",
+                "type": "string",
+                "minLength": 1
+              }
+            }
+          },
+          {
+            "title": "UrlImageRef",
+            "description": "An http(s) URL, passed to the judge unchanged and never fetched by the loader.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "kind",
+              "url"
+            ],
+            "properties": {
+              "kind": {
+                "title": "UrlKind",
+                "description": "Discriminator: a remote URL.",
+                "const": "url"
+              },
+              "url": {
+                "title": "Url",
+                "description": "The http:// or https:// URL as written.",
+                "type": "string",
+                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"
+              }
+            }
+          },
+          {
+            "title": "DataImageRef",
+            "description": "An inline data: URL, kept as the string.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "kind",
+              "url",
+              "mime"
+            ],
+            "properties": {
+              "kind": {
+                "title": "DataKind",
+                "description": "Discriminator: an inline data URL.",
+                "const": "data"
+              },
+              "url": {
+                "title": "DataUrl",
+                "description": "The whole data: URL as written.",
+                "type": "string",
+                "pattern": "^[Dd][Aa][Tt][Aa]:"
+              },
+              "mime": {
+                "title": "DataMime",
+                "description": "The media type declared by the data URL (`text/plain` when it declares none).",
+                "type": "string"
+              }
+            }
+          }
+        ]
+      },
+      "Label": {
+        "title": "Label",
+        "description": "A rank label (pairwise/listwise) or a score label (pointwise).",
+        "oneOf": [
+          {
+            "title": "RankLabel",
+            "description": "Ranks aligned with the candidates; 1 is best; a permutation of 1..N.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "rank"
+            ],
+            "properties": {
+              "rank": {
+                "title": "Rank",
+                "description": "One rank per candidate, a permutation of 1..N.",
+                "type": "array",
+                "items": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            }
+          },
+          {
+            "title": "ScoreLabel",
+            "description": "An integer score for a single candidate (pointwise).",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "score"
+            ],
+            "properties": {
+              "score": {
+                "title": "Score",
+                "description": "The score, within [min_score, max_score].",
+                "type": "integer"
+              }
+            }
+          }
+        ]
+      },
+      "DatasetItem": {
+        "title": "DatasetItem",
+        "description": "One record after normalization: the query, the optional base image, the candidates in order and the label, with every image path resolved.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "index",
+          "query",
+          "candidates",
+          "meta"
+        ],
+        "properties": {
+          "index": {
+            "title": "ItemIndex",
+            "description": "0-based index of the record in the dataset (for .jsonl, counting non-blank lines).",
+            "type": "integer",
+            "minimum": 0
+          },
+          "line": {
+            "title": "ItemLine",
+            "description": "1-based line where the record starts in the dataset file, when known.",
+            "type": "integer",
+            "minimum": 1
+          },
+          "query": {
+            "title": "ItemQuery",
+            "description": "The caption (t2i) or editing instruction (edit): the first non-empty of query, prompt, instruction.",
+            "type": "string",
+            "minLength": 1
+          },
+          "source": {
+            "title": "ItemSource",
+            "description": "Edit only: the base image the candidates were edited from; absent for t2i and for edit records without one.",
+            "$ref": "#/$defs/ImageRef"
+          },
+          "candidates": {
+            "title": "ItemCandidates",
+            "description": "The candidate images in record order (Image 1..N); never includes the base. Never empty.",
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/ImageRef"
+            }
+          },
+          "label": {
+            "title": "ItemLabel",
+            "description": "The preference label, when the record has one.",
+            "$ref": "#/$defs/Label"
+          },
+          "taskType": {
+            "title": "ItemTaskType",
+            "description": "The record's own `task_type` tags (edit operation tags), unrelated to the experiment task.",
+            "type": "string"
+          },
+          "meta": {
+            "title": "ItemMeta",
+            "description": "Every key of the record this format does not define (ids, sources, notes), as written.",
+            "type": "object",
+            "additionalProperties": true
+          }
+        }
+      }
+    }
+  }
+} as const;
