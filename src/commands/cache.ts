@@ -1,0 +1,93 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ArtifactStore, describeProblem } from '../store/artifacts.js';
+import { cacheDir, findWorkspaceRoot } from '../workspace.js';
+
+/** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
+export function registerCacheCommand(program: Command): void {
+  const cache = program.command('cache').description('Inspect, verify and clean the artifact cache (<workspace>/cache/artifacts).');
+
+  cache
+    .command('ls')
+    .description('List cached artifacts with their size and last use.')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const items = await openStore().list();
+      if (opts.json) return printJson(items);
+      if (items.length === 0) return console.log('no artifacts');
+      printTable(
+        ['KIND', 'KEY', 'FILES', 'SIZE', 'CREATED', 'LAST USED'],
+        items.map((a) => [a.kind, a.key.slice(0, 12), String(a.files), formatBytes(a.bytes), day(a.created), day(a.lastUsed)]),
+      );
+      console.log(`${items.length} artifacts, ${formatBytes(items.reduce((n, a) => n + a.bytes, 0))}`);
+    });
+
+  cache
+    .command('verify')
+    .description('Re-hash every artifact file against its recorded sha256; exits 1 when anything is corrupt.')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const results = await openStore().verify();
+      const bad = results.filter((r) => !r.ok);
+      if (bad.length > 0) process.exitCode = 1;
+      if (opts.json) return printJson(results);
+      for (const r of bad) {
+        for (const p of r.problems) console.log(`corrupt ${r.kind}/${r.key} ${describeProblem(p)}`);
+      }
+      console.log(`${results.length - bad.length} ok, ${bad.length} corrupt${bad.length ? ' (run `arr cache gc` to remove them)' : ''}`);
+    });
+
+  cache
+    .command('gc')
+    .description('Remove abandoned build directories, corrupt artifacts and, with --older-than, artifacts unused for that long.')
+    .option('--dry-run', 'only print what would be removed')
+    .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
+    .option('--json', 'print machine-readable JSON')
+    .action(async (opts: { dryRun?: boolean; olderThan?: number; json?: boolean }) => {
+      const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan });
+      if (opts.json) return printJson(result);
+      const verb = result.dryRun ? 'would remove' : 'removed';
+      if (result.removed.length > 0) {
+        printTable(
+          ['REASON', 'KIND', 'NAME', 'SIZE'],
+          result.removed.map((r) => [r.reason, r.kind, r.name.length > 20 ? r.name.slice(0, 20) + '…' : r.name, formatBytes(r.bytes)]),
+        );
+      }
+      console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
+    });
+}
+
+function openStore(): ArtifactStore {
+  return new ArtifactStore(cacheDir(findWorkspaceRoot()));
+}
+
+function parseDays(value: string): number {
+  const days = Number(value);
+  if (value.trim() === '' || !Number.isFinite(days) || days < 0) {
+    throw new InvalidArgumentError('expected a number of days >= 0');
+  }
+  return days;
+}
+
+function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function day(iso: string): string {
+  return iso.slice(0, 16).replace('T', ' ');
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
+}

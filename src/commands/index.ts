@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { registerBuildCommand } from './build.js';
+import { registerCacheCommand } from './cache.js';
+import { registerHashFilesCommand } from './hash-files.js';
+import { registerNewCommand } from './new.js';
+import { registerShowCommand } from './show.js';
+import { registerStatusCommand } from './status.js';
+import { registerValidateCommand } from './validate.js';
+
+/** Every `arr` subcommand registers itself here; one module per command under src/commands/. */
+export function registerCommands(program: Command): void {
+  registerValidateCommand(program);
+  registerShowCommand(program);
+  registerStatusCommand(program);
+  registerBuildCommand(program);
+  registerCacheCommand(program);
+  registerNewCommand(program);
+  registerHashFilesCommand(program);
+}

@@ -1,0 +1,27 @@
+import { parse } from 'yaml';
+import { InvalidInputError, formatDiagnostic } from '../diagnostics.js';
+import { findWorkspaceRoot } from '../workspace.js';
+
+/** `--set judge.concurrency=16` (repeatable) → overrides by field; values read as YAML scalars. */
+export function collectSet(pair: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) throw new Error(`--set expects field=value, got ${pair}`);
+  return { ...previous, [pair.slice(0, eq)]: parse(pair.slice(eq + 1)) };
+}
+
+export function workspace(): string {
+  return findWorkspaceRoot(process.cwd());
+}
+
+/** Prints an error the way every command does and sets a failing exit code. */
+export function reportFailure(error: unknown, json = false): void {
+  process.exitCode = 1;
+  if (json) {
+    const diagnostics = error instanceof InvalidInputError ? error.diagnostics : [{ message: (error as Error).message }];
+    console.log(JSON.stringify({ ok: false, diagnostics }, null, 2));
+  } else if (error instanceof InvalidInputError) {
+    for (const d of error.diagnostics) console.error(formatDiagnostic(d));
+  } else {
+    console.error(`arr: ${(error as Error).message}`);
+  }
+}

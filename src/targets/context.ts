@@ -1,0 +1,29 @@
+import { isError, InvalidInputError } from '../diagnostics.js';
+import { checkInputs } from '../manifest/inputs.js';
+import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from '../manifest/load.js';
+import type { Experiment } from '../types/experiment.js';
+
+export interface ExperimentRef {
+  /** A project name (`exp-flux`) or a manifest path. */
+  experiment: string;
+  workspaceRoot: string;
+  env?: LoadOptions['env'];
+  overrides?: LoadOptions['overrides'];
+}
+
+export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
+
+/**
+ * Loads an experiment and checks everything it names; throws InvalidInputError with every problem.
+ * Nothing is written before this passes, so bad input never leaves anything in cache/.
+ */
+export async function loadValidExperiment(ref: ExperimentRef, options: { checkData?: boolean } = {}): Promise<ValidExperiment> {
+  const file = resolveExperimentFile(ref.experiment, ref.workspaceRoot);
+  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides });
+  if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
+  if (options.checkData !== false) {
+    const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);
+    if (problems.length) throw new InvalidInputError(problems, ref.workspaceRoot);
+  }
+  return loaded as ValidExperiment;
+}

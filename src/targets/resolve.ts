@@ -1,0 +1,52 @@
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
+import { maskSecrets } from '../manifest/secrets-mask.js';
+import { writeStamp, targetOutputDir } from '../state/stamps.js';
+import { ArtifactStore } from '../store/artifacts.js';
+import { writeJsonAtomic } from '../store/atomic.js';
+import { HashMemo } from '../store/hash.js';
+import { cacheDir } from '../workspace.js';
+import { loadValidExperiment, type ExperimentRef } from './context.js';
+
+export interface ResolveResult {
+  experiment: string;
+  key: string;
+  reused: boolean;
+  lockFile: string;
+  keys: ExperimentKeys;
+  files: number;
+}
+
+/**
+ * The `resolve` target: validates the experiment and everything it names, then writes the lock every
+ * later target starts from: the resolved manifest (secrets masked) and the hash of every input.
+ */
+export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
+  const loaded = await loadValidExperiment(ref);
+  const ws = ref.workspaceRoot;
+  const memo = new HashMemo(cacheDir(ws));
+  const keys = await computeKeys(loaded.experiment, { workspaceRoot: ws, memo });
+  const { key, inputs } = keys.resolve;
+  const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
+  // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.
+  const store = new ArtifactStore(cacheDir(ws), { memo });
+  const built = await store.build('resolve', inputs, async (dir) => {
+    await writeFile(join(dir, 'lock.json'), `${JSON.stringify({ schema: 1, inputs, keys: targetKeys }, null, 2)}\n`);
+  });
+  const lock = {
+    schema: 1,
+    experiment: loaded.name,
+    key,
+    manifest: relative(ws, loaded.file),
+    extends: loaded.chain.slice(1).map((f) => relative(ws, f)),
+    resolved: maskSecrets(loaded.experiment, loaded.origins),
+    inputs: inputs.files,
+    keys: targetKeys,
+  };
+  const outDir = targetOutputDir(ws, loaded.name, 'resolve');
+  await writeStamp(ws, { experiment: loaded.name, target: 'resolve', key, inputs });
+  const lockFile = join(outDir, 'lock.json');
+  await writeJsonAtomic(lockFile, lock);
+  return { experiment: loaded.name, key, reused: built.reused, lockFile, keys, files: Object.keys(inputs.files).length };
+}

@@ -1,0 +1,31 @@
+import { relative } from 'node:path';
+import { runResolve } from './resolve.js';
+import { loadValidExperiment, type ExperimentRef } from './context.js';
+
+export const TARGETS = ['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train-edit'] as const;
+
+/** Targets whose engine part is tracked by a later issue: they fail loudly rather than pretend. */
+const PENDING: Record<string, string> = {
+  preprocess: 'preprocess (embeddings with onnxruntime-node) is not implemented yet (issue #5)',
+  'rubric-generate': 'rubric-generate (the Auto-Rubric loop against the judge) is not implemented yet (issue #4)',
+  verify: 'verify (judging verify.test with the rubric) is not implemented yet (issue #4)',
+  freeze: 'freeze (writing rubrics/<name>.v<N>.txt and its lock) is not implemented yet (issue #4)',
+  'train-flux': 'train-flux (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
+  'train-edit': 'train-edit (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
+};
+
+/** Runs one target and returns its one-line summary. */
+export async function runTarget(target: string, ref: ExperimentRef): Promise<string> {
+  if (!(TARGETS as readonly string[]).includes(target)) throw new Error(`unknown target ${target}; targets: ${TARGETS.join(', ')}`);
+  if (target === 'resolve') {
+    const r = await runResolve(ref);
+    return `resolve ${r.experiment}: ${r.files} input file(s) hashed, key ${r.key.slice(0, 12)} (${r.reused ? 'reused' : 'built'}), lock ${relative(ref.workspaceRoot, r.lockFile)}`;
+  }
+  // Validate first so a broken manifest reports its own errors, not the missing feature.
+  const loaded = await loadValidExperiment(ref, { checkData: false });
+  const expected = loaded.experiment.task === 't2i' ? 'train-flux' : 'train-edit';
+  if (target.startsWith('train-') && target !== expected) {
+    throw new Error(`${loaded.name} has task ${loaded.experiment.task}; it trains with ${expected}, not ${target}`);
+  }
+  throw new Error(PENDING[target]);
+}

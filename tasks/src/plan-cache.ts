@@ -1,0 +1,74 @@
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ProjectPlan } from '../../src/graph/project-plan';
+
+const VERSION = 1;
+
+interface Entry {
+  plan: ProjectPlan;
+  /** Files the plan was computed from, by (size, mtime, inode). */
+  files: Record<string, string>;
+  /** Values of the env variables the manifest refers to (they can move paths). */
+  env: Record<string, string | null>;
+}
+
+const fingerprint = (file: string): string => {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+};
+
+/**
+ * The plugin's own cache: a plan is reused while none of the files it was computed from (manifest,
+ * extends chain, datasets) changed and the env variables it refers to hold the same values.
+ */
+export class PlanCache {
+  private entries: Record<string, Entry> = {};
+  private dirty = false;
+
+  constructor(private readonly file: string) {
+    try {
+      const data = JSON.parse(readFileSync(file, 'utf8'));
+      if (data.version === VERSION) this.entries = data.entries;
+    } catch {
+      /* no cache yet, or unreadable: start empty */
+    }
+  }
+
+  get(manifest: string, compute: () => ProjectPlan): ProjectPlan {
+    const entry = this.entries[manifest];
+    if (entry && this.isCurrent(entry)) return entry.plan;
+    const plan = compute();
+    const files = Object.fromEntries(plan.dependencies.map((f) => [f, fingerprint(f)]));
+    const env = Object.fromEntries(this.envOf(plan));
+    this.entries[manifest] = { plan, files, env };
+    this.dirty = true;
+    return plan;
+  }
+
+  save(): void {
+    if (!this.dirty) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: VERSION, entries: this.entries }));
+      renameSync(tmp, this.file);
+    } catch {
+      /* a cache that cannot be written only costs time */
+    }
+  }
+
+  private isCurrent(entry: Entry): boolean {
+    for (const [file, fp] of Object.entries(entry.files)) if (fingerprint(file) !== fp) return false;
+    for (const [name, value] of Object.entries(entry.env)) if ((process.env[name] ?? null) !== value) return false;
+    return true;
+  }
+
+  private envOf(plan: ProjectPlan): [string, string | null][] {
+    const names = new Set(Object.values(plan.targets).flatMap((t) => t?.env ?? []));
+    return [...names].map((n) => [n, process.env[n] ?? null]);
+  }
+}

@@ -1,0 +1,80 @@
+// Nx inference plugin: every experiments/<name>.yaml becomes project <name> with the ARR targets.
+// It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
+import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
+import { join } from 'node:path';
+import { planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
+import { PlanCache } from './plan-cache';
+
+const EXECUTORS: Record<PlannedTarget, string> = {
+  resolve: '@arr/tasks:resolve',
+  preprocess: '@arr/tasks:preprocess',
+  'rubric-generate': '@arr/tasks:rubric-generate',
+  verify: '@arr/tasks:verify',
+  freeze: '@arr/tasks:freeze',
+  'train-flux': '@arr/tasks:train-flux',
+  'train-edit': '@arr/tasks:train-edit',
+  train: 'nx:noop',
+};
+
+function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): TargetConfiguration {
+  const inputs: TargetConfiguration['inputs'] = [...plan.files.map((f) => `{workspaceRoot}/${f}`), 'arrEngine', ...plan.env.map((env) => ({ env }))];
+  if (plan.external.length) {
+    // Files outside the workspace: Nx cannot hash them, so the engine does (memoised: a stat per file).
+    inputs.push({ runtime: `node bin/arr.mjs hash-files ${plan.external.map((f) => JSON.stringify(f)).join(' ')}` });
+  }
+  if (plan.upstreamOutputs) inputs.push({ dependentTasksOutputFiles: '**/*', transitive: true });
+  return {
+    executor: EXECUTORS[name],
+    options: name === 'train' ? {} : { manifest },
+    dependsOn: plan.dependsOn,
+    cache: plan.cache,
+    // Every target declares inputs, cached or not: the project root is virtual, so Nx's default
+    // `{projectRoot}/**/*` would not resolve.
+    inputs,
+    outputs: plan.outputs.map((o) => `{workspaceRoot}/${o}`),
+    metadata: { description: plan.description, technologies: ['arr'] },
+  };
+}
+
+function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
+  const targets = Object.fromEntries(
+    Object.entries(plan.targets).map(([name, t]) => [name, toNxTarget(name as PlannedTarget, t!, manifest)]),
+  );
+  const root = `experiments/${plan.name}`;
+  return {
+    projects: {
+      [root]: {
+        name: plan.name,
+        root,
+        projectType: 'application',
+        tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : ['invalid'])],
+        metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})` },
+        targets,
+      },
+    },
+  };
+}
+
+export const createNodes: CreateNodes = [
+  'experiments/*.{yaml,yml}',
+  async (files, options, context: CreateNodesContext) => {
+    const cache = new PlanCache(join(context.workspaceRoot, 'cache', 'graph', 'plans.json'));
+    try {
+      return await createNodesFromFiles(
+        (file) => {
+          const abs = join(context.workspaceRoot, file);
+          const plan = cache.get(abs, () => planProject(abs, context.workspaceRoot));
+          return toProject(plan, file);
+        },
+        files,
+        options ?? {},
+        context,
+      );
+    } finally {
+      cache.save();
+    }
+  },
+];
+
+/** Deprecated alias kept for Nx versions that still look for it. */
+export const createNodesV2 = createNodes;

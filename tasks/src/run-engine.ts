@@ -1,0 +1,28 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { join } from 'node:path';
+
+export interface EngineOptions {
+  manifest: string;
+  set?: Record<string, unknown>;
+}
+
+/**
+ * Every executor is this call: run `arr build <target> <manifest>` as a child process in the
+ * workspace, streaming its output. The engine stays plain ESM TypeScript with no Nx import.
+ */
+export async function runEngineTarget(target: string, options: EngineOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const { execa } = await import('execa');
+  const args = ['build', target, options.manifest];
+  for (const [field, value] of Object.entries(options.set ?? {})) args.push('--set', `${field}=${JSON.stringify(value)}`);
+  // Nx sets FORCE_COLOR for tasks; with NO_COLOR also set, Node warns on every start.
+  const env = { ...process.env };
+  if (env.NO_COLOR) delete env.FORCE_COLOR;
+  const result = await execa(process.execPath, [join(context.root, 'bin', 'arr.mjs'), ...args], {
+    cwd: context.root,
+    env,
+    extendEnv: false,
+    stdio: 'inherit',
+    reject: false,
+  });
+  return { success: result.exitCode === 0 };
+}
