@@ -50,8 +50,8 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
   if (problems.length > 0) {
     return {
       diagnostics: problems.map((e) => {
-        const pos = e.linePos?.[0];
-        return { file, line: pos?.line, col: pos?.col, message: `invalid YAML: ${e.message.split('\n')[0]}` };
+        const { line, col } = toPosition(lineCounter, e.pos[0]);
+        return { file, line, col, message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     };
   }
