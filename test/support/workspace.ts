@@ -26,7 +26,7 @@ export function makeWorkspace(options: { nx?: boolean } = {}): TestWorkspace {
   if (options.nx) {
     // Enough of the project for a real `nx run`: the engine, the plugin, the CLI, shared node_modules.
     for (const dir of ['src', 'tasks', 'bin', 'schemas']) cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
-    for (const file of ['package.json', 'tsconfig.json']) cpSync(join(repoRoot, file), join(root, file));
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(repoRoot, file), join(root, file));
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   }
   return { root, write, path: (rel) => join(root, rel), cleanup: () => rmSync(root, { recursive: true, force: true }) };

@@ -1,0 +1,84 @@
+// A real `nx run` in a temporary copy of the workspace: Nx's cache replays resolve only while its inputs are unchanged.
+import { execa } from 'execa';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, png, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+
+let ws: TestWorkspace;
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+
+async function nx(args: string[], env: Record<string, string> = {}) {
+  const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
+    cwd: ws.root,
+    env: { ...NX_ENV, ...env },
+    reject: false,
+    all: true,
+  });
+  return { code: result.exitCode, out: result.all ?? '' };
+}
+const ranFresh = (out: string) => /Cache:\s+0\/1 hit/.test(out);
+const hit = (out: string) => /Cache:\s+1\/1 hit/.test(out);
+
+beforeAll(async () => {
+  ws = makeWorkspace({ nx: true });
+  await writeT2iExperiment(ws);
+  ws.write('experiments/broken.yaml', 'task: t2i\njudge:\n  concurrency: 0\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
+  ws.write('experiments/unparseable.yaml', 'task: [t2i\n');
+}, 60_000);
+afterAll(() => ws?.cleanup());
+
+describe('nx run <experiment>:resolve', () => {
+  it('lists one project per experiments/*.yaml, not the bases, even with broken manifests beside them', async () => {
+    const { code, out } = await nx(['show', 'projects']);
+    expect(code).toBe(0);
+    expect(out.split('\n').filter((l) => !l.startsWith('@')).sort()).toEqual(expect.arrayContaining(['broken', 'exp-a', 'unparseable']));
+    expect(out).not.toMatch(/^judge$/m);
+  }, 60_000);
+
+  it('builds, then replays from the cache, and restores deleted outputs', async () => {
+    const first = await nx(['run', 'exp-a:resolve']);
+    expect(first.code, first.out).toBe(0);
+    expect(ranFresh(first.out)).toBe(true);
+    const lock = ws.path('cache/experiments/exp-a/resolve/lock.json');
+    const written = readFileSync(lock, 'utf8');
+
+    const second = await nx(['run', 'exp-a:resolve']);
+    expect(second.code).toBe(0);
+    expect(hit(second.out)).toBe(true);
+
+    rmSync(ws.path('cache/experiments'), { recursive: true });
+    const third = await nx(['run', 'exp-a:resolve']);
+    expect(hit(third.out)).toBe(true);
+    expect(readFileSync(lock, 'utf8')).toBe(written);
+  }, 120_000);
+
+  it('re-runs after a seed image changes', async () => {
+    await png(ws.path('data/t2i/images/1.png'), 77);
+    const run = await nx(['run', 'exp-a:resolve']);
+    expect(run.code, run.out).toBe(0);
+    expect(ranFresh(run.out)).toBe(true);
+  }, 120_000);
+
+  it('re-runs when an env variable the manifest refers to changes, and not when the api key does', async () => {
+    const model = await nx(['run', 'exp-a:resolve'], { ARR_JUDGE_MODEL: 'other/model' });
+    expect(ranFresh(model.out)).toBe(true);
+    expect(JSON.parse(readFileSync(ws.path('cache/experiments/exp-a/resolve/lock.json'), 'utf8')).resolved.judge.model).toBe('other/model');
+    const key = await nx(['run', 'exp-a:resolve'], { ARR_JUDGE_MODEL: 'other/model', ARR_JUDGE_API_KEY: 'sk-changed' });
+    expect(hit(key.out)).toBe(true);
+  }, 120_000);
+
+  it('fails a broken manifest with its validation errors and writes nothing to cache/', async () => {
+    const run = await nx(['run', 'broken:resolve']);
+    expect(run.code).not.toBe(0);
+    expect(run.out).toContain('experiments/broken.yaml:3:3 judge.concurrency: must be >= 1');
+    expect(existsSync(ws.path('cache/experiments/broken'))).toBe(false);
+    const bad = await nx(['run', 'unparseable:resolve']);
+    expect(bad.out).toMatch(/experiments\/unparseable\.yaml:\d+:\d+ invalid YAML/);
+  }, 120_000);
+
+  it('fails unimplemented targets loudly instead of pretending', async () => {
+    const run = await nx(['run', 'exp-a:rubric-generate']);
+    expect(run.code).not.toBe(0);
+    expect(run.out).toContain('rubric-generate (the Auto-Rubric loop against the judge) is not implemented yet');
+  }, 120_000);
+});
