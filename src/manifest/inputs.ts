@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { checkEditList } from '../data/edit-list.js';
 import { loadDataset } from '../data/load-dataset.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
@@ -24,7 +25,6 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
   const datasets: { field: string; path: string | null; requireLabel: boolean }[] = [
     { field: 'rubric.seed', path: experiment.rubric.seed, requireLabel: true },
     { field: 'verify.test', path: experiment.verify.test, requireLabel: true },
-    { field: 'preprocess.edits', path: experiment.task === 'edit' ? experiment.preprocess.edits : null, requireLabel: false },
   ];
   const checks = datasets
     .filter((d): d is { field: string; path: string; requireLabel: boolean } => d.path !== null)
@@ -40,10 +40,13 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
         requireLabel,
         allowedRoots,
         checkImages: true,
-        ...(field === 'preprocess.edits' ? { requireCandidates: false } : {}),
       });
       return result.diagnostics;
     });
+  if (experiment.task === 'edit' && experiment.preprocess.edits !== null) {
+    const file = abs(experiment.preprocess.edits);
+    checks.push(unreadable(file).then((missing) => (missing ? [at('preprocess.edits', `${missing}: ${file}`)] : checkEditList(file, { allowedRoots }))));
+  }
 
   for (const [field, path] of [
     ['preprocess.prompts', experiment.task === 't2i' ? experiment.preprocess.prompts : null],
