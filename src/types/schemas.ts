@@ -628,25 +628,37 @@ export const schemas = {
       "query": {
         "title": "Query",
         "description": "The text prompt (t2i) or editing instruction (edit). The first non-empty of `query`, `prompt`, `instruction` is used; null counts as absent.",
-        "type": [
-          "string",
-          "null"
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
         ]
       },
       "prompt": {
         "title": "Prompt",
         "description": "Alias of `query`, used when `query` is absent or empty.",
-        "type": [
-          "string",
-          "null"
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
         ]
       },
       "instruction": {
         "title": "Instruction",
         "description": "Alias of `query`, used when `query` and `prompt` are absent or empty (the usual key for edit instructions).",
-        "type": [
-          "string",
-          "null"
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
         ]
       },
       "image_paths": {
@@ -757,37 +769,53 @@ export const schemas = {
       "label_rank": {
         "title": "LabelRank",
         "description": "Pairwise/listwise label: one rank per candidate image, in candidate order (never the base image); 1 is best. Must be a permutation of 1..N where N is the number of candidates: `[2, 1]` prefers the second image. For edit records without a source key its length also decides whether `response` starts with the base image.",
-        "type": [
-          "array",
-          "null"
-        ],
-        "items": {
-          "type": "integer",
-          "minimum": 1
-        }
+        "anyOf": [
+          {
+            "type": "array",
+            "items": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "label_score": {
         "title": "LabelScore",
         "description": "Pointwise label: an integer score between the experiment's `rubric.min_score` and `rubric.max_score` (default 1..5). For edit records without a source key, its presence with exactly two `response` images means the first is the base.",
-        "type": [
-          "integer",
-          "null"
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
         ]
       },
       "task_type": {
         "title": "TaskType",
         "description": "Free-form edit operation tags for this record (shown to the rubric generator as \"Edit operation tags\"). Unrelated to the experiment's `task`.",
-        "type": [
-          "string",
-          "null"
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
         ]
       },
       "response_includes_base": {
         "title": "ResponseIncludesBase",
         "description": "Edit only, when no source or edited-image key is set: true means the first `response` image is the base image (needs at least two images).",
-        "type": [
-          "boolean",
-          "null"
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
         ]
       }
     },
@@ -805,9 +833,13 @@ export const schemas = {
           {
             "type": "array",
             "items": {
-              "type": [
-                "string",
-                "null"
+              "anyOf": [
+                {
+                  "type": "string"
+                },
+                {
+                  "type": "null"
+                }
               ]
             }
           }

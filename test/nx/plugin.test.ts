@@ -1,0 +1,81 @@
+// The plugin in-process: targets, dependencies and honest inputs per manifest.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createNodes } from '../../tasks/src/plugin.js';
+import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+
+let ws: TestWorkspace;
+beforeEach(async () => {
+  ws = makeWorkspace();
+  await writeT2iExperiment(ws);
+});
+afterEach(() => ws.cleanup());
+
+async function project(file: string) {
+  const [, fn] = createNodes;
+  const results = await fn([file], {}, { workspaceRoot: ws.root, nxJsonConfiguration: {} } as never);
+  const [, result] = results[0];
+  return Object.values(result.projects!)[0];
+}
+
+describe('createNodes', () => {
+  it('gives each target a description, dependencies from the manifest and no cache for training', async () => {
+    const p = await project('experiments/exp-a.yaml');
+    expect(p.name).toBe('exp-a');
+    expect(Object.keys(p.targets!)).toEqual(['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train']);
+    for (const t of Object.values(p.targets!)) expect(t.metadata?.description).toBeTruthy();
+    expect(p.targets!.verify.dependsOn).toEqual(['rubric-generate']);
+    expect(p.targets!['train-flux']).toMatchObject({ cache: false, dependsOn: ['freeze', 'preprocess'] });
+    expect(p.targets!.train.dependsOn).toEqual(['train-flux']);
+    expect(p.targets!.freeze.outputs).toContain('{workspaceRoot}/rubrics/exp-a.v1.txt');
+  });
+
+  it('drops preprocess from training when train.embeddings is given, and picks train-edit for edit', async () => {
+    ws.write('experiments/e.yaml', 'task: edit\nrubric: { seed: ../data/t2i/seed.jsonl }\ntrain: { embeddings: ../data/meta.json }\n');
+    const p = await project('experiments/e.yaml');
+    expect(p.targets!['train-edit'].dependsOn).toEqual(['freeze']);
+    expect(p.targets!['train-flux']).toBeUndefined();
+  });
+
+  it('declares the datasets, their images and only the env variables each target’s slice reads', async () => {
+    const t = (await project('experiments/exp-a.yaml')).targets!;
+    const envOf = (name: string) => (t[name].inputs as unknown[]).filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i).map((i) => i.env);
+    expect(t['rubric-generate'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/data/t2i/seed.jsonl', '{workspaceRoot}/data/t2i/images/0.png', '{workspaceRoot}/experiments/base/judge.yaml']));
+    expect(t['rubric-generate'].inputs).not.toContain('{workspaceRoot}/data/t2i/test.jsonl');
+    expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_MODEL']);
+    expect(envOf('resolve')).toEqual(['ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
+    expect(envOf('preprocess')).toEqual([]);
+    expect(t.verify.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*', transitive: true });
+  });
+
+  it('hashes files outside the workspace through a runtime input', async () => {
+    const outside = makeWorkspace();
+    try {
+      outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
+      ws.write('experiments/x.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
+      const inputs = (await project('experiments/x.yaml')).targets!['rubric-generate'].inputs as { runtime?: string }[];
+      const runtime = inputs.find((i) => typeof i === 'object' && i.runtime)?.runtime;
+      expect(runtime).toContain('bin/arr.mjs hash-files');
+      expect(runtime).toContain(outside.path('seed.jsonl'));
+      expect(runtime).toContain(outside.path('b.png'));
+    } finally {
+      outside.cleanup();
+    }
+  });
+
+  it('still creates a project for a broken manifest, whose targets then fail with its errors', async () => {
+    ws.write('experiments/bad.yaml', 'task: [t2i\n');
+    const p = await project('experiments/bad.yaml');
+    expect(p.tags).toContain('invalid');
+    expect(p.targets!.resolve.executor).toBe('@arr/tasks:resolve');
+    expect(p.targets!.train.dependsOn).toEqual(['resolve']);
+  });
+
+  it('reuses a cached plan until a file it was computed from changes', async () => {
+    const first = await project('experiments/exp-a.yaml');
+    ws.write('data/t2i/seed.jsonl', '{"query":"q","response":["images/7.png","images/6.png"],"label_rank":[1,2]}\n');
+    const second = await project('experiments/exp-a.yaml');
+    expect(first.targets!['rubric-generate'].inputs).toContain('{workspaceRoot}/data/t2i/images/0.png');
+    expect(second.targets!['rubric-generate'].inputs).not.toContain('{workspaceRoot}/data/t2i/images/0.png');
+    expect(second.targets!['rubric-generate'].inputs).toContain('{workspaceRoot}/data/t2i/images/7.png');
+  });
+});
