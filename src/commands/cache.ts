@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ArtifactStore, describeProblem } from '../store/artifacts.js';
 import { cacheDir, findWorkspaceRoot } from '../workspace.js';
 
@@ -41,9 +43,11 @@ export function registerCacheCommand(program: Command): void {
     .description('Remove abandoned build directories, corrupt artifacts and, with --older-than, artifacts unused for that long.')
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
+    .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { dryRun?: boolean; olderThan?: number; json?: boolean }) => {
-      const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan });
+    .action(async (opts: { dryRun?: boolean; olderThan?: number; unreferenced?: boolean; json?: boolean }) => {
+      const keep = opts.unreferenced ? await referencedArtifacts(findWorkspaceRoot()) : undefined;
+      const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan, keep });
       if (opts.json) return printJson(result);
       const verb = result.dryRun ? 'would remove' : 'removed';
       if (result.removed.length > 0) {
@@ -54,6 +58,23 @@ export function registerCacheCommand(program: Command): void {
       }
       console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
     });
+}
+
+/** `kind/key` of every artifact an experiment's stamp (its last build of a target) points at. */
+async function referencedArtifacts(workspaceRoot: string): Promise<Set<string>> {
+  const keep = new Set<string>();
+  const root = join(cacheDir(workspaceRoot), 'experiments');
+  for (const experiment of await readdir(root).catch(() => [] as string[])) {
+    for (const target of await readdir(join(root, experiment)).catch(() => [] as string[])) {
+      try {
+        const stamp = JSON.parse(await readFile(join(root, experiment, target, 'stamp.json'), 'utf8'));
+        keep.add(`${stamp.target}/${stamp.key}`);
+      } catch {
+        /* not a stamp */
+      }
+    }
+  }
+  return keep;
 }
 
 function openStore(): ArtifactStore {

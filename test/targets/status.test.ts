@@ -110,3 +110,16 @@ describe('arr validate and arr show', () => {
     expect(json.sources['rubric.seed']).toBe('experiments/exp-a.yaml:4');
   }, 30_000);
 });
+
+describe('arr cache gc --unreferenced', () => {
+  it('keeps artifacts an experiment last built and removes the ones nothing points at', async () => {
+    await runResolve({ experiment: 'exp-a', workspaceRoot: ws.root });
+    const old = (await import('node:fs')).readdirSync(ws.path('cache/artifacts/resolve'));
+    edit('learning_rate: 5.0e-5', 'learning_rate: 1.0e-4');
+    const current = await runResolve({ experiment: 'exp-a', workspaceRoot: ws.root });
+    const gc = await execa('node', [join(repoRoot, 'bin/arr.mjs'), 'cache', 'gc', '--unreferenced', '--json'], { cwd: ws.root, env: { NO_COLOR: '1' } });
+    const removed = JSON.parse(gc.stdout).removed.map((r: { name: string }) => r.name);
+    expect(removed).toEqual(old);
+    expect((await import('node:fs')).readdirSync(ws.path('cache/artifacts/resolve'))).toEqual([current.key]);
+  }, 30_000);
+});
