@@ -142,29 +142,19 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   const trainTargets: PlannedTarget[] = task === 't2i' ? ['train-flux'] : task === 'edit' ? ['train-edit'] : [];
   const needsEmbeddings = readRaw(raw, 'train.embeddings') === undefined || readRaw(raw, 'train.embeddings') === null;
   const chainFiles = merged.chain.filter((f) => isInside(f, workspaceRoot)).map(wsRel);
-  for (const t of trainTargets) {
-    targets[t] = {
-      description: DESCRIPTIONS[t],
-      dependsOn: needsEmbeddings ? ['freeze', 'preprocess'] : ['freeze'],
-      files: chainFiles,
-      external: [],
-      env: [],
-      upstreamOutputs: false,
-      outputs: [],
-      cache: false,
-    };
-  }
-  targets.train = {
-    description: DESCRIPTIONS.train,
-    // A broken manifest has no task: `train` then depends on resolve, which fails with its errors.
-    dependsOn: trainTargets.length ? trainTargets : ['resolve'],
+  const launch = (target: PlannedTarget, dependsOn: PlannedTarget[]): TargetPlan => ({
+    description: DESCRIPTIONS[target],
+    dependsOn,
     files: chainFiles,
     external: [],
     env: [],
     upstreamOutputs: false,
     outputs: [],
     cache: false,
-  };
+  });
+  for (const t of trainTargets) targets[t] = launch(t, needsEmbeddings ? ['freeze', 'preprocess'] : ['freeze']);
+  // A broken manifest has no task: `train` then depends on resolve, which fails with its errors.
+  targets.train = launch('train', trainTargets.length ? trainTargets : ['resolve']);
   if (!task && problems.length === 0) problems.push(`${wsRel(file)}: task must be t2i or edit`);
   return { name, task, chain: merged.chain.map(wsRel), targets, problems, dependencies: [...new Set(dependencies)] };
 }

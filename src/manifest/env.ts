@@ -1,6 +1,6 @@
 import { parse as parseYamlScalar } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
-import { isPlainObject, type Origin, type Origins } from './layers.js';
+import { fieldDiagnostic, isPlainObject, type Origin, type Origins } from './layers.js';
 import { joinPath } from './yaml-source.js';
 
 /** `${VAR}` or `${VAR:-default}`; `$${` writes a literal `${`. */
@@ -64,14 +64,9 @@ export function resolveEnv(
         used.push({ name, usedDefault: true });
         return fallback;
       }
-      const origin = origins.get(field);
-      diagnostics.push({
-        file: origin?.file ?? manifestFile,
-        line: origin?.line,
-        col: origin?.col,
-        field,
-        message: `environment variable ${name} is not set and has no default (write \${${name}:-value} to give one)`,
-      });
+      diagnostics.push(
+        fieldDiagnostic(origins, field, manifestFile, `environment variable ${name} is not set and has no default (write \${${name}:-value} to give one)`),
+      );
       return '';
     };
     const whole = WHOLE_REFERENCE.exec(text);

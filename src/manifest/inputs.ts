@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
 import type { LoadedExperiment } from './load.js';
 import { fromStoredPath } from './paths.js';
-import { nearestOrigin } from './schema.js';
+import { fieldDiagnostic } from './layers.js';
 
 /**
  * Checks the data a manifest names: datasets parse and their records are sound, every image exists,
@@ -17,10 +17,7 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
   const abs = (stored: string) => fromStoredPath(stored, workspaceRoot);
   const allowedRoots = [workspaceRoot, ...experiment.data.allowed_roots.map(abs)];
   const diagnostics: Diagnostic[] = [];
-  const at = (field: string, message: string): Diagnostic => {
-    const origin = nearestOrigin(loaded.origins, field);
-    return { file: origin?.file ?? loaded.file, line: origin?.line, col: origin?.col, field, message };
-  };
+  const at = (field: string, message: string): Diagnostic => fieldDiagnostic(loaded.origins, field, loaded.file, message);
 
   const datasets: { field: string; path: string | null; requireLabel: boolean }[] = [
     { field: 'rubric.seed', path: experiment.rubric.seed, requireLabel: true },

@@ -122,3 +122,21 @@ export function loadMerged(file: string): MergedManifest {
   visit(resolve(file), []);
   return { chain, value, origins, diagnostics };
 }
+
+/** `judge.concurrency` → `judge`, `data.allowed_roots[0]` → `data.allowed_roots`, `task` → ``. */
+export const parentField = (field: string): string => field.replace(/(\.[^.[\]]+|\[\d+\]|^[^.[\]]+)$/, '');
+
+/** Where a field is written in a file, or where its nearest written ancestor is. */
+export function nearestOrigin(origins: Origins, field: string): Origin | undefined {
+  for (let path = field; path; path = parentField(path)) {
+    const origin = origins.get(path);
+    if (origin?.file) return origin;
+  }
+  return origins.get(field);
+}
+
+/** A diagnostic placed where the field (or its nearest set ancestor) is written; `fallbackFile` when nowhere. */
+export function fieldDiagnostic(origins: Origins, field: string, fallbackFile: string, message: string, severity?: Diagnostic['severity']): Diagnostic {
+  const origin = nearestOrigin(origins, field);
+  return { file: origin?.file ?? fallbackFile, line: origin?.line, col: origin?.col, field, message, ...(severity ? { severity } : {}) };
+}

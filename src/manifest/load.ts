@@ -3,9 +3,9 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { isError, type Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
 import { findEnvReferences, resolveEnv, type Env, type EnvReference } from './env.js';
-import { loadMerged, isPlainObject, type Origins } from './layers.js';
+import { fieldDiagnostic, loadMerged, isPlainObject, type Origins } from './layers.js';
 import { resolvePaths } from './paths.js';
-import { applyDefaults, fieldsMarked, nearestOrigin, validateExperiment } from './schema.js';
+import { applyDefaults, fieldsMarked, validateExperiment } from './schema.js';
 import { checkSecrets } from './secrets.js';
 
 export interface LoadOptions {
@@ -68,10 +68,7 @@ function setAt(value: Record<string, unknown>, field: string, v: unknown): void 
 }
 
 function semanticChecks(value: Record<string, any>, origins: Origins, file: string): Diagnostic[] {
-  const at = (field: string, message: string, severity?: 'warning'): Diagnostic => {
-    const origin = nearestOrigin(origins, field);
-    return { file: origin?.file ?? file, line: origin?.line, col: origin?.col, field, message, severity };
-  };
+  const at = (field: string, message: string, severity?: 'warning'): Diagnostic => fieldDiagnostic(origins, field, file, message, severity);
   const out: Diagnostic[] = [];
   const { rubric, task, preprocess } = value;
   if (rubric.seed === null && rubric.from === null) {

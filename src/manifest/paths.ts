@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
-import { isPlainObject, type Origins } from './layers.js';
+import { fieldDiagnostic, isPlainObject, type Origins } from './layers.js';
 import { fieldsMarked } from './schema.js';
 import { joinPath } from './yaml-source.js';
 
@@ -49,14 +49,7 @@ export function resolvePaths(value: Record<string, unknown>, origins: Origins, w
   for (const [field, path] of absolute) {
     const isRootList = field.startsWith('data.allowed_roots[') || field.startsWith('reward.allowed_roots[');
     if (!isRootList && !allowedRoots.some((root) => isInside(path, root))) {
-      const origin = origins.get(field);
-      diagnostics.push({
-        file: origin?.file ?? manifestFile,
-        line: origin?.line,
-        col: origin?.col,
-        field,
-        message: `${path} is outside the workspace (${workspaceRoot}); add its folder to data.allowed_roots to use it`,
-      });
+      diagnostics.push(fieldDiagnostic(origins, field, manifestFile, `${path} is outside the workspace (${workspaceRoot}); add its folder to data.allowed_roots to use it`));
     }
     writeAt(value, field, toStoredPath(path, workspaceRoot));
   }

@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic } from '../diagnostics.js';
 import { schemas } from '../types/schemas.js';
-import { isPlainObject, type Origins } from './layers.js';
+import { fieldDiagnostic, isPlainObject, type Origins } from './layers.js';
 import { joinPath } from './yaml-source.js';
 
 export type JsonSchema = Record<string, any>;
@@ -128,21 +128,7 @@ export function validateExperiment(value: unknown, origins: Origins, manifestFil
     const { field, message } = messageFor(error, pointerToPath(error.instancePath));
     if (seen.has(`${field}\0${message}`)) continue;
     seen.add(`${field}\0${message}`);
-    const origin = nearestOrigin(origins, field);
-    diagnostics.push({ file: origin?.file ?? manifestFile, line: origin?.line, col: origin?.col, field, message });
+    diagnostics.push(fieldDiagnostic(origins, field, manifestFile, message));
   }
   return diagnostics;
-}
-
-/** The origin of a field, or of its nearest ancestor that has one. */
-export function nearestOrigin(origins: Origins, field: string) {
-  let path = field;
-  while (path) {
-    const origin = origins.get(path);
-    if (origin?.file) return origin;
-    path = path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
-    if (!/[.[]/.test(path) && origins.get(path)?.file) return origins.get(path);
-    if (!/[.[]/.test(path)) break;
-  }
-  return origins.get(path);
 }

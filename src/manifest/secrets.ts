@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../diagnostics.js';
-import { isPlainObject, type Origins } from './layers.js';
+import { fieldDiagnostic, isPlainObject, type Origins } from './layers.js';
 import { joinPath } from './yaml-source.js';
 
 const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
@@ -13,10 +13,7 @@ const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+@/i;
  */
 export function checkSecrets(value: Record<string, unknown>, origins: Origins, file: string, secretFields: string[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const at = (field: string, message: string): Diagnostic => {
-    const origin = origins.get(field);
-    return { file: origin?.file ?? file, line: origin?.line, col: origin?.col, field, message };
-  };
+  const at = (field: string, message: string): Diagnostic => fieldDiagnostic(origins, field, file, message);
   for (const field of secretFields) {
     const raw = field.split('.').reduce<unknown>((n, k) => (isPlainObject(n) ? n[k] : undefined), value);
     if (raw === undefined || raw === null || typeof raw !== 'string' || NO_KEY.has(raw)) continue;
