@@ -21,7 +21,7 @@ task: ${task}
 extends: ${base}
 rubric:
   seed: ../examples/${folder}/seed.jsonl
-  task_description: ${description}
+  task_description: ${JSON.stringify(description)}
 verify:
   test: ../examples/${folder}/test.jsonl
 freeze:

@@ -1,25 +1,25 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ProjectPlan } from '../../src/graph/project-plan';
 
-const VERSION = 1;
+const VERSION = 2;
 
 interface Entry {
   plan: ProjectPlan;
-  /** Files the plan was computed from, by (size, mtime, inode). */
+  /** Files the plan was computed from, by content hash. */
   files: Record<string, string>;
   /** Values of the env variables the manifest refers to (they can move paths). */
   env: Record<string, string | null>;
 }
 
-const fingerprint = (file: string): string => {
+function contentHash(file: string): string {
   try {
-    const s = statSync(file);
-    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
   } catch {
     return 'missing';
   }
-};
+}
 
 /**
  * The plugin's own cache: a plan is reused while none of the files it was computed from (manifest,
@@ -28,6 +28,8 @@ const fingerprint = (file: string): string => {
 export class PlanCache {
   private entries: Record<string, Entry> = {};
   private dirty = false;
+  /** Manifests share bases and datasets: hash each file once per graph computation. */
+  private readonly hashes = new Map<string, string>();
 
   constructor(private readonly file: string) {
     try {
@@ -42,7 +44,7 @@ export class PlanCache {
     const entry = this.entries[manifest];
     if (entry && this.isCurrent(entry)) return entry.plan;
     const plan = compute();
-    const files = Object.fromEntries(plan.dependencies.map((f) => [f, fingerprint(f)]));
+    const files = Object.fromEntries(plan.dependencies.map((f) => [f, this.hash(f)]));
     const env = Object.fromEntries(this.envOf(plan));
     this.entries[manifest] = { plan, files, env };
     this.dirty = true;
@@ -62,9 +64,18 @@ export class PlanCache {
   }
 
   private isCurrent(entry: Entry): boolean {
-    for (const [file, fp] of Object.entries(entry.files)) if (fingerprint(file) !== fp) return false;
+    for (const [file, hash] of Object.entries(entry.files)) if (this.hash(file) !== hash) return false;
     for (const [name, value] of Object.entries(entry.env)) if ((process.env[name] ?? null) !== value) return false;
     return true;
+  }
+
+  private hash(file: string): string {
+    let hash = this.hashes.get(file);
+    if (hash === undefined) {
+      hash = contentHash(file);
+      this.hashes.set(file, hash);
+    }
+    return hash;
   }
 
   private envOf(plan: ProjectPlan): [string, string | null][] {

@@ -76,6 +76,24 @@ describe('nx run <experiment>:resolve', () => {
     expect(bad.out).toMatch(/experiments\/unparseable\.yaml:\d+:\d+ invalid YAML/);
   }, 120_000);
 
+  it('re-runs when a file outside the workspace changes (hashed through a runtime input)', async () => {
+    const outside = makeWorkspace();
+    try {
+      await png(outside.path('a.png'), 1);
+      await png(outside.path('b.png'), 2);
+      outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
+      ws.write('experiments/ext.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
+      expect(ranFresh((await nx(['run', 'ext:resolve'])).out)).toBe(true);
+      expect(hit((await nx(['run', 'ext:resolve'])).out)).toBe(true);
+      await png(outside.path('b.png'), 3);
+      const changed = await nx(['run', 'ext:resolve']);
+      expect(changed.code, changed.out).toBe(0);
+      expect(ranFresh(changed.out)).toBe(true);
+    } finally {
+      outside.cleanup();
+    }
+  }, 120_000);
+
   it('fails unimplemented targets loudly instead of pretending', async () => {
     const run = await nx(['run', 'exp-a:rubric-generate']);
     expect(run.code).not.toBe(0);
