@@ -38,7 +38,9 @@ export async function generatedFiles(): Promise<Record<string, string>> {
     { ...options('experiment.schema.json'), bannerComment: '' },
   );
   const dataset = await compile(record, 'DatasetRecord', { ...options('dataset-record.schema.json'), unreachableDefinitions: true });
+  const judgeReport = await compile(readSchema('judge-report.schema.json'), 'JudgeReport', options('judge-report.schema.json'));
   return {
+    'src/types/judge-report.ts': judgeReport,
     'src/types/experiment.ts':
       asWritten +
       '\n/** The manifest after `extends`, env references and schema defaults: every defaulted field is present. */\n' +

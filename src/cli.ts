@@ -4,7 +4,8 @@ import { registerCommands } from './commands/index.js';
 const program = new Command('arr')
   .description('Auto-Rubric as Reward: validate experiments, inspect their state, manage the artifact cache.')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .enablePositionalOptions();
 
 registerCommands(program);
 

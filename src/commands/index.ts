@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBuildCommand } from './build.js';
 import { registerCacheCommand } from './cache.js';
 import { registerHashFilesCommand } from './hash-files.js';
+import { registerJudgeCommand } from './judge.js';
 import { registerNewCommand } from './new.js';
 import { registerShowCommand } from './show.js';
 import { registerStatusCommand } from './status.js';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerBuildCommand(program);
   registerCacheCommand(program);
+  registerJudgeCommand(program);
   registerNewCommand(program);
   registerHashFilesCommand(program);
 }

@@ -2,12 +2,12 @@
 type Schema = Record<string, any>;
 
 function typeOf(s: Schema): string {
-  if (s.enum) return s.enum.map((v: unknown) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  if (s.enum) return s.enum.map((v: unknown) => `\`${JSON.stringify(v)}\``).join(' | ');
   if (s.oneOf) return s.oneOf.map(typeOf).join(' or ');
   const types: string[] = Array.isArray(s.type) ? s.type : s.type ? [s.type] : ['any'];
   return types
     .map((t) => (t === 'array' && s.items ? `list of ${typeOf(s.items)}` : t === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' ? `map of ${typeOf(s.additionalProperties)}` : t))
-    .join(' \\| ');
+    .join(' | ');
 }
 
 function constraints(s: Schema): string {

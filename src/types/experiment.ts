@@ -30,6 +30,10 @@ export interface ExperimentManifest {
      */
     model?: string;
     /**
+     * Endpoint family whose capabilities apply (temperature, response_format, vLLM structured_outputs, Qwen3 thinking switch); `auto` picks by the endpoint's host: api.openai.com → openai, generativelanguage.googleapis.com → gemini, dashscope → dashscope, anything else → vllm.
+     */
+    provider?: "auto" | "vllm" | "openai" | "gemini" | "dashscope" | "generic";
+    /**
      * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.
      */
     base_url?: string | [string, ...string[]];
@@ -54,6 +58,10 @@ export interface ExperimentManifest {
      */
     retries?: number;
     /**
+     * Times a malformed or invalid answer is asked again, with the validation error, before the judgement counts as failed. Not part of any artifact key.
+     */
+    reasks?: number;
+    /**
      * Judge calls in flight at once, shared by the whole process. Not part of any key.
      */
     concurrency?: number;
@@ -69,6 +77,19 @@ export interface ExperimentManifest {
      * Stop cleanly once the counted cost (in the currency of the configured prices) reaches this; null for no limit.
      */
     max_cost?: number | null;
+    /**
+     * Prices per million tokens, for cost accounting and judge.max_cost; null when unknown.
+     */
+    prices?: {
+      /**
+       * Price of one million prompt tokens.
+       */
+      input_per_mtok?: number | null;
+      /**
+       * Price of one million completion tokens.
+       */
+      output_per_mtok?: number | null;
+    };
   };
   /**
    * How the rubric is made: generated from labelled seed pairs, or reused from a frozen file.
@@ -342,6 +363,10 @@ export interface Experiment {
      */
     model: string;
     /**
+     * Endpoint family whose capabilities apply (temperature, response_format, vLLM structured_outputs, Qwen3 thinking switch); `auto` picks by the endpoint's host: api.openai.com → openai, generativelanguage.googleapis.com → gemini, dashscope → dashscope, anything else → vllm.
+     */
+    provider: "auto" | "vllm" | "openai" | "gemini" | "dashscope" | "generic";
+    /**
      * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.
      */
     base_url: string | [string, ...string[]];
@@ -366,6 +391,10 @@ export interface Experiment {
      */
     retries: number;
     /**
+     * Times a malformed or invalid answer is asked again, with the validation error, before the judgement counts as failed. Not part of any artifact key.
+     */
+    reasks: number;
+    /**
      * Judge calls in flight at once, shared by the whole process. Not part of any key.
      */
     concurrency: number;
@@ -381,6 +410,19 @@ export interface Experiment {
      * Stop cleanly once the counted cost (in the currency of the configured prices) reaches this; null for no limit.
      */
     max_cost: number | null;
+    /**
+     * Prices per million tokens, for cost accounting and judge.max_cost; null when unknown.
+     */
+    prices: {
+      /**
+       * Price of one million prompt tokens.
+       */
+      input_per_mtok: number | null;
+      /**
+       * Price of one million completion tokens.
+       */
+      output_per_mtok: number | null;
+    };
   };
   /**
    * How the rubric is made: generated from labelled seed pairs, or reused from a frozen file.

@@ -67,6 +67,19 @@ export const schemas = {
             "minLength": 1,
             "default": "Qwen/Qwen3-VL-8B-Instruct"
           },
+          "provider": {
+            "description": "Endpoint family whose capabilities apply (temperature, response_format, vLLM structured_outputs, Qwen3 thinking switch); `auto` picks by the endpoint's host: api.openai.com → openai, generativelanguage.googleapis.com → gemini, dashscope → dashscope, anything else → vllm.",
+            "type": "string",
+            "enum": [
+              "auto",
+              "vllm",
+              "openai",
+              "gemini",
+              "dashscope",
+              "generic"
+            ],
+            "default": "auto"
+          },
           "base_url": {
             "description": "OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.",
             "default": "http://localhost:8000/v1",
@@ -116,6 +129,13 @@ export const schemas = {
             "minimum": 0,
             "default": 4
           },
+          "reasks": {
+            "description": "Times a malformed or invalid answer is asked again, with the validation error, before the judgement counts as failed. Not part of any artifact key.",
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 10,
+            "default": 2
+          },
           "concurrency": {
             "description": "Judge calls in flight at once, shared by the whole process. Not part of any key.",
             "type": "integer",
@@ -147,6 +167,32 @@ export const schemas = {
             ],
             "minimum": 0,
             "default": null
+          },
+          "prices": {
+            "description": "Prices per million tokens, for cost accounting and judge.max_cost; null when unknown.",
+            "type": "object",
+            "additionalProperties": false,
+            "default": {},
+            "properties": {
+              "input_per_mtok": {
+                "description": "Price of one million prompt tokens.",
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "minimum": 0,
+                "default": null
+              },
+              "output_per_mtok": {
+                "description": "Price of one million completion tokens.",
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "minimum": 0,
+                "default": null
+              }
+            }
           }
         }
       },

@@ -1,0 +1,345 @@
+// The judge client: the openai SDK over HTTP with one retry layer of our own, one process-wide
+// concurrency limit, replicas with a circuit breaker, a response cache and a call/cost budget.
+import OpenAI from 'openai';
+import { keyOf } from '../store/canonical-json.js';
+import { AnswerError, answerSchema, type AnswerKind } from './answers.js';
+import type { EncodedImage } from './images.js';
+import { answerShape } from './prompts.js';
+import { processLimiter, type Limiter } from './limiter.js';
+import { capabilities, detectProvider, type Capabilities } from './providers.js';
+import type { ResponseCache } from './response-cache.js';
+
+export interface JudgeSettings {
+  model: string;
+  baseUrls: string[];
+  /** The key's value; never logged, stored or hashed. */
+  apiKey: string | undefined;
+  provider: string;
+  temperature: number;
+  maxTokens: number;
+  timeoutS: number;
+  retries: number;
+  reasks: number;
+  concurrency: number;
+  imageMaxSide: number;
+  maxCalls: number | null;
+  maxCost: number | null;
+  prices: { input_per_mtok: number | null; output_per_mtok: number | null };
+}
+
+export type Block = { type: 'text'; text: string } | { type: 'image'; image: EncodedImage };
+export interface Turn {
+  role: 'system' | 'user' | 'assistant';
+  content: string | Block[];
+}
+export interface AskRequest {
+  turns: Turn[];
+  answer: { kind: AnswerKind; n: number; min?: number; max?: number };
+  /** Distinguishes repeated samples of the same request in the response cache. */
+  sample?: number;
+}
+export interface AskResult<T> {
+  value: T;
+  raw: string;
+  cached: boolean;
+  /** Replies received for this judgement, the failed ones first. */
+  replies: string[];
+}
+
+export class JudgeUnavailableError extends Error {
+  override name = 'JudgeUnavailableError';
+}
+export class JudgeAuthError extends Error {
+  override name = 'JudgeAuthError';
+}
+export class BudgetExceededError extends Error {
+  override name = 'BudgetExceededError';
+}
+/** A judgement that failed for good: retries and re-asks spent. Keeps every raw reply. */
+export class JudgementError extends Error {
+  override name = 'JudgementError';
+  constructor(
+    message: string,
+    readonly replies: string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface Usage {
+  calls: number;
+  cached: number;
+  retries: number;
+  reasks: number;
+  failures: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number | null;
+}
+
+interface Replica {
+  url: string;
+  client: OpenAI;
+  downUntil: number;
+}
+
+const BREAKER_WINDOW_MS = 10_000;
+const COOLDOWN_MS = 15_000;
+const MAX_BACKOFF_MS = 20_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Connection refused, reset, DNS failure: the endpoint is not there (timeouts are not this). */
+const isConnectionFailure = (error: unknown) => error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
+const isRetryable = (error: unknown) =>
+  error instanceof OpenAI.APIConnectionError || (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
+
+function retryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { headers?: Headers | Record<string, string> }).headers;
+  const value = headers instanceof Headers ? headers.get('retry-after') : headers?.['retry-after'];
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.min(seconds * 1000, 60_000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, Math.min(date - Date.now(), 60_000)) : undefined;
+}
+
+export class JudgeClient {
+  readonly usage: Usage;
+  readonly caps: Capabilities;
+  private readonly replicas: Replica[];
+  private next = 0;
+  private readonly limiter: Limiter;
+  private firstConnectionFailure: number | undefined;
+  private breakerOpen: string | undefined;
+
+  constructor(
+    readonly settings: JudgeSettings,
+    private readonly options: { cache?: ResponseCache; limiter?: Limiter; warn?: (message: string) => void } = {},
+  ) {
+    if (settings.baseUrls.length === 0) throw new Error('judge.base_url is empty');
+    this.caps = capabilities(detectProvider(settings.provider, settings.baseUrls[0]), settings.model);
+    this.replicas = settings.baseUrls.map((url) => ({
+      url,
+      downUntil: 0,
+      client: new OpenAI({ apiKey: settings.apiKey || 'EMPTY', baseURL: url, maxRetries: 0, timeout: settings.timeoutS * 1000 }),
+    }));
+    this.limiter = options.limiter ?? processLimiter(settings.concurrency);
+    this.usage = { calls: 0, cached: 0, retries: 0, reasks: 0, failures: 0, promptTokens: 0, completionTokens: 0, cost: this.hasPrices() ? 0 : null };
+  }
+
+  /**
+   * Checks each replica answers `GET /models` within a few seconds. Refused connections on every
+   * replica end the run here, naming the URLs; a missing model is only a warning.
+   */
+  async preflight(timeoutMs = 5_000): Promise<{ url: string; ok: boolean; models?: string[]; problem?: string }[]> {
+    const results = await Promise.all(
+      this.replicas.map(async (replica) => {
+        try {
+          const response = await fetch(`${replica.url.replace(/\/$/, '')}/models`, {
+            headers: { Authorization: `Bearer ${this.settings.apiKey || 'EMPTY'}` },
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          if (response.status === 401 || response.status === 403) throw new JudgeAuthError(authMessage(replica.url, response.status, this.settings.apiKey));
+          if (!response.ok) return { url: replica.url, ok: true, problem: `GET /models answered ${response.status}` };
+          const body = (await response.json()) as { data?: { id: string }[] };
+          const models = (body.data ?? []).map((m) => m.id);
+          if (models.length && !models.includes(this.settings.model)) {
+            this.options.warn?.(`${replica.url} does not list model ${this.settings.model} (it serves ${models.slice(0, 5).join(', ')}); calls may fail`);
+          }
+          return { url: replica.url, ok: true, models };
+        } catch (error) {
+          if (error instanceof JudgeAuthError) throw error;
+          replica.downUntil = Date.now() + COOLDOWN_MS;
+          return { url: replica.url, ok: false, problem: describeFetchFailure(error) };
+        }
+      }),
+    );
+    if (results.every((r) => !r.ok)) {
+      throw new JudgeUnavailableError(
+        `cannot reach the judge: ${results.map((r) => `${r.url} (${r.problem})`).join('; ')}. Start one (e.g. vllm serve ${this.settings.model} --port 8000) or point ARR_JUDGE_URL / --base-url at a running endpoint.`,
+      );
+    }
+    for (const r of results) if (!r.ok) this.options.warn?.(`judge replica ${r.url} is unreachable (${r.problem}); using the others`);
+    return results;
+  }
+
+  /** The cache key of a request: model, family, messages with image hashes, sampling and sample index. */
+  requestKey(request: AskRequest): string {
+    return keyOf({
+      model: this.settings.model,
+      family: this.caps.provider,
+      messages: request.turns.map((t) => ({
+        role: t.role,
+        content: typeof t.content === 'string' ? t.content : t.content.map((b) => (b.type === 'text' ? b : { image: `${b.image.sha256}@${this.settings.imageMaxSide}` })),
+      })),
+      temperature: this.caps.temperature ? this.settings.temperature : null,
+      max_tokens: this.settings.maxTokens,
+      response_format: this.caps.responseFormat,
+      structured_outputs: this.caps.structuredOutputs,
+      thinking_off: this.caps.thinkingOff ?? null,
+      sample: request.sample ?? 0,
+    });
+  }
+
+  /**
+   * One judgement: answered from the cache, or asked with retries; a reply that does not parse is
+   * asked again with the problem, at most `reasks` times. Only a valid reply is cached.
+   */
+  async ask<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean } = {}): Promise<AskResult<T>> {
+    const key = this.requestKey(request);
+    const cache = options.noCache ? undefined : this.options.cache;
+    const hit = await cache?.get(key);
+    if (hit) {
+      try {
+        const value = parse(hit.content);
+        this.usage.cached++;
+        return { value, raw: hit.content, cached: true, replies: [hit.content] };
+      } catch {
+        /* a reply our parser no longer accepts: ask again */
+      }
+    }
+    const turns = [...request.turns];
+    const replies: string[] = [];
+    for (let ask = 0; ; ask++) {
+      const { content, usage } = await this.complete(turns, request);
+      replies.push(content);
+      try {
+        const value = parse(content);
+        await cache?.put(key, { content, usage, created: new Date().toISOString() });
+        return { value, raw: content, cached: false, replies };
+      } catch (error) {
+        if (!(error instanceof AnswerError)) throw error;
+        if (ask >= this.settings.reasks) {
+          this.usage.failures++;
+          throw new JudgementError(`invalid answer after ${ask + 1} ask(s): ${error.message}`, replies);
+        }
+        this.usage.reasks++;
+        turns.push({ role: 'assistant', content }, { role: 'user', content: reaskText(error.message, request.answer) });
+      }
+    }
+  }
+
+  /** One chat completion with retries (backoff with jitter, Retry-After honoured) across replicas. */
+  private async complete(turns: Turn[], request: AskRequest): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
+    const body = this.body(turns, request);
+    for (let attempt = 0; ; attempt++) {
+      if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
+      this.checkBudget();
+      const replica = this.pickReplica();
+      try {
+        this.usage.calls++;
+        const completion = await this.limiter.run(() => replica.client.chat.completions.create(body as never, { maxRetries: 0, timeout: this.settings.timeoutS * 1000 }));
+        this.firstConnectionFailure = undefined;
+        const choice = (completion as OpenAI.Chat.ChatCompletion).choices?.[0];
+        if (!choice) throw new JudgementError('the endpoint returned no choices', []);
+        const usage = { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
+        this.count(usage);
+        return { content: choice.message?.content ?? '', usage };
+      } catch (error) {
+        if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
+          throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
+        }
+        if (isConnectionFailure(error)) this.connectionFailed(replica, error);
+        if (!isRetryable(error) || attempt >= this.settings.retries) {
+          this.usage.failures++;
+          if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
+          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, []);
+        }
+        this.usage.retries++;
+        const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt);
+        await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
+      }
+    }
+  }
+
+  private body(turns: Turn[], request: AskRequest): Record<string, unknown> {
+    const caps = this.caps;
+    const body: Record<string, unknown> = {
+      model: this.settings.model,
+      messages: turns.map((t) => ({
+        role: t.role,
+        content:
+          typeof t.content === 'string'
+            ? t.content
+            : t.content.map((b) => (b.type === 'text' ? b : { type: 'image_url', image_url: { url: b.image.url } })),
+      })),
+      [caps.maxTokensField]: this.settings.maxTokens,
+    };
+    if (caps.temperature) body.temperature = this.settings.temperature;
+    const { kind, n, min, max } = request.answer;
+    if (caps.responseFormat === 'json_object') body.response_format = { type: 'json_object' };
+    if (caps.responseFormat === 'json_schema') body.response_format = { type: 'json_schema', json_schema: { name: `${kind}_answer`, schema: answerSchema(kind, n, min, max) } };
+    if (caps.structuredOutputs) body.structured_outputs = { json: answerSchema(kind, n, min, max) };
+    if (caps.thinkingOff) Object.assign(body, caps.thinkingOff);
+    return body;
+  }
+
+  private pickReplica(): Replica {
+    const now = Date.now();
+    for (let i = 0; i < this.replicas.length; i++) {
+      const replica = this.replicas[(this.next + i) % this.replicas.length];
+      if (replica.downUntil <= now) {
+        this.next = (this.next + i + 1) % this.replicas.length;
+        return replica;
+      }
+    }
+    // Every replica is set aside: try the one that comes back soonest rather than waiting.
+    return this.replicas.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
+  }
+
+  /** Only connection-level failures trip the breaker: the run ends within 10 s of the endpoint vanishing. */
+  private connectionFailed(replica: Replica, error: unknown): void {
+    replica.downUntil = Date.now() + COOLDOWN_MS;
+    this.firstConnectionFailure ??= Date.now();
+    const allDown = this.replicas.every((r) => r.downUntil > Date.now());
+    if (allDown && Date.now() - this.firstConnectionFailure >= Math.min(BREAKER_WINDOW_MS, 2_000 * this.replicas.length)) {
+      this.breakerOpen = `the judge stopped answering: ${this.replicas.map((r) => r.url).join(', ')} refused connections for ${((Date.now() - this.firstConnectionFailure) / 1000).toFixed(1)} s (${describeError(error)})`;
+    }
+  }
+
+  private checkBudget(): void {
+    const { maxCalls, maxCost } = this.settings;
+    if (maxCalls !== null && this.usage.calls >= maxCalls) throw new BudgetExceededError(`judge.max_calls (${maxCalls}) reached`);
+    if (maxCost !== null && this.usage.cost !== null && this.usage.cost >= maxCost) throw new BudgetExceededError(`judge.max_cost (${maxCost}) reached at ${this.usage.cost.toFixed(4)}`);
+  }
+
+  private hasPrices(): boolean {
+    return this.settings.prices.input_per_mtok !== null || this.settings.prices.output_per_mtok !== null;
+  }
+
+  private count(usage: { prompt_tokens: number; completion_tokens: number }): void {
+    this.usage.promptTokens += usage.prompt_tokens;
+    this.usage.completionTokens += usage.completion_tokens;
+    if (this.usage.cost !== null) {
+      const { input_per_mtok, output_per_mtok } = this.settings.prices;
+      this.usage.cost += (usage.prompt_tokens * (input_per_mtok ?? 0) + usage.completion_tokens * (output_per_mtok ?? 0)) / 1e6;
+    }
+  }
+}
+
+function reaskText(problem: string, request: AskRequest['answer']): string {
+  const shape = answerShape(request.kind, request.n, request.min, request.max);
+  return `Your previous answer could not be used: ${problem}. Reply again with only the JSON object ${shape}.`;
+}
+
+function authMessage(url: string, status: number, apiKey: string | undefined): string {
+  const set = apiKey && apiKey !== 'EMPTY' ? 'a key was set' : 'no key was set';
+  return `${url} refused the API key (HTTP ${status}; ${set}). Set the variable judge.api_key refers to (e.g. ARR_JUDGE_API_KEY) to a key this endpoint accepts.`;
+}
+
+function describeFetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if (cause?.code) return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
+  if ((error as Error).name === 'TimeoutError') return 'no answer within the preflight timeout';
+  return (error as Error).message;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return 'timed out';
+  if (error instanceof OpenAI.APIConnectionError) {
+    const code = (error.cause as { code?: string } | undefined)?.code;
+    return code === 'ECONNREFUSED' ? 'connection refused' : `connection error${code ? ` (${code})` : ''}`;
+  }
+  if (error instanceof OpenAI.APIError) return `HTTP ${error.status}: ${error.message}`;
+  return (error as Error).message ?? String(error);
+}

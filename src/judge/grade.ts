@@ -1,0 +1,95 @@
+// Grading one item: encode its images, ask the judge (in both orders when asked), and say plainly
+// whether the orders agree. A failed judgement is reported as failed, never as a default verdict.
+import type { DatasetItem } from '../data/types.js';
+import { parseRankAnswer, parseScoreAnswer } from './answers.js';
+import { JudgementError, type JudgeClient } from './client.js';
+import type { ImageEncoder } from './images.js';
+import { gradingMessage, type Language, type Task } from './prompts.js';
+
+export interface GradeOptions {
+  task: Task;
+  mode: 'pairwise' | 'listwise' | 'pointwise';
+  language: Language;
+  taskDescription: string;
+  rubric: string | undefined;
+  bothOrders: boolean;
+  minScore: number;
+  maxScore: number;
+  noCache?: boolean;
+}
+
+export interface OrderVerdict {
+  /** Candidate indices in the order they were shown. */
+  order: number[];
+  /** Ranks aligned with the ORIGINAL candidate order. */
+  rank?: number[];
+  score?: number;
+  reason?: string;
+  cached?: boolean;
+  error?: string;
+  /** Every raw reply, kept for failures. */
+  replies?: string[];
+}
+
+export interface Grade {
+  /** `agree`: both orders gave the same ranks; `disagree`: they did not (no rank stands); `single`: one order judged. */
+  verdict: 'single' | 'agree' | 'disagree' | 'failed';
+  rank?: number[];
+  score?: number;
+  orders: OrderVerdict[];
+}
+
+export interface GradeDeps {
+  client: JudgeClient;
+  encoder: ImageEncoder;
+}
+
+export async function gradeItem(item: DatasetItem, options: GradeOptions, deps: GradeDeps): Promise<Grade> {
+  const [base, ...candidates] = await Promise.all([
+    item.source ? deps.encoder.encode(item.source) : Promise.resolve(undefined),
+    ...item.candidates.map((c) => deps.encoder.encode(c)),
+  ]);
+  const encoded = candidates as NonNullable<typeof base>[];
+  const n = encoded.length;
+  const pointwise = options.mode === 'pointwise';
+  const identity = encoded.map((_, i) => i);
+  const orders = options.bothOrders && !pointwise && n > 1 ? [identity, [...identity].reverse()] : [identity];
+
+  const verdicts = await Promise.all(
+    orders.map(async (order): Promise<OrderVerdict> => {
+      const blocks = gradingMessage({
+        task: options.task,
+        mode: pointwise ? 'pointwise' : 'listwise',
+        language: options.language,
+        query: item.query,
+        taskDescription: options.taskDescription,
+        rubric: options.rubric,
+        base,
+        candidates: order.map((i) => encoded[i]),
+        minScore: options.minScore,
+        maxScore: options.maxScore,
+      });
+      const request = { turns: [{ role: 'user' as const, content: blocks }], answer: pointwise ? { kind: 'score' as const, n, min: options.minScore, max: options.maxScore } : { kind: 'rank' as const, n } };
+      try {
+        if (pointwise) {
+          const r = await deps.client.ask(request, (reply) => parseScoreAnswer(reply, options.minScore, options.maxScore), { noCache: options.noCache });
+          return { order, score: r.value.score, reason: r.value.reason, cached: r.cached };
+        }
+        const r = await deps.client.ask(request, (reply) => parseRankAnswer(reply, n), { noCache: options.noCache });
+        // shown[k] = candidate order[k] got rank r.value.rank[k]; map back to the original order.
+        const rank = new Array<number>(n);
+        order.forEach((candidate, shownAt) => (rank[candidate] = r.value.rank[shownAt]));
+        return { order, rank, reason: r.value.reason, cached: r.cached };
+      } catch (error) {
+        if (!(error instanceof JudgementError)) throw error;
+        return { order, error: error.message, replies: error.replies };
+      }
+    }),
+  );
+
+  if (verdicts.some((v) => v.error)) return { verdict: 'failed', orders: verdicts };
+  if (pointwise) return { verdict: 'single', score: verdicts[0].score, orders: verdicts };
+  if (verdicts.length === 1) return { verdict: 'single', rank: verdicts[0].rank, orders: verdicts };
+  const agree = JSON.stringify(verdicts[0].rank) === JSON.stringify(verdicts[1].rank);
+  return agree ? { verdict: 'agree', rank: verdicts[0].rank, orders: verdicts } : { verdict: 'disagree', orders: verdicts };
+}

@@ -1,0 +1,68 @@
+// `arr judge`: evaluate a labelled dataset and build the report (schemas/judge-report.schema.json).
+import type { DatasetItem } from '../data/types.js';
+import { ProgressReporter } from '../report/progress.js';
+import type { Experiment } from '../types/experiment.js';
+import type { JudgeReport } from '../types/judge-report.js';
+import { evaluate } from './evaluate.js';
+import { findRubric } from './rubric-source.js';
+import { openJudge } from './session.js';
+
+export type { JudgeReport };
+
+export interface RunJudgeOptions {
+  experiment: Experiment;
+  experimentName: string;
+  workspaceRoot: string;
+  items: DatasetItem[];
+  datasetPath: string;
+  rubricFlag?: string;
+  baseUrl?: string;
+  concurrency?: number;
+  bothOrders: boolean;
+  noCache?: boolean;
+  quiet?: boolean;
+}
+
+export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
+  const started = new Date().toISOString();
+  const rubric = findRubric(o.experiment, o.workspaceRoot, o.rubricFlag);
+  const warn = (m: string) => o.quiet || console.error(`warning: ${m}`);
+  const { client, encoder } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, concurrency: o.concurrency, warn });
+  if (rubric.source === 'none' && !o.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
+  await client.preflight();
+  const progress = new ProgressReporter('judge', process.stderr, o.quiet);
+  const { summary, items } = await evaluate(
+    o.items,
+    {
+      task: o.experiment.task,
+      mode: o.experiment.rubric.mode,
+      language: o.experiment.rubric.language,
+      taskDescription: o.experiment.rubric.task_description,
+      rubric: rubric.text,
+      bothOrders: o.bothOrders,
+      minScore: o.experiment.rubric.min_score,
+      maxScore: o.experiment.rubric.max_score,
+      noCache: o.noCache,
+    },
+    { client, encoder, onProgress: (p) => progress.update({ done: p.done, total: p.total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost }) },
+  );
+  const { text: _text, ...rubricInfo } = rubric;
+  return {
+    schema: 1,
+    kind: 'judge-report',
+    experiment: o.experimentName,
+    dataset: o.datasetPath,
+    task: o.experiment.task,
+    mode: o.experiment.rubric.mode,
+    model: o.experiment.judge.model,
+    endpoints: client.settings.baseUrls,
+    api_key_set: client.settings.apiKey !== undefined,
+    both_orders: o.bothOrders,
+    rubric: rubricInfo,
+    started,
+    finished: new Date().toISOString(),
+    summary,
+    usage: { ...client.usage },
+    items,
+  };
+}
