@@ -3,7 +3,7 @@
 import type { DatasetItem } from '../data/types.js';
 import { parseRankAnswer, parseScoreAnswer } from './answers.js';
 import { JudgementError, type JudgeClient } from './client.js';
-import type { ImageEncoder } from './images.js';
+import { ImageError, type EncodedImage, type ImageEncoder } from './images.js';
 import { gradingMessage, type Language, type Task } from './prompts.js';
 
 export interface GradeOptions {
@@ -45,14 +45,21 @@ export interface GradeDeps {
 }
 
 export async function gradeItem(item: DatasetItem, options: GradeOptions, deps: GradeDeps): Promise<Grade> {
-  const [base, ...candidates] = await Promise.all([
-    item.source ? deps.encoder.encode(item.source) : Promise.resolve(undefined),
-    ...item.candidates.map((c) => deps.encoder.encode(c)),
-  ]);
-  const encoded = candidates as NonNullable<typeof base>[];
+  const identity = item.candidates.map((_, i) => i);
+  let base: EncodedImage | undefined;
+  let encoded: EncodedImage[];
+  try {
+    [base, ...encoded] = (await Promise.all([
+      item.source ? deps.encoder.encode(item.source) : Promise.resolve(undefined),
+      ...item.candidates.map((c) => deps.encoder.encode(c)),
+    ])) as EncodedImage[];
+  } catch (error) {
+    // An unreadable image fails this item (naming the file), not the whole run.
+    if (!(error instanceof ImageError)) throw error;
+    return { verdict: 'failed', orders: [{ order: identity, error: error.message }] };
+  }
   const n = encoded.length;
   const pointwise = options.mode === 'pointwise';
-  const identity = encoded.map((_, i) => i);
   const orders = options.bothOrders && !pointwise && n > 1 ? [identity, [...identity].reverse()] : [identity];
 
   const verdicts = await Promise.all(

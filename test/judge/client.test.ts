@@ -251,3 +251,32 @@ describe('provider capabilities', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 40 - 5); // … but only 3 at a time on the wire
   });
 });
+
+describe('grading modes and item failures', () => {
+  it('scores pointwise items and compares with label_score', async () => {
+    const s = await sim({ rule: (req) => ({ score: req.candidates[0].mean[0] > 128 ? 5 : 2, reason: 'bright is good' }) });
+    const items = [
+      { index: 0, query: 'a', candidates: [await grey(220)], label: { score: 5 }, meta: {} },
+      { index: 1, query: 'b', candidates: [await grey(20)], label: { score: 2 }, meta: {} },
+      { index: 2, query: 'c', candidates: [await grey(21)], label: { score: 4 }, meta: {} },
+    ];
+    const { summary, items: results } = await evaluate(items, { task: 't2i', mode: 'pointwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: true, minScore: 1, maxScore: 5 }, { client: client(settings([s.url])), encoder: encoder() });
+    expect(summary).toMatchObject({ judged: 3, correct: 2, agreement: null });
+    expect(results.map((r) => r.predicted)).toEqual([{ score: 5 }, { score: 2 }, { score: 2 }]);
+    expect(s.requests[0].prompt).toContain('Score the generated image from 1 (worst) to 5 (best)');
+    expect(s.requests[0].images.map((i) => i.label)).toEqual(['Generated Image:']);
+  });
+
+  it('ranks listwise N > 2 and fails only the item whose image does not decode, naming it', async () => {
+    const s = await sim();
+    const items = [
+      { index: 0, query: 'three', candidates: [await grey(90), await grey(200), await grey(30)], label: { rank: [2, 1, 3] }, meta: {} },
+      { index: 1, query: 'broken', candidates: [{ kind: 'file' as const, path: '/nonexistent/broken.png' }, await grey(10)], label: { rank: [1, 2] }, meta: {} },
+    ];
+    const { summary, items: results } = await evaluate(items, { task: 't2i', mode: 'listwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: true, minScore: 1, maxScore: 5 }, { client: client(settings([s.url])), encoder: encoder() });
+    expect(results[0]).toMatchObject({ verdict: 'agree', predicted: { rank: [2, 1, 3] }, correct: true });
+    expect(results[1].verdict).toBe('failed');
+    expect(results[1].orders[0].error).toContain('/nonexistent/broken.png');
+    expect(summary).toMatchObject({ judged: 2, correct: 1, failures: 1 });
+  });
+});
