@@ -6,6 +6,7 @@ import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
 import { findEnvReferences } from '../manifest/env.js';
 import { isPlainObject, loadMerged } from '../manifest/layers.js';
+import { readYamlFile } from '../manifest/yaml-source.js';
 import { experimentName } from '../manifest/load.js';
 import { isInside, pathFields } from '../manifest/paths.js';
 import { fieldsMarked } from '../manifest/schema.js';
@@ -60,10 +61,22 @@ const MAX_LISTED_IMAGES = 200;
 const readRaw = (value: Record<string, unknown>, field: string): unknown =>
   field.split('.').reduce<unknown>((n, k) => (isPlainObject(n) ? n[k] : undefined), value);
 
-export function planProject(manifestFile: string, workspaceRoot: string, env: Record<string, string | undefined> = process.env): ProjectPlan {
+/** Work shared by every manifest of one graph computation: bases and datasets are read once. */
+export interface PlanMemo {
+  yaml: Map<string, ReturnType<typeof readYamlFile>>;
+  images: Map<string, string[]>;
+}
+export const planMemo = (): PlanMemo => ({ yaml: new Map(), images: new Map() });
+
+export function planProject(manifestFile: string, workspaceRoot: string, env: Record<string, string | undefined> = process.env, memo: PlanMemo = planMemo()): ProjectPlan {
   const file = resolve(manifestFile);
   const name = experimentName(file);
-  const merged = loadMerged(file);
+  const readOnce = (path: string) => {
+    let result = memo.yaml.get(path);
+    if (!result) memo.yaml.set(path, (result = readYamlFile(path)));
+    return result;
+  };
+  const merged = loadMerged(file, readOnce);
   const problems = merged.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot));
   const raw = merged.value;
   const task = raw.task === 't2i' || raw.task === 'edit' ? raw.task : undefined;
@@ -82,7 +95,7 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   }
 
   const slice = { rubric: { from: readRaw(raw, 'rubric.from') ?? null } } as unknown as Experiment;
-  const imagesOf = new Map<string, string[]>();
+  const imagesOf = memo.images;
   const filesFor = (target: CachedTarget): { files: string[]; external: string[]; env: string[] } => {
     const spec = keySpec(target, slice);
     const files = new Set<string>(merged.chain.filter((f) => isInside(f, workspaceRoot)).map(wsRel));
@@ -97,15 +110,13 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
       }
       add(abs);
       if (!input.images || !task) continue;
-      let images = imagesOf.get(abs);
+      // The plan depends on the dataset's contents (which images it names), memoised or not.
+      dependencies.push(abs);
+      const memoKey = `${task}:${abs}`;
+      let images = imagesOf.get(memoKey);
       if (!images) {
-        try {
-          images = listDatasetImageFiles(abs, task);
-          dependencies.push(abs);
-        } catch {
-          images = []; // the target itself reports an unreadable dataset
-        }
-        imagesOf.set(abs, images);
+        images = listDatasetImageFiles(abs, task); // never throws: the target reports unreadable datasets
+        imagesOf.set(memoKey, images);
       }
       if (images.length > MAX_LISTED_IMAGES) for (const dir of new Set(images.map((i) => dirname(i)))) add(dir, '/*');
       else images.forEach((i) => add(i));

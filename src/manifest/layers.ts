@@ -81,7 +81,7 @@ function extendsList(source: YamlSource, diagnostics: Diagnostic[]): { path: str
  * Reads a manifest and its `extends` chain and merges them: mappings merge key by key, scalars and
  * lists replace, `key: null` deletes. Bases apply left to right, then the file itself.
  */
-export function loadMerged(file: string): MergedManifest {
+export function loadMerged(file: string, read: typeof readYamlFile = readYamlFile): MergedManifest {
   const diagnostics: Diagnostic[] = [];
   const chain: string[] = [];
   const origins: Origins = new Map();
@@ -93,7 +93,7 @@ export function loadMerged(file: string): MergedManifest {
       diagnostics.push({ file: via!.file, ...via!.pos, field: via!.field, message: `extends cycle: ${cycle}` });
       return;
     }
-    const { source, diagnostics: readProblems } = readYamlFile(path);
+    const { source, diagnostics: readProblems } = read(path);
     if (!source) {
       if (via) {
         for (const p of readProblems) {

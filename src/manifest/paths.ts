@@ -6,6 +6,8 @@ import { joinPath } from './yaml-source.js';
 
 /** True when `path` is `root` or inside it (both absolute). */
 export function isInside(path: string, root: string): boolean {
+  // Fast path for the common case (graph building calls this for every image of every target).
+  if (path.startsWith(root + sep) && !path.includes(`${sep}..`)) return true;
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

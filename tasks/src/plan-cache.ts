@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type Dirent } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ProjectPlan } from '../../src/graph/project-plan';
 
-const VERSION = 2;
+const VERSION = 3;
 
 interface Entry {
   plan: ProjectPlan;
@@ -31,10 +31,14 @@ export class PlanCache {
   /** Manifests share bases and datasets: hash each file once per graph computation. */
   private readonly hashes = new Map<string, string>();
 
-  constructor(private readonly file: string) {
+  /** `code` identifies the planner itself (see codeHash): plans made by other code are not reused. */
+  constructor(
+    private readonly file: string,
+    private readonly code: string,
+  ) {
     try {
       const data = JSON.parse(readFileSync(file, 'utf8'));
-      if (data.version === VERSION) this.entries = data.entries;
+      if (data.version === VERSION && data.code === code) this.entries = data.entries;
     } catch {
       /* no cache yet, or unreadable: start empty */
     }
@@ -56,7 +60,7 @@ export class PlanCache {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: VERSION, entries: this.entries }));
+      writeFileSync(tmp, JSON.stringify({ version: VERSION, code: this.code, entries: this.entries }));
       renameSync(tmp, this.file);
     } catch {
       /* a cache that cannot be written only costs time */
@@ -82,4 +86,24 @@ export class PlanCache {
     const names = new Set(Object.values(plan.targets).flatMap((t) => t?.env ?? []));
     return [...names].map((n) => [n, process.env[n] ?? null]);
   }
+}
+
+/** A hash of every file below `dirs`: the planner's code and schemas, so editing them drops old plans. */
+export function codeHash(root: string, dirs: string[]): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) hash.update(`${path}\0${contentHash(path)}\n`);
+    }
+  };
+  for (const dir of dirs) walk(join(root, dir));
+  return hash.digest('hex');
 }

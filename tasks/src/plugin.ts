@@ -2,8 +2,8 @@
 // It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { join } from 'node:path';
-import { planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
-import { PlanCache } from './plan-cache';
+import { planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
+import { codeHash, PlanCache } from './plan-cache';
 
 const EXECUTORS: Record<PlannedTarget, string> = {
   resolve: '@arr/tasks:resolve',
@@ -58,12 +58,14 @@ function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
 export const createNodes: CreateNodes = [
   'experiments/*.{yaml,yml}',
   async (files, options, context: CreateNodesContext) => {
-    const cache = new PlanCache(join(context.workspaceRoot, 'cache', 'graph', 'plans.json'));
+    const root = context.workspaceRoot;
+    const cache = new PlanCache(join(root, 'cache', 'graph', 'plans.json'), codeHash(root, ['src', 'schemas', 'tasks/src']));
+    const memo = planMemo();
     try {
       return await createNodesFromFiles(
         (file) => {
           const abs = join(context.workspaceRoot, file);
-          const plan = cache.get(abs, () => planProject(abs, context.workspaceRoot));
+          const plan = cache.get(abs, () => planProject(abs, root, process.env, memo));
           return toProject(plan, file);
         },
         files,

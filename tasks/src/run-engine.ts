@@ -11,12 +11,12 @@ export interface EngineOptions {
  * workspace, streaming its output. The engine stays plain ESM TypeScript with no Nx import.
  */
 export async function runEngineTarget(target: string, options: EngineOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  // Nx sets FORCE_COLOR for tasks; with NO_COLOR also set, loading execa's colours warns on every run.
+  if (process.env.NO_COLOR) delete process.env.FORCE_COLOR;
   const { execa } = await import('execa');
   const args = ['build', target, options.manifest];
   for (const [field, value] of Object.entries(options.set ?? {})) args.push('--set', `${field}=${JSON.stringify(value)}`);
-  // Nx sets FORCE_COLOR for tasks; with NO_COLOR also set, Node warns on every start.
   const env = { ...process.env };
-  if (env.NO_COLOR) delete env.FORCE_COLOR;
   const result = await execa(process.execPath, [join(context.root, 'bin', 'arr.mjs'), ...args], {
     cwd: context.root,
     env,

@@ -79,3 +79,23 @@ describe('createNodes', () => {
     expect(second.targets!['rubric-generate'].inputs).toContain('{workspaceRoot}/data/t2i/images/7.png');
   });
 });
+
+describe('the plugin’s plan cache', () => {
+  it('drops plans made by other planner code, and reuses them otherwise', async () => {
+    const { PlanCache } = await import('../../tasks/src/plan-cache.js');
+    const file = ws.path('cache/graph/plans.json');
+    const manifest = ws.path('experiments/exp-a.yaml');
+    let computed = 0;
+    const compute = () => {
+      computed++;
+      return { name: 'exp-a', task: 't2i' as const, chain: [], targets: {}, problems: [], dependencies: [manifest] };
+    };
+    const first = new PlanCache(file, 'code-1');
+    first.get(manifest, compute);
+    first.save();
+    new PlanCache(file, 'code-1').get(manifest, compute);
+    expect(computed).toBe(1);
+    new PlanCache(file, 'code-2').get(manifest, compute);
+    expect(computed).toBe(2);
+  });
+});
