@@ -44,6 +44,9 @@ export function wilson(correct: number, n: number, z = 1.959964): [number, numbe
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
+const labelOf = (item: DatasetItem): ItemResult['label'] =>
+  item.label ? ('score' in item.label ? { score: item.label.score } : { rank: item.label.rank }) : {};
+
 function isCorrect(item: DatasetItem, grade: Grade): boolean {
   const label = item.label;
   if (!label) return false;
@@ -66,7 +69,7 @@ export async function evaluate(
     while (nextIndex < items.length && !stoppedBy) {
       const i = nextIndex++;
       const item = items[i];
-      const label = item.label ? ('score' in item.label ? { score: item.label.score } : { rank: item.label.rank }) : {};
+      const label = labelOf(item);
       try {
         const grade = await gradeItem(item, options, deps);
         results[i] = { index: item.index, query: item.query, label, predicted: grade.rank ? { rank: grade.rank } : grade.score !== undefined ? { score: grade.score } : null, correct: isCorrect(item, grade), verdict: grade.verdict, orders: grade.orders };
@@ -81,7 +84,7 @@ export async function evaluate(
   await Promise.all(Array.from({ length: Math.min(workers, items.length) }, work));
 
   const judged = results.filter(Boolean);
-  const skipped = items.map((item, i) => results[i] ?? { index: item.index, query: item.query, label: {}, predicted: null, correct: false, verdict: 'skipped' as const, orders: [] });
+  const all = items.map((item, i) => results[i] ?? { index: item.index, query: item.query, label: labelOf(item), predicted: null, correct: false, verdict: 'skipped' as const, orders: [] });
   const correct = judged.filter((r) => r.correct).length;
   const twoOrder = judged.filter((r) => r.verdict === 'agree' || r.verdict === 'disagree');
   const disagreements = judged.filter((r) => r.verdict === 'disagree').length;
@@ -98,6 +101,6 @@ export async function evaluate(
       failures: judged.filter((r) => r.verdict === 'failed').length,
       stoppedBy,
     },
-    items: skipped,
+    items: all,
   };
 }
