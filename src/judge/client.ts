@@ -84,7 +84,7 @@ interface Replica {
   downUntil: number;
 }
 
-const BREAKER_WINDOW_MS = 10_000;
+const BREAKER_WINDOW_MS = 3_000;
 const COOLDOWN_MS = 15_000;
 const MAX_BACKOFF_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -255,14 +255,19 @@ export class JudgeClient {
         if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
           throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
         }
-        if (isConnectionFailure(error)) this.connectionFailed(replica, error);
+        const connection = isConnectionFailure(error);
+        if (connection) this.connectionFailed(replica, error, attempt >= this.settings.retries);
+        if (this.breakerOpen) {
+          this.usage.failures++;
+          throw new JudgeUnavailableError(this.breakerOpen);
+        }
         if (!isRetryable(error) || attempt >= this.settings.retries) {
           this.usage.failures++;
-          if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
           throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, []);
         }
         this.usage.retries++;
-        const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt);
+        // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
+        const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
         await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
       }
     }
@@ -314,12 +319,15 @@ export class JudgeClient {
     return this.replicas.reduce((a, b) => (a.downUntil <= b.downUntil ? a : b));
   }
 
-  /** Only connection-level failures trip the breaker: the run ends within 10 s of the endpoint vanishing. */
-  private connectionFailed(replica: Replica, error: unknown): void {
+  /**
+   * Only connection-level failures trip the breaker: once every replica has refused connections for
+   * BREAKER_WINDOW_MS (or a call has spent its retries on them), the run ends, well within 10 s.
+   */
+  private connectionFailed(replica: Replica, error: unknown, retriesSpent: boolean): void {
     replica.downUntil = Date.now() + COOLDOWN_MS;
     this.firstConnectionFailure ??= Date.now();
     const allDown = this.replicas.every((r) => r.downUntil > Date.now());
-    if (allDown && Date.now() - this.firstConnectionFailure >= Math.min(BREAKER_WINDOW_MS, 2_000 * this.replicas.length)) {
+    if (allDown && (retriesSpent || Date.now() - this.firstConnectionFailure >= BREAKER_WINDOW_MS)) {
       this.breakerOpen = `the judge stopped answering: ${this.replicas.map((r) => r.url).join(', ')} refused connections for ${((Date.now() - this.firstConnectionFailure) / 1000).toFixed(1)} s (${describeError(error)})`;
     }
   }

@@ -136,6 +136,17 @@ describe('endpoint down', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   }, 15_000);
 
+  it('ends a run on a vanished endpoint with the default retries, not item by item', async () => {
+    const s = await sim();
+    const c = client(settings([s.url], { retries: 4, concurrency: 2 }));
+    await c.ask(await pairRequest(), parse2);
+    await s.close();
+    const started = Date.now();
+    const run = evaluate(await brightnessPairs(20), { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: false, minScore: 1, maxScore: 5 }, { client: c, encoder: encoder() });
+    await expect(run).rejects.toBeInstanceOf(JudgeUnavailableError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 15_000);
+
   it('warns, not fails, when the model is missing from /models', async () => {
     const s = await sim({ models: ['other/model'] });
     const warnings: string[] = [];
