@@ -2,6 +2,7 @@
 // concurrency limit, replicas with a circuit breaker, a response cache and a call/cost budget.
 import OpenAI from 'openai';
 import { keyOf } from '../store/canonical-json.js';
+import type { JudgeReport } from '../types/judge-report.js';
 import { AnswerError, answerSchema, type AnswerKind } from './answers.js';
 import type { EncodedImage } from './images.js';
 import { keepAliveFetch } from './http-fetch.js';
@@ -67,16 +68,8 @@ export class JudgementError extends Error {
   }
 }
 
-export interface Usage {
-  calls: number;
-  cached: number;
-  retries: number;
-  reasks: number;
-  failures: number;
-  promptTokens: number;
-  completionTokens: number;
-  cost: number | null;
-}
+/** Judge traffic counters, as the report records them (schemas/judge-report.schema.json). */
+export type Usage = JudgeReport['usage'];
 
 interface Replica {
   url: string;

@@ -1,32 +1,13 @@
 // Judging a labelled dataset: accuracy with a 95% interval, order agreement and failures, per item.
 import type { DatasetItem } from '../data/types.js';
+import type { JudgeReport } from '../types/judge-report.js';
 import { BudgetExceededError, type JudgeClient, type Usage } from './client.js';
 import { gradeItem, type Grade, type GradeOptions } from './grade.js';
 import type { ImageEncoder } from './images.js';
 
-export interface ItemResult {
-  index: number;
-  query: string;
-  label: { rank?: number[]; score?: number };
-  predicted: { rank?: number[]; score?: number } | null;
-  correct: boolean;
-  verdict: Grade['verdict'] | 'skipped';
-  orders: Grade['orders'];
-}
-
-export interface EvaluationSummary {
-  total: number;
-  judged: number;
-  correct: number;
-  accuracy: number;
-  ci95: [number, number];
-  /** Share of two-order judgements whose orders agreed; null when only one order was judged. */
-  agreement: number | null;
-  disagreements: number;
-  failures: number;
-  /** Set when judge.max_calls or judge.max_cost stopped the run early. */
-  stoppedBy: string | null;
-}
+// The report's shapes come from schemas/judge-report.schema.json.
+export type ItemResult = JudgeReport['items'][number];
+export type EvaluationSummary = JudgeReport['summary'];
 
 export interface Progress {
   done: number;

@@ -1,6 +1,7 @@
 // Grading one item: encode its images, ask the judge (in both orders when asked), and say plainly
 // whether the orders agree. A failed judgement is reported as failed, never as a default verdict.
 import type { DatasetItem } from '../data/types.js';
+import type { JudgeReport } from '../types/judge-report.js';
 import { parseRankAnswer, parseScoreAnswer } from './answers.js';
 import { JudgementError, type JudgeClient } from './client.js';
 import { ImageError, type EncodedImage, type ImageEncoder } from './images.js';
@@ -18,18 +19,8 @@ export interface GradeOptions {
   noCache?: boolean;
 }
 
-export interface OrderVerdict {
-  /** Candidate indices in the order they were shown. */
-  order: number[];
-  /** Ranks aligned with the ORIGINAL candidate order. */
-  rank?: number[];
-  score?: number;
-  reason?: string;
-  cached?: boolean;
-  error?: string;
-  /** Every raw reply, kept for failures. */
-  replies?: string[];
-}
+/** One order's judgement: ranks aligned with the original candidate order (report schema). */
+export type OrderVerdict = JudgeReport['items'][number]['orders'][number];
 
 export interface Grade {
   /** `agree`: both orders gave the same ranks; `disagree`: they did not (no rank stands); `single`: one order judged. */
