@@ -39,8 +39,10 @@ export async function generatedFiles(): Promise<Record<string, string>> {
   );
   const dataset = await compile(record, 'DatasetRecord', { ...options('dataset-record.schema.json'), unreachableDefinitions: true });
   const judgeReport = await compile(readSchema('judge-report.schema.json'), 'JudgeReport', options('judge-report.schema.json'));
+  const verifyReport = await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json'));
   return {
     'src/types/judge-report.ts': judgeReport,
+    'src/types/verify-report.ts': verifyReport,
     'src/types/experiment.ts':
       asWritten +
       '\n/** The manifest after `extends`, env references and schema defaults: every defaulted field is present. */\n' +
