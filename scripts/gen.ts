@@ -40,9 +40,12 @@ export async function generatedFiles(): Promise<Record<string, string>> {
   const dataset = await compile(record, 'DatasetRecord', { ...options('dataset-record.schema.json'), unreachableDefinitions: true });
   const judgeReport = await compile(readSchema('judge-report.schema.json'), 'JudgeReport', options('judge-report.schema.json'));
   const verifyReport = await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json'));
+  const rubricLockSchema = readSchema('rubric-lock.schema.json');
+  const rubricLock = await compile(rubricLockSchema, 'RubricLock', options('rubric-lock.schema.json'));
   return {
     'src/types/judge-report.ts': judgeReport,
     'src/types/verify-report.ts': verifyReport,
+    'src/types/rubric-lock.ts': rubricLock,
     'src/types/experiment.ts':
       asWritten +
       '\n/** The manifest after `extends`, env references and schema defaults: every defaulted field is present. */\n' +
@@ -50,7 +53,7 @@ export async function generatedFiles(): Promise<Record<string, string>> {
     'src/types/dataset.ts': dataset,
     'docs/manifest.md': renderManifestReference(experiment),
     // The schemas as modules, so every loader (tsx, swc-node under Nx, vitest) gets them without file paths.
-    'src/types/schemas.ts': `${banner('*.schema.json')}\nexport const schemas = ${JSON.stringify({ experiment, datasetRecord: record }, null, 2)} as const;\n`,
+    'src/types/schemas.ts': `${banner('*.schema.json')}\nexport const schemas = ${JSON.stringify({ experiment, datasetRecord: record, rubricLock: rubricLockSchema }, null, 2)} as const;\n`,
   };
 }
 

@@ -1,6 +1,7 @@
 // Judge answers: find the JSON object in a free-text reply, then check it means something.
 
-export type AnswerKind = 'rank' | 'score';
+/** What an answer holds: ranks or a score (grading), criteria or categories (rubric building). */
+export type AnswerKind = 'rank' | 'score' | 'rubrics' | 'categories';
 
 export interface RankAnswer {
   rank: number[];
@@ -87,9 +88,17 @@ export function parseScoreAnswer(reply: string, min: number, max: number): Score
 
 /** The JSON Schema of an answer, for endpoints that constrain decoding. */
 export function answerSchema(kind: AnswerKind, n: number, min = 1, max = 5): Record<string, unknown> {
-  const value =
-    kind === 'rank'
-      ? { type: 'array', items: { type: 'integer', minimum: 1, maximum: n }, minItems: n, maxItems: n }
-      : { type: 'integer', minimum: min, maximum: max };
+  const text = { type: 'string', minLength: 1 };
+  const value = {
+    rank: { type: 'array', items: { type: 'integer', minimum: 1, maximum: n }, minItems: n, maxItems: n },
+    score: { type: 'integer', minimum: min, maximum: max },
+    rubrics: { type: 'array', items: text, minItems: 1, maxItems: n },
+    categories: {
+      type: 'array',
+      minItems: 1,
+      maxItems: n,
+      items: { type: 'object', properties: { theme: text, tips: { type: 'array', items: text, minItems: 1 } }, required: ['theme', 'tips'], additionalProperties: false },
+    },
+  }[kind];
   return { type: 'object', properties: { [kind]: value, reason: { type: 'string' } }, required: [kind, 'reason'], additionalProperties: false };
 }

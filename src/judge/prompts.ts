@@ -1,6 +1,7 @@
 // Grading prompts: the judge sees the images first, then the task, the rubric (if any) and the sample.
 // Our own wording of the method's evaluation templates. Changing any text here changes judge answers:
 // bump PROMPT_TEMPLATE_VERSION (src/rubric/prompt-version.ts) with it.
+import type { AnswerKind } from './answers.js';
 import type { Block } from './client.js';
 import type { EncodedImage } from './images.js';
 
@@ -91,7 +92,9 @@ const ZH = {
 };
 
 /** The JSON an answer must be, written with placeholders. */
-export function answerShape(kind: 'rank' | 'score', n: number, min = 1, max = 5): string {
+export function answerShape(kind: AnswerKind, n: number, min = 1, max = 5): string {
+  if (kind === 'rubrics') return `{"rubrics": [<at most ${n} criteria>], "reason": "<why>"}`;
+  if (kind === 'categories') return `{"categories": [<at most ${n} of {"theme": "<statement>", "tips": ["<check>", …]}>], "reason": "<why>"}`;
   if (kind === 'score') return `{"score": <integer ${min}..${max}>, "reason": "<one or two sentences>"}`;
   const slots = Array.from({ length: n }, (_, i) => `<rank of image ${i + 1}>`).join(', ');
   return `{"rank": [${slots}], "reason": "<one or two sentences>"}`;

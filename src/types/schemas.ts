@@ -1076,5 +1076,228 @@ export const schemas = {
         }
       }
     }
+  },
+  "rubricLock": {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://arr.dev/schemas/rubric-lock.schema.json",
+    "title": "RubricLock",
+    "description": "The lock written beside a frozen rubric (rubrics/<name>.v<version>.lock.json): which text was frozen (its sha256), what it was built and verified from, the metrics it earned and the thresholds it was held to. Reviewed in pull requests and checked in CI by `arr rubric check`.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "schema",
+      "name",
+      "version",
+      "rubric_sha256",
+      "source_artifact",
+      "verify_key",
+      "prompt_version",
+      "judge_model",
+      "datasets",
+      "metrics",
+      "thresholds",
+      "frozen_at"
+    ],
+    "$defs": {
+      "sha256": {
+        "description": "A sha256 as 64 lowercase hex characters.",
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$"
+      },
+      "dataset": {
+        "description": "A dataset the rubric was built or verified from, or null when none was used.",
+        "oneOf": [
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "path",
+              "sha256"
+            ],
+            "properties": {
+              "path": {
+                "description": "The dataset file, workspace-relative (POSIX) or absolute when it lies outside the workspace.",
+                "type": "string",
+                "minLength": 1
+              },
+              "sha256": {
+                "description": "sha256 of the dataset file's bytes when the rubric was frozen.",
+                "$ref": "#/$defs/sha256"
+              }
+            }
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "optionalRatio": {
+        "description": "A share between 0 and 1, or null when it was not measured.",
+        "type": [
+          "number",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1
+      }
+    },
+    "properties": {
+      "schema": {
+        "description": "Lock format version.",
+        "const": 1
+      },
+      "name": {
+        "description": "Frozen rubric name (freeze.name); the text is rubrics/<name>.v<version>.txt.",
+        "type": "string",
+        "pattern": "^[a-z0-9][a-z0-9._-]*$"
+      },
+      "version": {
+        "description": "Frozen rubric version (freeze.version). A different text under an existing version is refused; bump the version instead.",
+        "type": "integer",
+        "minimum": 1
+      },
+      "rubric_sha256": {
+        "description": "sha256 of the frozen text file's bytes; `arr rubric check` fails when the file no longer matches.",
+        "$ref": "#/$defs/sha256"
+      },
+      "source_artifact": {
+        "description": "Key of the rubric-generate artifact the text came from, or null when the text came from elsewhere (rubric.from, a hand-written file).",
+        "oneOf": [
+          {
+            "$ref": "#/$defs/sha256"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "verify_key": {
+        "description": "Key of the verify artifact whose report supplied the metrics.",
+        "$ref": "#/$defs/sha256"
+      },
+      "prompt_version": {
+        "description": "Version of the prompt templates the rubric was generated and verified with.",
+        "type": "string",
+        "minLength": 1
+      },
+      "judge_model": {
+        "description": "Judge model id the rubric was generated and verified with.",
+        "type": "string",
+        "minLength": 1
+      },
+      "datasets": {
+        "description": "The labelled datasets behind the rubric, with their hashes when frozen.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "seed",
+          "test"
+        ],
+        "properties": {
+          "seed": {
+            "description": "The seed pairs the rubric was generated from (rubric.seed), or null when it was not generated here.",
+            "$ref": "#/$defs/dataset"
+          },
+          "test": {
+            "description": "The held-out pairs it was verified on (verify.test), or null.",
+            "$ref": "#/$defs/dataset"
+          }
+        }
+      },
+      "metrics": {
+        "description": "What verification measured, copied from the verify report.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "accuracy",
+          "ci95",
+          "agreement",
+          "baseline_accuracy",
+          "gain",
+          "seed_accuracy",
+          "failures"
+        ],
+        "properties": {
+          "accuracy": {
+            "description": "Accuracy of the judge with this rubric on the test pairs (failures and order disagreements count as wrong).",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "ci95": {
+            "description": "Wilson 95% interval of the accuracy, [low, high].",
+            "type": "array",
+            "items": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
+            },
+            "minItems": 2,
+            "maxItems": 2
+          },
+          "agreement": {
+            "description": "Share of test pairs whose two candidate orders agreed; null when judged in one order only.",
+            "$ref": "#/$defs/optionalRatio"
+          },
+          "baseline_accuracy": {
+            "description": "Accuracy of the same judge without the rubric (the direct-judge baseline); null when no baseline ran.",
+            "$ref": "#/$defs/optionalRatio"
+          },
+          "gain": {
+            "description": "accuracy minus baseline_accuracy; null when no baseline ran.",
+            "type": [
+              "number",
+              "null"
+            ],
+            "minimum": -1,
+            "maximum": 1
+          },
+          "seed_accuracy": {
+            "description": "Accuracy of the final rubric re-verified on the seed pairs; null when not measured.",
+            "$ref": "#/$defs/optionalRatio"
+          },
+          "failures": {
+            "description": "Test judgements that failed (errors, invalid answers after re-asks).",
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "thresholds": {
+        "description": "The thresholds in force when the rubric was frozen (verify.min_*); the metrics must meet them.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "min_accuracy",
+          "min_agreement",
+          "min_gain"
+        ],
+        "properties": {
+          "min_accuracy": {
+            "description": "Lowest acceptable accuracy (verify.min_accuracy).",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "min_agreement": {
+            "description": "Lowest acceptable order agreement (verify.min_agreement); checked when agreement is not null.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "min_gain": {
+            "description": "Lowest acceptable gain over the baseline (verify.min_gain); checked when gain is not null.",
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1
+          }
+        }
+      },
+      "frozen_at": {
+        "description": "When the rubric was frozen (ISO 8601 date-time, UTC).",
+        "type": "string",
+        "format": "date-time"
+      }
+    }
   }
 } as const;

@@ -44,6 +44,8 @@ export interface SimRequestView {
 }
 
 export interface SimVerdict {
+  /** Any other answer object (e.g. {"rubrics": [...]} for rubric generation); sent as JSON, faults still apply. */
+  answer?: Record<string, unknown>;
   rank?: number[];
   score?: number;
   reason?: string;
@@ -378,7 +380,8 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     }
     if (rank && fault?.kind === 'wrong-length') rank.push(rank.length + 1);
     if (rank && fault?.kind === 'tie') rank = rank.map(() => 1);
-    if (rank) answer.rank = rank;
+    if (verdict.answer) Object.assign(answer, verdict.answer);
+    else if (rank) answer.rank = rank;
     else if (verdict.score !== undefined) answer.score = verdict.score;
     answer.reason = verdict.reason ?? 'simulated judgement';
     const json = JSON.stringify(answer);

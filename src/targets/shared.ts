@@ -1,0 +1,66 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadDataset } from '../data/load-dataset.js';
+import type { DatasetItem } from '../data/types.js';
+import { InvalidInputError, isError } from '../diagnostics.js';
+import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
+import type { CachedTarget } from '../keys/slices.js';
+import { fromStoredPath } from '../manifest/paths.js';
+import { targetOutputDir, writeStamp } from '../state/stamps.js';
+import { ArtifactStore } from '../store/artifacts.js';
+import { HashMemo } from '../store/hash.js';
+import { cacheDir } from '../workspace.js';
+import type { ValidExperiment } from './context.js';
+
+export interface TargetContext {
+  loaded: ValidExperiment;
+  workspaceRoot: string;
+  keys: ExperimentKeys;
+  store: ArtifactStore;
+}
+
+export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
+  const memo = new HashMemo(cacheDir(workspaceRoot));
+  const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
+  return { loaded, workspaceRoot, keys, store: new ArtifactStore(cacheDir(workspaceRoot), { memo }) };
+}
+
+/** Records the build in the experiment's stamp and copies chosen artifact files to the target's Nx output folder. */
+export async function publish(ctx: TargetContext, target: CachedTarget, files: string[]): Promise<string> {
+  const { key, inputs } = ctx.keys[target];
+  const out = targetOutputDir(ctx.workspaceRoot, ctx.loaded.name, target);
+  await mkdir(out, { recursive: true });
+  const dir = ctx.store.path(target, key);
+  for (const file of files) await copyFile(join(dir, file), join(out, file));
+  await writeStamp(ctx.workspaceRoot, { experiment: ctx.loaded.name, target, key, inputs });
+  return out;
+}
+
+/** The artifact of an upstream target, verified; a clear error naming the target that makes it when absent. */
+export async function requireArtifact(ctx: TargetContext, target: CachedTarget): Promise<string> {
+  const key = ctx.keys[target].key;
+  const manifest = await ctx.store.read(target, key);
+  if (!manifest) {
+    throw new Error(`${ctx.loaded.name}: the ${target} artifact ${key.slice(0, 12)} is not in cache/; build it first: npx nx run ${ctx.loaded.name}:${target}`);
+  }
+  return ctx.store.path(target, key);
+}
+
+export const readArtifactFile = (dir: string, file: string): Promise<string> => readFile(join(dir, file), 'utf8');
+
+/** A labelled dataset named by the manifest, fully checked (records and images). */
+export async function loadLabelled(ctx: TargetContext, stored: string): Promise<DatasetItem[]> {
+  const e = ctx.loaded.experiment;
+  const ws = ctx.workspaceRoot;
+  const result = await loadDataset(fromStoredPath(stored, ws), {
+    task: e.task,
+    mode: e.rubric.mode,
+    minScore: e.rubric.min_score,
+    maxScore: e.rubric.max_score,
+    requireLabel: true,
+    allowedRoots: [ws, ...e.data.allowed_roots.map((r) => fromStoredPath(r, ws))],
+    checkImages: false,
+  });
+  if (result.diagnostics.some(isError)) throw new InvalidInputError(result.diagnostics.filter(isError), ws);
+  return result.items;
+}

@@ -1,0 +1,109 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evaluate } from '../judge/evaluate.js';
+import { openJudge } from '../judge/session.js';
+import { ProgressReporter } from '../report/progress.js';
+import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
+import { sha256Hex } from '../store/canonical-json.js';
+import type { Experiment } from '../types/experiment.js';
+import type { VerifyReport } from '../types/verify-report.js';
+import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { loadLabelled, publish, requireArtifact, targetContext } from './shared.js';
+
+/** A threshold missed: the report is kept, only the target's exit status fails. */
+export class ThresholdError extends Error {
+  override name = 'ThresholdError';
+}
+
+/** Checks a report against the thresholds in force now (they are not part of the key). */
+export function thresholdChecks(report: Pick<VerifyReport, 'with_rubric' | 'gain'>, v: Experiment['verify']): Pick<VerifyReport, 'thresholds' | 'checks' | 'passed'> {
+  const thresholds = { min_accuracy: v.min_accuracy, min_agreement: v.min_agreement, min_gain: v.min_gain };
+  const check = (name: string, value: number | null, threshold: number) => ({ name, value, threshold, passed: value === null ? threshold <= 0 : value >= threshold - 1e-12 });
+  const checks = [
+    check('verify.min_accuracy', report.with_rubric.summary.accuracy, v.min_accuracy),
+    check('verify.min_agreement', report.with_rubric.summary.agreement, v.min_agreement),
+    check('verify.min_gain', report.gain, v.min_gain),
+  ];
+  return { thresholds, checks, passed: checks.every((c) => c.passed) };
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+
+export function describeVerify(report: VerifyReport): string {
+  const s = report.with_rubric.summary;
+  const lines = [
+    `verify ${report.experiment}: accuracy ${pct(s.accuracy)} (95% CI ${pct(s.ci95[0])}–${pct(s.ci95[1])}) on ${s.total} pair(s), agreement ${pct(s.agreement)}, failures ${s.failures}`,
+    `  baseline (no rubric) ${pct(report.baseline?.summary.accuracy ?? null)}, gain ${report.gain === null ? 'n/a' : `${report.gain >= 0 ? '+' : ''}${(report.gain * 100).toFixed(1)} points`}`,
+  ];
+  for (const c of report.checks) if (!c.passed) lines.push(`  FAILED ${c.name}: ${c.value === null ? 'not measured' : c.value.toFixed(3)} < ${c.threshold}`);
+  return lines.join('\n');
+}
+
+/**
+ * The `verify` target: judges `verify.test` with the rubric (both orders when asked) and without it
+ * (the baseline), and writes `report.json` and a self-contained `report.html`. An existing report for
+ * the key is reused without contacting the judge; thresholds are re-checked against the manifest.
+ */
+export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean; log?: (l: string) => void } = {}): Promise<string> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const loaded = await loadValidExperiment(ref);
+  const e = loaded.experiment;
+  if (e.verify.test === null) throw new Error(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
+  const ctx = await targetContext(loaded, ref.workspaceRoot);
+  const { key, inputs } = ctx.keys.verify;
+
+  let report: VerifyReport;
+  if (await ctx.store.has('verify', key)) {
+    report = JSON.parse(await readFile(join(ctx.store.path('verify', key), 'report.json'), 'utf8'));
+  } else {
+    const rubricDir = await requireArtifact(ctx, 'rubric-generate');
+    const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
+    const items = await loadLabelled(ctx, e.verify.test);
+    const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+    await client.preflight();
+    const started = new Date().toISOString();
+    const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
+    const progress = new ProgressReporter('verify', process.stderr);
+    const total = items.length * (e.verify.baseline ? 2 : 1);
+    let offset = 0;
+    const onProgress = (p: { done: number; usage: typeof client.usage }) => progress.update({ done: offset + p.done, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
+    const withRubric = await evaluate(items, { ...options_, rubric }, { client, encoder, onProgress });
+    offset = items.length;
+    const baseline = e.verify.baseline ? await evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress }) : null;
+    const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
+    const partial = { with_rubric: withRubric, gain };
+    report = {
+      schema: 1,
+      kind: 'verify-report',
+      experiment: loaded.name,
+      key,
+      task: e.task,
+      mode: e.rubric.mode,
+      model: e.judge.model,
+      test: e.verify.test,
+      both_orders: e.verify.both_orders,
+      rubric: { sha256: sha256Hex(rubric), text: rubric, source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}` },
+      with_rubric: withRubric,
+      baseline,
+      gain,
+      ...thresholdChecks(partial, e.verify),
+      usage: { ...client.usage },
+      started,
+      finished: new Date().toISOString(),
+    };
+    const thumbnails = await makeThumbnails(items.map((i) => ({ index: i.index, source: i.source, candidates: i.candidates })), {});
+    const built = report;
+    await ctx.store.build('verify', inputs, async (dir) => {
+      await writeFile(join(dir, 'report.json'), `${JSON.stringify(built, null, 2)}\n`);
+      await writeFile(join(dir, 'report.html'), renderVerifyHtml(built, thumbnails));
+    });
+  }
+
+  // Thresholds are not part of the key: check the (possibly reused) report against today's manifest.
+  report = { ...report, ...thresholdChecks(report, e.verify) };
+  const out = await publish(ctx, 'verify', ['report.html']);
+  await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const summary = `${describeVerify(report)}\n  report: ${join(out, 'report.html')}`;
+  if (!report.passed) throw new ThresholdError(summary);
+  return summary;
+}
