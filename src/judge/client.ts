@@ -356,8 +356,9 @@ function authMessage(url: string, status: number, apiKey: string | undefined): s
 }
 
 function describeFetchFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
+  if (cause?.message) return cause.message; // e.g. fetch's "bad port" for ports browsers refuse
   if ((error as Error).name === 'TimeoutError') return 'no answer within the preflight timeout';
   return (error as Error).message;
 }

@@ -23,9 +23,9 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
     { field: 'rubric.seed', path: experiment.rubric.seed, requireLabel: true },
     { field: 'verify.test', path: experiment.verify.test, requireLabel: true },
   ];
-  const checks = datasets
-    .filter((d): d is { field: string; path: string; requireLabel: boolean } => d.path !== null)
-    .map(async ({ field, path, requireLabel }) => {
+  // A file named by several fields (seed and test alike) is checked, and reported, once.
+  const distinct = datasets.filter((d, i): d is { field: string; path: string; requireLabel: boolean } => d.path !== null && datasets.findIndex((o) => o.path === d.path) === i);
+  const checks = distinct.map(async ({ field, path, requireLabel }) => {
       const file = abs(path);
       const missing = await unreadable(file);
       if (missing) return [at(field, `${missing}: ${file}`)];

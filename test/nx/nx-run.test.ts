@@ -1,7 +1,10 @@
 // A real `nx run` in a temporary copy of the workspace: Nx's cache replays resolve only while its inputs are unchanged.
 import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rubricSimRule } from '../support/rubric-sim.js';
+import { startSimVlm } from '../support/sim-vlm.js';
 import { makeWorkspace, png, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
 
 let ws: TestWorkspace;
@@ -95,8 +98,42 @@ describe('nx run <experiment>:resolve', () => {
   }, 120_000);
 
   it('fails unimplemented targets loudly instead of pretending', async () => {
-    const run = await nx(['run', 'exp-a:rubric-generate']);
+    const run = await nx(['run', 'exp-a:preprocess']);
     expect(run.code).not.toBe(0);
-    expect(run.out).toContain('rubric-generate (the Auto-Rubric loop against the judge) is not implemented yet');
+    expect(run.out).toContain('preprocess (embeddings with onnxruntime-node) is not implemented yet');
   }, 120_000);
+
+  it('stops within seconds when no judge is reachable, saying how to start one', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r)); // now nothing listens there
+    const started = Date.now();
+    const run = await nx(['run', 'exp-a:freeze'], { ARR_JUDGE_URL: `http://127.0.0.1:${port}/v1` });
+    expect(run.code).not.toBe(0);
+    expect(run.out).toContain(`cannot reach the judge: http://127.0.0.1:${port}/v1 (connection refused). Start one (e.g. vllm serve`);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+
+  it('walks resolve → rubric-generate → verify → freeze against a judge, then replays it all from the cache', async () => {
+    const sim = await startSimVlm({ rule: rubricSimRule() });
+    try {
+      for (let i = 0; i < 4; i++) await png(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
+      const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
+      ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
+      ws.write('experiments/bright.yaml', 'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1 }\nverify: { test: ../data/bright/pairs.jsonl }\nfreeze: { name: bright, version: 1 }\n');
+      const env = { ARR_JUDGE_URL: sim.url };
+      const first = await nx(['run', 'bright:freeze'], env);
+      expect(first.code, first.out).toBe(0);
+      expect(first.out).toContain('wrote rubrics/bright.v1.txt and its lock');
+      expect(readFileSync(ws.path('rubrics/bright.v1.txt'), 'utf8')).toContain('brighter');
+      const calls = sim.stats.requests;
+      const second = await nx(['run', 'bright:freeze'], env);
+      expect(second.code).toBe(0);
+      expect(second.out).toMatch(/Cache:\s+4\/4 hit/);
+      expect(sim.stats.requests).toBe(calls);
+    } finally {
+      await sim.close();
+    }
+  }, 180_000);
 });
