@@ -4,6 +4,7 @@ import { registerCacheCommand } from './cache.js';
 import { registerHashFilesCommand } from './hash-files.js';
 import { registerJudgeCommand } from './judge.js';
 import { registerNewCommand } from './new.js';
+import { registerRubricCommands } from './rubric.js';
 import { registerShowCommand } from './show.js';
 import { registerStatusCommand } from './status.js';
 import { registerValidateCommand } from './validate.js';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerJudgeCommand(program);
   registerNewCommand(program);
   registerHashFilesCommand(program);
+  registerRubricCommands(program);
 }

@@ -65,11 +65,16 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
     const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
     const progress = new ProgressReporter('verify', process.stderr);
     const total = items.length * (e.verify.baseline ? 2 : 1);
-    let offset = 0;
-    const onProgress = (p: { done: number; usage: typeof client.usage }) => progress.update({ done: offset + p.done, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
-    const withRubric = await evaluate(items, { ...options_, rubric }, { client, encoder, onProgress });
-    offset = items.length;
-    const baseline = e.verify.baseline ? await evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress }) : null;
+    const done = { rubric: 0, baseline: 0 };
+    const onProgress = (arm: 'rubric' | 'baseline') => (p: { done: number; usage: typeof client.usage }) => {
+      done[arm] = p.done;
+      progress.update({ done: done.rubric + done.baseline, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
+    };
+    // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
+    const [withRubric, baseline] = await Promise.all([
+      evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
+      e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
+    ]);
     const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
     const partial = { with_rubric: withRubric, gain };
     report = {
