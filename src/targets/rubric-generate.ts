@@ -5,8 +5,8 @@ import { openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
-import { loadLabelled, publish, targetContext } from './shared.js';
+import type { ExperimentRef } from './context.js';
+import { loadLabelled, openTarget, publish } from './shared.js';
 
 export interface RubricGenerateOptions {
   /** Print the worst-case number of judge calls and stop before any call. */
@@ -22,8 +22,8 @@ export interface RubricGenerateOptions {
  */
 export async function runRubricGenerate(ref: ExperimentRef, options: RubricGenerateOptions = {}): Promise<string> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const loaded = await loadValidExperiment(ref);
-  const ctx = await targetContext(loaded, ref.workspaceRoot);
+  const ctx = await openTarget(ref);
+  const { loaded } = ctx;
   const e = loaded.experiment;
   const { key, inputs } = ctx.keys['rubric-generate'];
   const files = ['rubric.txt', 'stats.json'];

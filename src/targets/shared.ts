@@ -10,7 +10,8 @@ import { targetOutputDir, writeStamp } from '../state/stamps.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
-import type { ValidExperiment } from './context.js';
+import { checkInputs } from '../manifest/inputs.js';
+import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from './context.js';
 
 export interface TargetContext {
   loaded: ValidExperiment;
@@ -23,6 +24,21 @@ export async function targetContext(loaded: ValidExperiment, workspaceRoot: stri
   const memo = new HashMemo(cacheDir(workspaceRoot));
   const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
   return { loaded, workspaceRoot, keys, store: new ArtifactStore(cacheDir(workspaceRoot), { memo }) };
+}
+
+/**
+ * Loads an experiment for a target. Its data (records, every image decoded) is checked unless a resolve
+ * artifact exists for exactly these inputs: resolve only builds one after the same check passed, and
+ * its key covers every dataset and image byte, so checking again would only repeat the work.
+ */
+export async function openTarget(ref: ExperimentRef): Promise<TargetContext> {
+  const loaded = await loadValidExperiment(ref, { checkData: false });
+  const ctx = await targetContext(loaded, ref.workspaceRoot);
+  if (!(await ctx.store.has('resolve', ctx.keys.resolve.key))) {
+    const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);
+    if (problems.length) throw new InvalidInputError(problems, ref.workspaceRoot);
+  }
+  return ctx;
 }
 
 /** Records the build in the experiment's stamp and copies chosen artifact files to the target's Nx output folder. */

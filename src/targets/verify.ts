@@ -7,8 +7,8 @@ import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { Experiment } from '../types/experiment.js';
 import type { VerifyReport } from '../types/verify-report.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
-import { loadLabelled, publish, requireArtifact, targetContext } from './shared.js';
+import type { ExperimentRef } from './context.js';
+import { loadLabelled, openTarget, publish, requireArtifact } from './shared.js';
 
 /** A threshold missed: the report is kept, only the target's exit status fails. */
 export class ThresholdError extends Error {
@@ -46,10 +46,10 @@ export function describeVerify(report: VerifyReport): string {
  */
 export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean; log?: (l: string) => void } = {}): Promise<string> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const loaded = await loadValidExperiment(ref);
+  const ctx = await openTarget(ref);
+  const { loaded } = ctx;
   const e = loaded.experiment;
   if (e.verify.test === null) throw new Error(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
-  const ctx = await targetContext(loaded, ref.workspaceRoot);
   const { key, inputs } = ctx.keys.verify;
 
   let report: VerifyReport;

@@ -35,6 +35,8 @@ export interface SimRequestView {
   body: any;
   /** position among chat requests, in arrival order (0-based) */
   index: number;
+  /** when the request arrived (Date.now()), for timing analyses */
+  receivedAt?: number;
   /** extra: the last text block of the last message (the prompt itself, with no labels) */
   prompt: string;
   /** extra: the images that are candidates (not BASE), in order; `rank` aligns with this */
@@ -349,6 +351,7 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     if (body?.stream) throw new HttpError(400, 'stream=true is not supported by the simulated VLM');
     const index = chatIndex++;
     const v = await view(body, index);
+    v.receivedAt = Date.now();
     requests[index] = v;
     const models = opts.models ?? [DEFAULT_MODEL];
     if (opts.strictModel && !models.includes(v.model)) {
