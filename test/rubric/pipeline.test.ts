@@ -111,15 +111,20 @@ describe('rubric-generate', () => {
     expect(sim.stats.requests).toBe(calls);
   }, 60_000);
 
-  it('fails when no seed survives, naming every seed with its last verdict, and writes no artifact', async () => {
-    await workspaceWith();
-    sim.setOptions({ faults: [{ kind: 'tie', rate: 1 }] });
-    const error = await runRubricGenerate(ref(), quiet).catch((e) => e);
-    expect(error.message).toContain('no seed pair produced criteria that pass verification');
-    for (let seed = 0; seed < 6; seed++) expect(error.message).toContain(`seed ${seed}: `);
-    expect(error.message).toContain('not a permutation');
-    expect(existsSync(ws.path('cache/artifacts/rubric-generate'))).toBe(false);
-  }, 60_000);
+  for (const [fault, problem] of [
+    ['tie', 'not a permutation'],
+    ['wrong-length', 'has 3 entries but there are 2 candidates'],
+  ] as const) {
+    it(`fails verification on a ${fault} answer; when no seed survives it names every seed and writes no artifact`, async () => {
+      await workspaceWith();
+      sim.setOptions({ faults: [{ kind: fault, rate: 1 }] });
+      const error = await runRubricGenerate(ref(), quiet).catch((e) => e);
+      expect(error.message).toContain('no seed pair produced criteria that pass verification');
+      for (let seed = 0; seed < 6; seed++) expect(error.message).toContain(`seed ${seed}: `);
+      expect(error.message).toContain(problem);
+      expect(existsSync(ws.path('cache/artifacts/rubric-generate'))).toBe(false);
+    }, 60_000);
+  }
 });
 
 describe('verify and freeze', () => {
