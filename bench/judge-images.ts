@@ -2,6 +2,7 @@
 // arr-method §5.3) against what ImageEncoder sends at maxSide 768 (base64 length of the data URLs),
 // plus the per-image encode time and the cached encode time.
 //   npx tsx bench/judge-images.ts
+import { mulberry32 as prng } from '../src/util/random.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,17 +15,6 @@ const SIZE = 1024;
 const MAX_SIDE = 768;
 const TARGET = 0.25;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Smooth gradients (a few random low-frequency waves and blobs per channel) plus per-pixel noise. */
 function photoLike(seed: number): Buffer {

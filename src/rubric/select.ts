@@ -57,6 +57,9 @@
 //
 // The pick order matters to a caller that keeps a fixed number of criteria, so `rates` (R after each
 // pick) and `gains` come back too: callers can show or cut the curve.
+import { mulberry32 } from '../util/random.js';
+
+export { mulberry32 };
 import type { Embedder } from './embed.js';
 
 export interface SelectOptions {
@@ -296,20 +299,6 @@ export async function selectCriteria(texts: string[], embedder: Embedder, opts: 
   };
 }
 
-/**
- * mulberry32 (Tommy Ettinger's 32-bit generator): a tiny, fast PRNG whose output for a seed is fixed
- * forever. Returns floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 0…n−1 shuffled by Fisher–Yates (from the end) with mulberry32(seed). */
 export function seededPermutation(n: number, seed: number): number[] {

@@ -1,19 +1,9 @@
 // The rubric text format of the reference (arr-method.md §2.9): rendering, parsing, round trips, and
 // strict diagnostics for texts that start structured and then break the format.
+import { mulberry32 as rng } from '../../src/util/random.js';
 import { describe, expect, it } from 'vitest';
 import { normalizeRubricLine, parseRubric, parseRubricStrict, renderRubric, rubricFormatOf, type RubricDoc } from '../../src/rubric/text.js';
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Fragments chosen to collide with the format: markers, numbers, blank lines, CRLF, odd whitespace, unicode.
 const FRAGMENTS = [
