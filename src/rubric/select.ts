@@ -58,9 +58,9 @@
 // The pick order matters to a caller that keeps a fixed number of criteria, so `rates` (R after each
 // pick) and `gains` come back too: callers can show or cut the curve.
 import { mulberry32 } from '../util/random.js';
+import type { Embedder } from './embed.js';
 
 export { mulberry32 };
-import type { Embedder } from './embed.js';
 
 export interface SelectOptions {
   /** Most criteria to select. */
