@@ -24,9 +24,26 @@ function withDefaultsRequired(schema: any): any {
   return out;
 }
 
+/**
+ * json-schema-to-typescript inlines every type a schema $refs from another file. Declarations that
+ * `shared` (the other file's output) already exports are dropped here and imported instead.
+ */
+function importShared(output: string, shared: string, from: string): string {
+  const exported = new Set([...shared.matchAll(/^export interface (\w+) \{/gm)].map((m) => m[1]));
+  const reused: string[] = [];
+  const trimmed = output.replace(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n)?export interface (\w+) \{\n[\s\S]*?\n\}\n/g, (block, _doc, name: string) => {
+    if (!exported.has(name)) return block;
+    reused.push(name);
+    return '';
+  });
+  if (reused.length === 0) return output;
+  return trimmed.replace(/\*\/\n/, `*/\n\nimport type { ${reused.sort().join(', ')} } from '${from}';\n`);
+}
+
 const banner = (source: string) =>
   `/* Generated from schemas/${source} by scripts/gen.ts (npm run gen). Do not edit by hand. */`;
-const options = (source: string) => ({ bannerComment: banner(source), additionalProperties: false, format: true });
+// `cwd` lets a schema $ref another by file name (verify-report reuses judge-report's definitions).
+const options = (source: string) => ({ bannerComment: banner(source), additionalProperties: false, format: true, cwd: join(root, 'schemas') });
 
 export async function generatedFiles(): Promise<Record<string, string>> {
   const experiment = readSchema('experiment.schema.json');
@@ -39,7 +56,7 @@ export async function generatedFiles(): Promise<Record<string, string>> {
   );
   const dataset = await compile(record, 'DatasetRecord', { ...options('dataset-record.schema.json'), unreachableDefinitions: true });
   const judgeReport = await compile(readSchema('judge-report.schema.json'), 'JudgeReport', options('judge-report.schema.json'));
-  const verifyReport = await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json'));
+  const verifyReport = importShared(await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json')), judgeReport, './judge-report.js');
   const rubricLockSchema = readSchema('rubric-lock.schema.json');
   const rubricLock = await compile(rubricLockSchema, 'RubricLock', options('rubric-lock.schema.json'));
   return {

@@ -69,147 +69,150 @@ export interface JudgeReport {
    * End time.
    */
   finished: string;
-  /**
-   * Accuracy over the judged items; failures and disagreements count as not correct.
-   */
-  summary: {
-    /**
-     * Items in the dataset.
-     */
-    total: number;
-    /**
-     * Items judged (fewer when a budget stopped the run).
-     */
-    judged: number;
-    /**
-     * Items whose verdict matches the label.
-     */
-    correct: number;
-    /**
-     * correct / judged.
-     */
-    accuracy: number;
-    /**
-     * Wilson 95% interval of the accuracy.
-     *
-     * @minItems 2
-     * @maxItems 2
-     */
-    ci95: [number, number];
-    /**
-     * Share of two-order items whose orders agreed; null with one order.
-     */
-    agreement: number | null;
-    /**
-     * Items whose two orders disagreed.
-     */
-    disagreements: number;
-    /**
-     * Items whose judgement failed (errors, invalid answers after re-asks).
-     */
-    failures: number;
-    /**
-     * The budget that stopped the run early, if any.
-     */
-    stoppedBy: string | null;
-  };
-  /**
-   * Judge traffic of the run.
-   */
-  usage: {
-    /**
-     * HTTP requests sent.
-     */
-    calls: number;
-    /**
-     * Answers served from the response cache.
-     */
-    cached: number;
-    /**
-     * Requests retried after 429, 5xx, timeouts or connection errors.
-     */
-    retries: number;
-    /**
-     * Malformed answers asked again.
-     */
-    reasks: number;
-    /**
-     * Judgements that failed for good.
-     */
-    failures: number;
-    /**
-     * Prompt tokens counted.
-     */
-    promptTokens: number;
-    /**
-     * Completion tokens counted.
-     */
-    completionTokens: number;
-    /**
-     * Cost from judge.prices; null without prices.
-     */
-    cost: number | null;
-  };
+  summary: JudgeSummary;
+  usage: JudgeUsage;
   /**
    * Every item, in dataset order.
    */
-  items: {
+  items: JudgeItem[];
+}
+/**
+ * Accuracy over the judged items; failures and disagreements count as not correct.
+ */
+export interface JudgeSummary {
+  /**
+   * Items in the dataset.
+   */
+  total: number;
+  /**
+   * Items judged (fewer when a budget stopped the run).
+   */
+  judged: number;
+  /**
+   * Items whose verdict matches the label.
+   */
+  correct: number;
+  /**
+   * correct / judged.
+   */
+  accuracy: number;
+  /**
+   * Wilson 95% interval of the accuracy.
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  ci95: [number, number];
+  /**
+   * Share of two-order items whose orders agreed; null with one order.
+   */
+  agreement: number | null;
+  /**
+   * Items whose two orders disagreed.
+   */
+  disagreements: number;
+  /**
+   * Items whose judgement failed (errors, invalid answers after re-asks).
+   */
+  failures: number;
+  /**
+   * The budget that stopped the run early, if any.
+   */
+  stoppedBy: string | null;
+}
+/**
+ * Judge traffic of the run.
+ */
+export interface JudgeUsage {
+  /**
+   * HTTP requests sent.
+   */
+  calls: number;
+  /**
+   * Answers served from the response cache.
+   */
+  cached: number;
+  /**
+   * Requests retried after 429, 5xx, timeouts or connection errors.
+   */
+  retries: number;
+  /**
+   * Malformed answers asked again.
+   */
+  reasks: number;
+  /**
+   * Judgements that failed for good.
+   */
+  failures: number;
+  /**
+   * Prompt tokens counted.
+   */
+  promptTokens: number;
+  /**
+   * Completion tokens counted.
+   */
+  completionTokens: number;
+  /**
+   * Cost from judge.prices; null without prices.
+   */
+  cost: number | null;
+}
+export interface JudgeItem {
+  /**
+   * Record index in the dataset.
+   */
+  index: number;
+  /**
+   * Caption or instruction.
+   */
+  query: string;
+  /**
+   * The human label (rank or score).
+   */
+  label: {};
+  /**
+   * The standing verdict; null when failed or the orders disagreed.
+   */
+  predicted: {} | null;
+  /**
+   * Whether the verdict matches the label.
+   */
+  correct: boolean;
+  /**
+   * How the verdict stands.
+   */
+  verdict: "single" | "agree" | "disagree" | "failed" | "skipped";
+  /**
+   * One entry per order judged.
+   */
+  orders: {
     /**
-     * Record index in the dataset.
+     * Candidate indices in the order shown.
      */
-    index: number;
+    order: number[];
     /**
-     * Caption or instruction.
+     * Ranks aligned with the original candidate order.
      */
-    query: string;
+    rank?: number[];
     /**
-     * The human label (rank or score).
+     * Pointwise score.
      */
-    label: {};
+    score?: number;
     /**
-     * The standing verdict; null when failed or the orders disagreed.
+     * The judge's reason.
      */
-    predicted: {} | null;
+    reason?: string;
     /**
-     * Whether the verdict matches the label.
+     * Answered from the response cache.
      */
-    correct: boolean;
+    cached?: boolean;
     /**
-     * How the verdict stands.
+     * Why the judgement failed.
      */
-    verdict: "single" | "agree" | "disagree" | "failed" | "skipped";
+    error?: string;
     /**
-     * One entry per order judged.
+     * Every raw reply of a failed judgement.
      */
-    orders: {
-      /**
-       * Candidate indices in the order shown.
-       */
-      order: number[];
-      /**
-       * Ranks aligned with the original candidate order.
-       */
-      rank?: number[];
-      /**
-       * Pointwise score.
-       */
-      score?: number;
-      /**
-       * The judge's reason.
-       */
-      reason?: string;
-      /**
-       * Answered from the response cache.
-       */
-      cached?: boolean;
-      /**
-       * Why the judgement failed.
-       */
-      error?: string;
-      /**
-       * Every raw reply of a failed judgement.
-       */
-      replies?: string[];
-    }[];
+    replies?: string[];
   }[];
 }

@@ -1,5 +1,7 @@
 // rubric-generate → verify → freeze against a simulated judge whose right answer is "the brighter image"
 // and which only judges by brightness when the rubric says so (test/support/rubric-sim.ts).
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsImport from 'ajv-formats';
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -138,6 +140,11 @@ describe('verify and freeze', () => {
     const report = JSON.parse(readFileSync(ws.path('cache/experiments/exp/verify/report.json'), 'utf8'));
     expect(report.with_rubric.summary.agreement).toBe(1);
     expect(report.baseline.summary.agreement).toBe(0);
+    const ajv = new Ajv2020({ strict: false });
+    addFormatsImport.default(ajv);
+    for (const name of ['judge-report', 'verify-report']) ajv.addSchema(JSON.parse(readFileSync(join(repoRoot, `schemas/${name}.schema.json`), 'utf8')));
+    const validate = ajv.getSchema('https://arr.dev/schemas/verify-report.schema.json')!;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(existsSync(ws.path('cache/experiments/exp/verify/report.html'))).toBe(true);
 
     const frozen = await runFreeze(ref());
