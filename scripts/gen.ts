@@ -59,7 +59,10 @@ export async function generatedFiles(): Promise<Record<string, string>> {
   const verifyReport = importShared(await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json')), judgeReport, './judge-report.js');
   const rubricLockSchema = readSchema('rubric-lock.schema.json');
   const rubricLock = await compile(rubricLockSchema, 'RubricLock', options('rubric-lock.schema.json'));
+  const encoderSpecSchema = readSchema('encoder-spec.schema.json');
+  const encoderSpec = await compile(encoderSpecSchema, 'EncoderSpecs', options('encoder-spec.schema.json'));
   return {
+    'src/types/encoder-spec.ts': encoderSpec,
     'src/types/judge-report.ts': judgeReport,
     'src/types/verify-report.ts': verifyReport,
     'src/types/rubric-lock.ts': rubricLock,
@@ -70,7 +73,7 @@ export async function generatedFiles(): Promise<Record<string, string>> {
     'src/types/dataset.ts': dataset,
     'docs/manifest.md': renderManifestReference(experiment),
     // The schemas as modules, so every loader (tsx, swc-node under Nx, vitest) gets them without file paths.
-    'src/types/schemas.ts': `${banner('*.schema.json')}\nexport const schemas = ${JSON.stringify({ experiment, datasetRecord: record, rubricLock: rubricLockSchema }, null, 2)} as const;\n`,
+    'src/types/schemas.ts': `${banner('*.schema.json')}\nexport const schemas = ${JSON.stringify({ experiment, datasetRecord: record, rubricLock: rubricLockSchema, encoderSpec: encoderSpecSchema }, null, 2)} as const;\n`,
   };
 }
 

@@ -213,7 +213,19 @@ export interface ExperimentManifest {
      */
     edits?: string | null;
     /**
-     * A preset name (`flux`, `qwen-image-edit`) or a list of encoder specs; null means the task's preset.
+     * Skip blank lines of the prompt list (the reference keeps them and encodes empty prompts). Counted in the summary.
+     */
+    skip_blank?: boolean;
+    /**
+     * Drop prompts that contain CJK characters (U+4E00–U+9FFF), as the reference does silently. Counted in the summary.
+     */
+    drop_cjk?: boolean;
+    /**
+     * Encode at most this many prompts or edits (the reference caps FLUX prompts at 50,000); null for all. Counted in the summary.
+     */
+    max_items?: number | null;
+    /**
+     * A preset name (`flux`, `qwen-image-edit`: files in presets/encoders/ you can copy and change) or a list of encoder specs (schemas/encoder-spec.schema.json); null means the task's preset.
      */
     encoders?: null | string | {}[];
     /**
@@ -224,6 +236,10 @@ export interface ExperimentManifest {
      * Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.
      */
     format?: "safetensors" | "pt";
+    /**
+     * Items per encoder run.
+     */
+    batch_size?: number;
   };
   /**
    * Launching ARR-RPO LoRA training (train-flux / train-edit). Never cached: each launch is a new run.
@@ -546,7 +562,19 @@ export interface Experiment {
      */
     edits: string | null;
     /**
-     * A preset name (`flux`, `qwen-image-edit`) or a list of encoder specs; null means the task's preset.
+     * Skip blank lines of the prompt list (the reference keeps them and encodes empty prompts). Counted in the summary.
+     */
+    skip_blank: boolean;
+    /**
+     * Drop prompts that contain CJK characters (U+4E00–U+9FFF), as the reference does silently. Counted in the summary.
+     */
+    drop_cjk: boolean;
+    /**
+     * Encode at most this many prompts or edits (the reference caps FLUX prompts at 50,000); null for all. Counted in the summary.
+     */
+    max_items: number | null;
+    /**
+     * A preset name (`flux`, `qwen-image-edit`: files in presets/encoders/ you can copy and change) or a list of encoder specs (schemas/encoder-spec.schema.json); null means the task's preset.
      */
     encoders: null | string | {}[];
     /**
@@ -557,6 +585,10 @@ export interface Experiment {
      * Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.
      */
     format: "safetensors" | "pt";
+    /**
+     * Items per encoder run.
+     */
+    batch_size: number;
   };
   /**
    * Launching ARR-RPO LoRA training (train-flux / train-edit). Never cached: each launch is a new run.

@@ -413,8 +413,27 @@ export const schemas = {
             "default": null,
             "x-arr-path": true
           },
+          "skip_blank": {
+            "description": "Skip blank lines of the prompt list (the reference keeps them and encodes empty prompts). Counted in the summary.",
+            "type": "boolean",
+            "default": true
+          },
+          "drop_cjk": {
+            "description": "Drop prompts that contain CJK characters (U+4E00–U+9FFF), as the reference does silently. Counted in the summary.",
+            "type": "boolean",
+            "default": false
+          },
+          "max_items": {
+            "description": "Encode at most this many prompts or edits (the reference caps FLUX prompts at 50,000); null for all. Counted in the summary.",
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "default": null
+          },
           "encoders": {
-            "description": "A preset name (`flux`, `qwen-image-edit`) or a list of encoder specs; null means the task's preset.",
+            "description": "A preset name (`flux`, `qwen-image-edit`: files in presets/encoders/ you can copy and change) or a list of encoder specs (schemas/encoder-spec.schema.json); null means the task's preset.",
             "default": null,
             "oneOf": [
               {
@@ -449,6 +468,13 @@ export const schemas = {
               "pt"
             ],
             "default": "safetensors"
+          },
+          "batch_size": {
+            "description": "Items per encoder run.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4096,
+            "default": 8
           }
         }
       },
@@ -1297,6 +1323,276 @@ export const schemas = {
         "description": "When the rubric was frozen (ISO 8601 date-time, UTC).",
         "type": "string",
         "format": "date-time"
+      }
+    }
+  },
+  "encoderSpec": {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://arr.dev/schemas/encoder-spec.schema.json",
+    "title": "EncoderSpecs",
+    "description": "The encoders `preprocess` runs with onnxruntime-node: a list of specs, as `preprocess.encoders` or a preset file in presets/encoders/. File paths are relative to `preprocess.models`.",
+    "type": "array",
+    "minItems": 1,
+    "items": {
+      "$ref": "#/$defs/EncoderSpec"
+    },
+    "$defs": {
+      "EncoderSpec": {
+        "title": "EncoderSpec",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "model",
+          "inputs",
+          "outputs"
+        ],
+        "description": "One ONNX encoder: what it reads, how its inputs are prepared, and what of its outputs is stored.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Name shown in progress and errors."
+          },
+          "model": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The .onnx file, relative to preprocess.models."
+          },
+          "tokenizer": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "file",
+              "max_length"
+            ],
+            "description": "Text preparation: a Hugging Face tokenizer.json.",
+            "properties": {
+              "file": {
+                "type": "string",
+                "minLength": 1,
+                "description": "tokenizer.json, relative to preprocess.models."
+              },
+              "max_length": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Tokens per text after truncation."
+              },
+              "padding": {
+                "enum": [
+                  "max_length",
+                  "longest"
+                ],
+                "default": "max_length",
+                "description": "Pad every text to max_length, or to the longest in the batch."
+              },
+              "pad_id": {
+                "type": [
+                  "integer",
+                  "null"
+                ],
+                "default": null,
+                "description": "Padding token id; null uses the tokenizer's."
+              }
+            }
+          },
+          "image": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "size",
+              "mean",
+              "std"
+            ],
+            "description": "Image preparation with sharp (the source image of an edit item).",
+            "properties": {
+              "size": {
+                "type": "array",
+                "items": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "[width, height] fed to the model."
+              },
+              "resize": {
+                "enum": [
+                  "fill",
+                  "contain",
+                  "cover"
+                ],
+                "default": "fill",
+                "description": "How the image is fitted to size (sharp's fit)."
+              },
+              "mean": {
+                "type": "array",
+                "items": {
+                  "type": "number"
+                },
+                "minItems": 3,
+                "maxItems": 3,
+                "description": "Per-channel mean subtracted after scaling."
+              },
+              "std": {
+                "type": "array",
+                "items": {
+                  "type": "number"
+                },
+                "minItems": 3,
+                "maxItems": 3,
+                "description": "Per-channel standard deviation divided by."
+              },
+              "layout": {
+                "enum": [
+                  "nchw",
+                  "nhwc"
+                ],
+                "default": "nchw",
+                "description": "Tensor layout."
+              },
+              "scale": {
+                "type": "number",
+                "default": 255,
+                "description": "Pixel values are divided by this first."
+              }
+            }
+          },
+          "inputs": {
+            "type": "array",
+            "minItems": 1,
+            "description": "Model inputs and what feeds them.",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "source",
+                "dtype"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "description": "The model's input name."
+                },
+                "source": {
+                  "enum": [
+                    "input_ids",
+                    "attention_mask",
+                    "pixel_values"
+                  ],
+                  "description": "What feeds it."
+                },
+                "dtype": {
+                  "enum": [
+                    "int64",
+                    "int32",
+                    "float32"
+                  ],
+                  "description": "The tensor type the model expects."
+                }
+              }
+            }
+          },
+          "outputs": {
+            "type": "array",
+            "minItems": 1,
+            "description": "Model outputs to store.",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "save_as",
+                "dtype"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "description": "The model's output name."
+                },
+                "save_as": {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9_]+$",
+                  "description": "Folder and tensor name in the output (e.g. prompt_embed)."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "float16",
+                    "bfloat16"
+                  ],
+                  "description": "Storage type."
+                },
+                "squeeze_batch": {
+                  "type": "boolean",
+                  "default": true,
+                  "description": "Store each item without the batch dimension."
+                },
+                "pad_to": {
+                  "type": [
+                    "integer",
+                    "null"
+                  ],
+                  "minimum": 1,
+                  "default": null,
+                  "description": "Zero-pad the first (sequence) dimension to this length; the unpadded length is recorded as original_length."
+                }
+              }
+            }
+          },
+          "save_mask_as": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "pattern": "^[A-Za-z0-9_]+$",
+            "default": null,
+            "description": "Also store the attention mask (padded like the outputs) under this name, e.g. prompt_attention_mask."
+          },
+          "constants": {
+            "type": "array",
+            "default": [],
+            "description": "Tensors stored with every item that the model does not compute (FLUX's text_ids).",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "save_as",
+                "shape",
+                "dtype"
+              ],
+              "properties": {
+                "save_as": {
+                  "type": "string",
+                  "pattern": "^[A-Za-z0-9_]+$",
+                  "description": "Folder and tensor name."
+                },
+                "shape": {
+                  "type": "array",
+                  "items": {
+                    "type": "integer",
+                    "minimum": 1
+                  },
+                  "description": "Shape."
+                },
+                "dtype": {
+                  "enum": [
+                    "float32",
+                    "float16",
+                    "bfloat16"
+                  ],
+                  "description": "Storage type."
+                },
+                "fill": {
+                  "type": "number",
+                  "default": 0,
+                  "description": "Value of every element."
+                }
+              }
+            }
+          }
+        }
       }
     }
   }
