@@ -109,7 +109,7 @@ export async function computeKeys(experiment: Experiment, ctx: KeyContext): Prom
       if (!spec.fields.some((p) => covers(p, path))) continue;
       if (spec.exclude?.some((p) => covers(p, path))) continue;
       if (target !== 'resolve' && pathLeaves.has(path)) continue;
-      fields[path] = v;
+      fields[path] = structuredClone(v); // a copy: nothing done to the manifest later can change a key's inputs
     }
     const files: Record<string, string> = {};
     for (const input of spec.files) await hasher.add(input, experiment, files);

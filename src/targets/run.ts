@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { runFreeze } from './freeze.js';
+import { runPreprocessTarget } from './preprocess.js';
 import { runResolve } from './resolve.js';
 import { runRubricGenerate } from './rubric-generate.js';
 import { runVerify } from './verify.js';
@@ -9,7 +10,6 @@ export const TARGETS = ['resolve', 'preprocess', 'rubric-generate', 'verify', 'f
 
 /** Targets whose engine part is tracked by a later issue: they fail loudly rather than pretend. */
 const PENDING: Record<string, string> = {
-  preprocess: 'preprocess (embeddings with onnxruntime-node) is not implemented yet (issue #5)',
   'train-flux': 'train-flux (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
   'train-edit': 'train-edit (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
 };
@@ -27,6 +27,7 @@ export async function runTarget(target: string, ref: ExperimentRef, options: Tar
     const r = await runResolve(ref);
     return `resolve ${r.experiment}: ${r.files} input file(s) hashed, key ${r.key.slice(0, 12)} (${r.reused ? 'reused' : 'built'}), lock ${relative(ref.workspaceRoot, r.lockFile)}`;
   }
+  if (target === 'preprocess') return runPreprocessTarget(ref);
   if (target === 'rubric-generate') return runRubricGenerate(ref, options);
   if (target === 'verify') return runVerify(ref, options);
   if (target === 'freeze') return runFreeze(ref);
