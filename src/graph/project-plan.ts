@@ -94,7 +94,7 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     paths.set(field, isAbsolute(substituted) ? substituted : resolve(dirname(declaredIn), substituted));
   }
 
-  const slice = { rubric: { from: readRaw(raw, 'rubric.from') ?? null } } as unknown as Experiment;
+  const slice = { rubric: { from: readRaw(raw, 'rubric.from') ?? null, select: { embedder: readRaw(raw, 'rubric.select.embedder') ?? 'lexical' } } } as unknown as Experiment;
   const imagesOf = memo.images;
   const filesFor = (target: CachedTarget): { files: string[]; external: string[]; env: string[] } => {
     const spec = keySpec(target, slice);

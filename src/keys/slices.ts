@@ -57,10 +57,11 @@ export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
         // A frozen rubric is reused as is: its text is the whole input.
         return { fields: ['task'], files: [{ field: 'rubric.from' }], constants: { source: 'frozen' } };
       }
+      // An ONNX selection embedder makes the preprocess encoders part of what shapes the rubric.
       return {
-        fields: ['task', ...JUDGE_SHAPE, 'rubric'],
+        fields: ['task', ...JUDGE_SHAPE, 'rubric', ...(experiment.rubric.select.embedder === 'onnx' ? ['preprocess.encoders'] : [])],
         exclude: ['rubric.from'],
-        files: [{ field: 'rubric.seed', images: true }],
+        files: [{ field: 'rubric.seed', images: true }, ...(experiment.rubric.select.embedder === 'onnx' ? [{ field: 'preprocess.models', tree: true }] : [])],
         constants: { prompts: PROMPT_TEMPLATE_VERSION },
       };
     case 'verify':

@@ -7,6 +7,8 @@ import { ImageError, type ImageEncoder } from '../judge/images.js';
 import type { Experiment } from '../types/experiment.js';
 import { parseCategoriesAnswer } from './answers.js';
 import { dedupeExact, selectByCodingRate } from './select.js';
+import { OnnxEmbedder } from '../preprocess/onnx-embedder.js';
+import { resolveEncoders } from '../preprocess/specs.js';
 import { makeEmbedder } from './embed.js';
 import { judgementsPerSeed, runSeed, verifyWithRubric, type LoopSettings, type SeedOutcome, type TraceEvent } from './loop.js';
 import { categorizationMessage, CATEGORIZE_SYSTEM } from './prompts.js';
@@ -30,6 +32,14 @@ export interface BuildStats {
 
 export class NoSeedSurvivedError extends Error {
   override name = 'NoSeedSurvivedError';
+}
+
+/** The first text encoder of the experiment's preprocess encoders, run as the selection's embedder. */
+function onnxEmbedder(experiment: Experiment, workspaceRoot: string): OnnxEmbedder {
+  const encoders = resolveEncoders(experiment, workspaceRoot, { file: 'the experiment manifest', origins: new Map() });
+  const text = encoders.specs.find((s) => s.tokenizer);
+  if (!text) throw new Error(`rubric.select.embedder: onnx needs a text encoder among ${encoders.source}`);
+  return new OnnxEmbedder(text, encoders.modelsDir);
 }
 
 export function worstCase(seeds: number, maxEpochs: number, reasks: number, categorize: boolean): BuildStats['worst_case'] {
@@ -82,7 +92,10 @@ export async function buildRubric(
   const method = r.select.method === 'auto' ? (seeds.length > AUTO_SELECT.seeds || distinct.length > AUTO_SELECT.criteria ? 'mcr2' : 'all') : r.select.method;
   let used = distinct;
   if (method === 'mcr2' && distinct.length > MAX_SELECTED) {
-    const embedder = makeEmbedder(r.select.embedder, { baseUrl: deps.client.settings.baseUrls[0], apiKey: deps.client.settings.apiKey, model: deps.client.settings.model });
+    const embedder =
+      r.select.embedder === 'onnx'
+        ? onnxEmbedder(experiment, deps.workspaceRoot)
+        : makeEmbedder(r.select.embedder, { baseUrl: deps.client.settings.baseUrls[0], apiKey: deps.client.settings.apiKey, model: deps.client.settings.model });
     const vectors = await embedder.embed(distinct);
     used = selectByCodingRate(distinct, vectors, { maxSelected: MAX_SELECTED, seed: 0 }).selected.map((i) => distinct[i]);
   }

@@ -8,7 +8,7 @@
 //     the same vector for the same text on every machine;
 //   - `endpoint`: any OpenAI-compatible `POST /v1/embeddings` (vLLM, TEI, OpenAI), errors never
 //     become zero vectors;
-//   - `onnx`: the preprocess encoders, which arrive with the preprocess issue (#5).
+//   - `onnx`: the experiment's preprocess text encoder (src/preprocess/onnx-embedder.ts).
 import OpenAI from 'openai';
 
 export interface Embedder {
@@ -293,7 +293,7 @@ export function makeEmbedder(kind: EmbedderKind, opts: Omit<EmbedderSpec, 'kind'
       }
       return new EndpointEmbedder({ ...opts, baseUrl: opts.baseUrl, model: opts.model });
     case 'onnx':
-      throw new EmbeddingError('the ONNX embedder arrives with the preprocess issue (#5); use rubric.select.embedder: lexical or endpoint');
+      throw new EmbeddingError('the ONNX embedder is made from the experiment\'s preprocess encoders (src/preprocess/onnx-embedder.ts), not here');
     default:
       throw new EmbeddingError(`unknown embedder "${String(kind)}"; use rubric.select.embedder: lexical or endpoint`);
   }

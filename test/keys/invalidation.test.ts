@@ -107,3 +107,13 @@ describe('shared artifacts', () => {
     expect(JSON.stringify(keys)).not.toContain('sk-very-secret-123');
   });
 });
+
+describe('an ONNX selection embedder', () => {
+  it('makes the preprocess models part of the rubric-generate key', async () => {
+    writeFileSync(ws.path('experiments/exp-a.yaml'), readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('rubric:\n', 'rubric:\n  select: { embedder: onnx }\n').replace('preprocess:\n', 'preprocess:\n  models: ../models\n'));
+    ws.write('models/text/model.onnx', 'weights v1');
+    const before = await keysOf();
+    ws.write('models/text/model.onnx', 'weights v2');
+    expect(changed(before, await keysOf())).toEqual(['preprocess', 'rubric-generate', 'verify', 'freeze']);
+  });
+});

@@ -168,4 +168,13 @@ describe('preprocess', () => {
     expect(entries[0]).toMatchObject({ caption: 'make it blue', source_image: ws.path('data/src0.png'), calculated_height: 32, calculated_width: 32, image_latents: '0.safetensors' });
     expect((await readSafetensors(join(file, '..', 'image_latents/0.safetensors'))).tensors.image_latents.shape).toEqual([4, 1, 4, 4]);
   }, 60_000);
+
+  it('serves as the ONNX embedder of coding-rate selection', async () => {
+    const { OnnxEmbedder } = await import('../../src/preprocess/onnx-embedder.js');
+    const spec = textSpec({ outputs: [{ name: 'pooler_output', save_as: 'pooled', dtype: 'float32' }], constants: [] }) as never;
+    const [v] = await new OnnxEmbedder(spec, ws.path('models')).embed(['a blue square']);
+    const expected = expectedPooled('a blue square');
+    const norm = Math.hypot(...expected);
+    expected.forEach((x, d) => expect(v[d]).toBeCloseTo(x / norm, 5));
+  }, 60_000);
 });

@@ -343,13 +343,11 @@ describe('EndpointEmbedder', () => {
 });
 
 describe('makeEmbedder', () => {
-  it('builds lexical and endpoint embedders and refuses onnx for now', () => {
+  it('builds lexical and endpoint embedders; the onnx one is made from the preprocess encoders', () => {
     expect(makeEmbedder('lexical', {}).id).toBe('lexical/1');
     expect(makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1', model: 'qwen3-embedding' }).id).toBe('endpoint/qwen3-embedding');
     expect(() => makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1' })).toThrow(/needs a base URL .* and an embedding model/);
-    expect(() => makeEmbedder('onnx', {})).toThrow(
-      'the ONNX embedder arrives with the preprocess issue (#5); use rubric.select.embedder: lexical or endpoint',
-    );
+    expect(() => makeEmbedder('onnx', {})).toThrow("the ONNX embedder is made from the experiment's preprocess encoders");
   });
 });
 
