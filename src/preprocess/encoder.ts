@@ -103,7 +103,8 @@ export class EncoderRunner {
       if (!s.isFile()) fail(`${modelPath} is not a file`);
     } catch (err) {
       if (err instanceof EncoderError) throw err;
-      fail(`${modelPath} not found`);
+      const e = err as NodeJS.ErrnoException;
+      fail(e.code === 'ENOENT' || e.code === 'ENOTDIR' ? `${modelPath} not found` : `cannot read ${modelPath}: ${e.message}`);
     }
 
     let tokenizer: TextTokenizer | undefined;
@@ -354,6 +355,7 @@ function checkSpecShape(spec: EncoderSpec, fail: (message: string) => never): vo
     if ((input.source === 'input_ids' || input.source === 'attention_mask') && !spec.tokenizer) fail(`input "${input.name}" is fed from ${input.source}, but the spec has no tokenizer`);
     if (input.source === 'pixel_values' && !spec.image) fail(`input "${input.name}" is fed from pixel_values, but the spec has no image section`);
     if (input.source !== 'pixel_values' && input.dtype === 'float32') fail(`input "${input.name}" is fed from ${input.source} (token ids), which cannot be float32`);
+    if (input.source === 'pixel_values' && input.dtype !== 'float32') fail(`input "${input.name}" is fed from pixel_values, which are float32, not ${input.dtype}`);
     if (names.has(input.name)) fail(`input "${input.name}" is listed twice`);
     names.add(input.name);
   }
