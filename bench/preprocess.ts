@@ -43,6 +43,14 @@ function workspace(prompts: number): string {
   return root;
 }
 
+if (process.env.PROFILE_PROMPTS) {
+  // Profile one run: PROFILE_PROMPTS=1000 npx tsx bench/preprocess.ts (writes a .cpuprofile here).
+  const root = workspace(Number(process.env.PROFILE_PROMPTS));
+  await execa('node', ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}`, '--import', 'tsx', join(import.meta.dirname, 'preprocess.ts'), '--child', root, 'bench'], { cwd: root, stdio: 'inherit' });
+  rmSync(root, { recursive: true, force: true });
+  process.exit(0);
+}
+
 const entryBytes = SEQ * DIM * 2 + DIM * 2;
 const sizes = [500, 5000];
 const needed = sizes[1] * entryBytes * 1.2;

@@ -324,9 +324,21 @@ export class ArtifactStore {
   }
 
   /** Removes this key's temp directories left by builds that died (see isStaleTmp). */
+  /**
+   * Temp folders left in a kind's folder when this store first built there. Listing the folder on
+   * every build would cost O(n) per build, O(n²) for a kind with many small artifacts (embeddings);
+   * folders made later belong to live builds anyway.
+   */
+  private readonly tmpNames = new Map<string, Promise<string[]>>();
+
   private async sweepTmp(kind: string, key: string): Promise<void> {
     const kindDir = join(this.root, kind);
-    for (const name of await listDir(kindDir)) {
+    let names = this.tmpNames.get(kind);
+    if (!names) {
+      names = listDir(kindDir).then((all) => all.filter((n) => n.startsWith('.tmp-')));
+      this.tmpNames.set(kind, names);
+    }
+    for (const name of await names) {
       if (name.startsWith(`.tmp-${key}-`) && (await isStaleTmp(join(kindDir, name), name))) {
         await rm(join(kindDir, name), { recursive: true, force: true }).catch(() => {});
       }

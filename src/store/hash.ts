@@ -21,6 +21,20 @@ export async function hashFile(path: string): Promise<FileHash> {
   });
   try {
     const hash = createHash('sha256');
+    // Small files (most artifacts: rubric text, embeddings entries) in one read of their own size:
+    // allocating the two 4 MiB buffers per file made the garbage collector the bottleneck.
+    const { size: expected } = await handle.stat();
+    if (expected < CHUNK) {
+      const whole = Buffer.allocUnsafe(expected + 1);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(whole, size, whole.length - size, size);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        if (size === whole.length) return await hashRest(handle, hash.update(whole), size);
+      }
+      return { sha256: hash.update(whole.subarray(0, size)).digest('hex'), size };
+    }
     const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let size = 0;
     let current = 0;
@@ -40,6 +54,19 @@ export async function hashFile(path: string): Promise<FileHash> {
   } finally {
     await handle.close();
   }
+}
+
+/** A file that grew past its stat while being read: hash the rest in chunks. */
+async function hashRest(handle: import('node:fs/promises').FileHandle, hash: ReturnType<typeof createHash>, offset: number): Promise<FileHash> {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  let size = offset;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK, size);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { sha256: hash.digest('hex'), size };
 }
 
 interface MemoEntry {

@@ -139,3 +139,25 @@ describe('hashTree', () => {
     expect(await hashTree(root)).toEqual(tree);
   });
 });
+
+describe('hashFile across the small-file and chunked paths', () => {
+  it('matches sha256 of the whole content for sizes around the 4 MiB chunk', async () => {
+    const { hashFile } = await import('../../src/store/hash.js');
+    const { createHash, randomBytes } = await import('node:crypto');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'arr-hash-sizes-'));
+    try {
+      const chunk = 4 * 1024 * 1024;
+      for (const size of [0, 1, 4095, chunk - 1, chunk, chunk + 1, 2 * chunk + 7]) {
+        const data = randomBytes(size);
+        const file = join(dir, `f${size}`);
+        writeFileSync(file, data);
+        expect(await hashFile(file)).toEqual({ sha256: createHash('sha256').update(data).digest('hex'), size });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
