@@ -3,7 +3,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic } from '../diagnostics.js';
 import { schemas } from '../types/schemas.js';
 import { fieldDiagnostic, isPlainObject, type Origins } from './layers.js';
-import { joinPath } from './yaml-source.js';
+import { joinPath, pointerToField } from './yaml-source.js';
 
 export type JsonSchema = Record<string, any>;
 
@@ -54,13 +54,6 @@ function experimentValidator(): ValidateFunction {
   }
   return validator;
 }
-
-const pointerToPath = (pointer: string): string =>
-  pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<string>((acc, part) => joinPath(acc, /^\d+$/.test(part) ? Number(part) : part), '');
 
 function describe(s: JsonSchema): string {
   if (s.oneOf) return s.oneOf.map(describe).join(' or ');
@@ -125,7 +118,7 @@ export function validateExperiment(value: unknown, origins: Origins, manifestFil
     e.keyword !== 'oneOf' && oneOfPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`));
   for (const error of errors) {
     if (underOneOf(error)) continue;
-    const { field, message } = messageFor(error, pointerToPath(error.instancePath));
+    const { field, message } = messageFor(error, pointerToField(error.instancePath));
     if (seen.has(`${field}\0${message}`)) continue;
     seen.add(`${field}\0${message}`);
     diagnostics.push(fieldDiagnostic(origins, field, manifestFile, message));

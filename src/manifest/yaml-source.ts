@@ -18,6 +18,14 @@ export interface YamlSource {
 export const joinPath = (parent: string, key: string | number): string =>
   typeof key === 'number' ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key;
 
+/** A JSON pointer (ajv's `instancePath`, `/judge/base_url/0`) as a field path (`judge.base_url[0]`). */
+export const pointerToField = (pointer: string): string =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<string>((acc, part) => joinPath(acc, /^\d+$/.test(part) ? Number(part) : part), '');
+
 function collectPositions(node: Node | null | undefined, path: string, lc: LineCounter, out: Map<string, Position>): void {
   if (isMap(node)) {
     for (const pair of node.items) {

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { InvalidInputError } from '../diagnostics.js';
 import { fieldDiagnostic, type Origins } from '../manifest/layers.js';
 import { fromStoredPath } from '../manifest/paths.js';
-import { readYamlFile } from '../manifest/yaml-source.js';
+import { pointerToField, readYamlFile } from '../manifest/yaml-source.js';
 import type { EncoderSpec } from '../types/encoder-spec.js';
 import type { Experiment } from '../types/experiment.js';
 import { schemas } from '../types/schemas.js';
@@ -26,8 +26,6 @@ function validateSpecs(value: unknown) {
   validator ??= new Ajv2020({ allErrors: true, strict: false, useDefaults: true }).compile(schemas.encoderSpec);
   return { ok: validator(value), errors: validator.errors ?? [] };
 }
-
-const pointerToField = (pointer: string) => pointer.split('/').slice(1).reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 
 /**
  * The experiment's encoder specs, schema-checked, and the folder their files are read from. Every

@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { link, mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidInputError, type Diagnostic } from '../diagnostics.js';
-import { joinPath, parseYaml, type Position } from '../manifest/yaml-source.js';
+import { joinPath, parseYaml, pointerToField, type Position } from '../manifest/yaml-source.js';
 import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { RubricLock } from '../types/rubric-lock.js';
@@ -162,13 +162,6 @@ function lockValidator(): ValidateFunction {
   }
   return validator;
 }
-
-const pointerToField = (pointer: string): string =>
-  pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<string>((acc, part) => joinPath(acc, /^\d+$/.test(part) ? Number(part) : part), '');
 
 function lockMessage(error: ErrorObject): { field: string; message: string } {
   const field = pointerToField(error.instancePath);
