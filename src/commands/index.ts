@@ -5,8 +5,10 @@ import { registerHashFilesCommand } from './hash-files.js';
 import { registerJudgeCommand } from './judge.js';
 import { registerNewCommand } from './new.js';
 import { registerRubricCommands } from './rubric.js';
+import { registerServeCommand } from './serve.js';
 import { registerShowCommand } from './show.js';
 import { registerStatusCommand } from './status.js';
+import { registerTrainCommand } from './train.js';
 import { registerValidateCommand } from './validate.js';
 
 /** Every `arr` subcommand registers itself here; one module per command under src/commands/. */
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerNewCommand(program);
   registerHashFilesCommand(program);
   registerRubricCommands(program);
+  registerTrainCommand(program);
+  registerServeCommand(program);
 }

@@ -4,15 +4,10 @@ import { runPreprocessTarget } from './preprocess.js';
 import { runResolve } from './resolve.js';
 import { runRubricGenerate } from './rubric-generate.js';
 import { runVerify } from './verify.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { launchTrain } from '../train/launch.js';
+import type { ExperimentRef } from './context.js';
 
 export const TARGETS = ['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train-edit'] as const;
-
-/** Targets whose engine part is tracked by a later issue: they fail loudly rather than pretend. */
-const PENDING: Record<string, string> = {
-  'train-flux': 'train-flux (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
-  'train-edit': 'train-edit (launching ARR-RPO with the reward service) is not implemented yet (issue #6)',
-};
 
 export interface TargetOptions {
   estimate?: boolean;
@@ -31,11 +26,8 @@ export async function runTarget(target: string, ref: ExperimentRef, options: Tar
   if (target === 'rubric-generate') return runRubricGenerate(ref, options);
   if (target === 'verify') return runVerify(ref, options);
   if (target === 'freeze') return runFreeze(ref);
-  // Validate first so a broken manifest reports its own errors, not the missing feature.
-  const loaded = await loadValidExperiment(ref, { checkData: false });
-  const expected = loaded.experiment.task === 't2i' ? 'train-flux' : 'train-edit';
-  if (target.startsWith('train-') && target !== expected) {
-    throw new Error(`${loaded.name} has task ${loaded.experiment.task}; it trains with ${expected}, not ${target}`);
-  }
-  throw new Error(PENDING[target]);
+  // train-flux / train-edit: never cached; a failed or interrupted run fails the target.
+  const result = await launchTrain(ref, { target: target as 'train-flux' | 'train-edit' });
+  if (result.status !== 'succeeded') throw Object.assign(new Error(result.summary), { exitCode: result.processExitCode });
+  return result.summary;
 }

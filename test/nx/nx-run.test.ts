@@ -97,11 +97,12 @@ describe('nx run <experiment>:resolve', () => {
     }
   }, 120_000);
 
-  it('fails unimplemented targets loudly instead of pretending', async () => {
+  it('refuses to launch training before the pre-launch checks pass, naming the target that fixes each', async () => {
     // Through the executor's command, without the upstream targets Nx would run first.
     const run = await execa('node', [ws.path('bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], { cwd: ws.root, reject: false, all: true });
     expect(run.exitCode).not.toBe(0);
-    expect(run.all).toContain('train-flux (launching ARR-RPO with the reward service) is not implemented yet (issue #6)');
+    expect(run.all).toContain('not launching; fix these first');
+    expect(run.all).toContain('npx nx run exp-a:freeze');
   }, 120_000);
 
   it('stops within seconds when no judge is reachable, saying how to start one', async () => {
