@@ -16,6 +16,7 @@ import { EncoderRunner, type EncoderSpec } from '../src/preprocess/encoder.js';
 import { loadTokenizer } from '../src/preprocess/tokenizer.js';
 import { mulberry32 } from '../src/util/random.js';
 import { buildTextEncoder } from '../test/support/onnx-models.js';
+import { specialToken, templateProcessing } from '../test/support/tokenizers.js';
 
 const VOCAB = 32000;
 const DIM = 512;
@@ -56,20 +57,14 @@ function unigramTokenizer(): { json: object; words: string[] } {
     add(lead ? `▁${w}` : w, -4 - rand() * 8);
     if (lead && words.length < 5000) words.push(w);
   }
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const json = {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [special(0, '<pad>'), special(1, '</s>'), special(2, '<unk>')],
+    added_tokens: [specialToken(0, '<pad>'), specialToken(1, '</s>'), specialToken(2, '<unk>')],
     normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
     pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
-    },
+    post_processor: templateProcessing(['$A', '</s>'], { '</s>': 1 }),
     decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     model: { type: 'Unigram', unk_id: 2, byte_fallback: false, vocab: [...pieces.entries()] },
   };

@@ -12,31 +12,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderRunner, preprocessImages, type EncoderSpec } from '../../src/preprocess/encoder.js';
 import { loadTokenizer } from '../../src/preprocess/tokenizer.js';
 import { buildImageEncoder, buildTextEncoder, referenceConv } from '../support/onnx-models.js';
+import { specialToken, templateProcessing } from '../support/tokenizers.js';
 
 // ---------------------------------------------------------------------------------------------------
 // tokenizer.json fixtures
 // ---------------------------------------------------------------------------------------------------
-
-const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-const template = (single: string[], ids: Record<string, number>) => {
-  const piece = (s: string) => (s === '$A' ? { Sequence: { id: 'A', type_id: 0 } } : { SpecialToken: { id: s, type_id: 0 } });
-  return {
-    type: 'TemplateProcessing',
-    single: single.map(piece),
-    pair: [...single.map(piece), { Sequence: { id: 'B', type_id: 1 } }],
-    special_tokens: Object.fromEntries(Object.entries(ids).map(([t, id]) => [t, { id: t, ids: [id], tokens: [t] }])),
-  };
-};
 
 /** BERT-like word-level: NFD + lowercase + strip accents, split on whitespace/punctuation, [CLS] … [SEP]. */
 const wordLevel = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]')],
+  added_tokens: [specialToken(0, '[PAD]'), specialToken(1, '[UNK]'), specialToken(2, '[CLS]'), specialToken(3, '[SEP]')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] },
   pre_tokenizer: { type: 'Whitespace' },
-  post_processor: template(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
+  post_processor: templateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
   decoder: null,
   model: {
     type: 'WordLevel',
@@ -51,7 +41,7 @@ const bpe = {
   version: '1.0',
   truncation: null,
   padding: { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: null, pad_id: 1, pad_type_id: 0, pad_token: '<|endoftext|>' },
-  added_tokens: [special(0, '<|startoftext|>'), special(1, '<|endoftext|>')],
+  added_tokens: [specialToken(0, '<|startoftext|>'), specialToken(1, '<|endoftext|>')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
   pre_tokenizer: {
     type: 'Sequence',
@@ -60,7 +50,7 @@ const bpe = {
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     ],
   },
-  post_processor: template(['<|startoftext|>', '$A', '<|endoftext|>'], { '<|startoftext|>': 0, '<|endoftext|>': 1 }),
+  post_processor: templateProcessing(['<|startoftext|>', '$A', '<|endoftext|>'], { '<|startoftext|>': 0, '<|endoftext|>': 1 }),
   decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
   model: {
     type: 'BPE',
@@ -81,10 +71,10 @@ const unigram = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [special(0, '<pad>'), special(1, '</s>'), special(2, '<unk>')],
+  added_tokens: [specialToken(0, '<pad>'), specialToken(1, '</s>'), specialToken(2, '<unk>')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
   pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
-  post_processor: template(['$A', '</s>'], { '</s>': 1 }),
+  post_processor: templateProcessing(['$A', '</s>'], { '</s>': 1 }),
   decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
   model: {
     type: 'Unigram',
