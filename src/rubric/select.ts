@@ -107,6 +107,11 @@ export function codingRateScale(d: number, n: number, eps = DEFAULT_EPS): number
  * matrix (equal to ½ · logdet(I_d + scale · XᵀX) by Sylvester's identity). Rows are used as given.
  */
 export function codingRate(rows: ArrayLike<number>[], scale: number): number {
+  return choleskyLogDet(gram(rows, scale), rows.length) / 2;
+}
+
+/** I_k + scale · X Xᵀ, row-major k × k. */
+function gram(rows: ArrayLike<number>[], scale: number): Float64Array {
   const k = rows.length;
   const g = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
@@ -116,7 +121,7 @@ export function codingRate(rows: ArrayLike<number>[], scale: number): number {
       g[j * k + i] = v;
     }
   }
-  return choleskyLogDet(g, k) / 2;
+  return g;
 }
 
 /**
@@ -126,14 +131,7 @@ export function codingRate(rows: ArrayLike<number>[], scale: number): number {
  */
 export function codingRateGain(rows: ArrayLike<number>[], x: ArrayLike<number>, scale: number): number {
   const k = rows.length;
-  const g = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      const v = (i === j ? 1 : 0) + scale * dot(rows[i], rows[j]);
-      g[i * k + j] = v;
-      g[j * k + i] = v;
-    }
-  }
+  const g = gram(rows, scale);
   cholesky(g, k);
   // Forward substitution L w = c · X_S x; then vᵀ G⁻¹ v · c² = wᵀw.
   const w = new Float64Array(k);
