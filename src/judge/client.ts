@@ -42,6 +42,8 @@ export interface AskRequest {
 }
 export interface AskResult<T> {
   value: T;
+  /** The request's cache key (also the trace's prompt hash). */
+  key: string;
   raw: string;
   cached: boolean;
   /** Replies received for this judgement, the failed ones first. */
@@ -200,7 +202,7 @@ export class JudgeClient {
       try {
         const value = parse(hit.content);
         this.usage.cached++;
-        return { value, raw: hit.content, cached: true, replies: [hit.content] };
+        return { value, key, raw: hit.content, cached: true, replies: [hit.content] };
       } catch {
         /* a reply our parser no longer accepts: ask again */
       }
@@ -213,7 +215,7 @@ export class JudgeClient {
       try {
         const value = parse(content);
         await cache?.put(key, { content, usage, created: new Date().toISOString() });
-        return { value, raw: content, cached: false, replies };
+        return { value, key, raw: content, cached: false, replies };
       } catch (error) {
         if (!(error instanceof AnswerError)) throw error;
         if (ask >= this.settings.reasks) {

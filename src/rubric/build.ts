@@ -113,7 +113,7 @@ export async function buildRubric(
     try {
       const result = await deps.client.ask(request, (reply) => parseCategoriesAnswer(reply, r.categorize.max_categories), { noCache: deps.noCache });
       doc = { kind: 'categories', categories: result.value };
-      trace.push({ purpose: 'categorize', seed: null, prompt_hash: deps.client.requestKey(request), cached: result.cached, replies: result.replies, parsed: result.value });
+      trace.push({ purpose: 'categorize', seed: null, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: result.value });
     } catch (error) {
       if (!(error instanceof JudgementError)) throw error;
       categorizationNote = `categorization failed (${error.message}); the numbered list is used`;

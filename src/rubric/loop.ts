@@ -84,7 +84,7 @@ export async function verifyWithRubric(
     const value = result.value as { rank?: number[]; score?: number };
     const actual = value.rank ? JSON.stringify(value.rank) : String(value.score);
     const pass = actual === expected;
-    deps.trace({ purpose, seed: item.index, epoch, prompt_hash: deps.client.requestKey(request), cached: result.cached, replies: result.replies, parsed: result.value, verdict: pass ? 'pass' : 'fail' });
+    deps.trace({ purpose, seed: item.index, epoch, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: result.value, verdict: pass ? 'pass' : 'fail' });
     return { pass, actual };
   } catch (error) {
     if (!(error instanceof JudgementError)) throw error;
@@ -124,7 +124,7 @@ export async function runSeed(item: DatasetItem, s: LoopSettings, deps: LoopDeps
       const result = await deps.client.ask(request, (r) => parseRubricsAnswer(r, s.perPair), { noCache: deps.noCache });
       const { rubrics, returned } = result.value;
       const note = returned < s.perPair ? `asked for ${s.perPair} criteria, got ${returned}` : returned > s.perPair ? `asked for ${s.perPair} criteria, got ${returned}; kept the first ${s.perPair}` : undefined;
-      deps.trace({ purpose, seed: item.index, epoch, prompt_hash: deps.client.requestKey(request), cached: result.cached, replies: result.replies, parsed: rubrics, ...(note ? { note } : {}) });
+      deps.trace({ purpose, seed: item.index, epoch, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: rubrics, ...(note ? { note } : {}) });
       return rubrics;
     } catch (error) {
       if (!(error instanceof JudgementError)) throw error;
