@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { reportFailure } from './commands/shared.js';
+import { ArrError } from './util/errors.js';
 
 const program = new Command('arr')
   .description('Auto-Rubric as Reward: validate experiments, inspect their state, manage the artifact cache.')
@@ -12,8 +14,10 @@ registerCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const code = (error as { exitCode?: number }).exitCode;
-  if (typeof code === 'number') process.exit(code);
-  console.error(`arr: ${(error as Error).message}`);
-  process.exit(1);
+  // commander's own exits (--help, usage errors) carry an exitCode and have already printed.
+  if (!(error instanceof ArrError) && typeof (error as { exitCode?: unknown }).exitCode === 'number') {
+    process.exit((error as { exitCode: number }).exitCode);
+  }
+  reportFailure(error);
+  process.exit(process.exitCode ?? 1);
 }

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { ArrError } from './util/errors.js';
 
 /** One problem in a user's input, located precisely enough to jump to it. */
 export interface Diagnostic {
@@ -25,13 +26,9 @@ export function formatDiagnostic(d: Diagnostic, base: string = process.cwd()): s
 }
 
 /** Thrown when input is invalid; carries every diagnostic found, not just the first. */
-export class InvalidInputError extends Error {
-  constructor(
-    readonly diagnostics: Diagnostic[],
-    base?: string,
-  ) {
-    super(diagnostics.map((d) => formatDiagnostic(d, base)).join('\n'));
-    this.name = 'InvalidInputError';
+export class InvalidInputError extends ArrError {
+  constructor(diagnostics: Diagnostic[], base?: string) {
+    super(diagnostics.map((d) => formatDiagnostic(d, base)).join('\n'), { diagnostics });
   }
 }
 

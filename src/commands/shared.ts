@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { InvalidInputError, formatDiagnostic } from '../diagnostics.js';
+import { ArrError, exitCodeOf } from '../util/errors.js';
 import { findWorkspaceRoot } from '../workspace.js';
 
 /** `--set judge.concurrency=16` (repeatable) → overrides by field; values read as YAML scalars. */
@@ -15,13 +16,18 @@ export function workspace(): string {
 
 /** Prints an error the way every command does and sets a failing exit code. */
 export function reportFailure(error: unknown, json = false): void {
-  process.exitCode = 1;
+  process.exitCode = exitCodeOf(error);
+  const hint = error instanceof ArrError ? error.hint : undefined;
   if (json) {
-    const diagnostics = error instanceof InvalidInputError ? error.diagnostics : [{ message: (error as Error).message }];
-    console.log(JSON.stringify({ ok: false, diagnostics }, null, 2));
-  } else if (error instanceof InvalidInputError) {
+    const located = error instanceof ArrError && error.diagnostics.length > 0;
+    const diagnostics = located ? error.diagnostics : [{ message: (error as Error).message }];
+    console.log(JSON.stringify({ ok: false, exit_code: process.exitCode, diagnostics, ...(hint ? { hint } : {}) }, null, 2));
+    return;
+  }
+  if (error instanceof InvalidInputError) {
     for (const d of error.diagnostics) console.error(formatDiagnostic(d));
   } else {
     console.error(`arr: ${(error as Error).message}`);
   }
+  if (hint) console.error(`hint: ${hint}`);
 }

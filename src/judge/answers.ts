@@ -1,5 +1,7 @@
 // Judge answers: find the JSON object in a free-text reply, then check it means something.
 
+import { ArrError } from '../util/errors.js';
+
 /** What an answer holds: ranks or a score (grading), criteria or categories (rubric building). */
 export type AnswerKind = 'rank' | 'score' | 'rubrics' | 'categories';
 
@@ -13,7 +15,7 @@ export interface ScoreAnswer {
 }
 
 /** The reply carried no usable answer; `raw` is kept for the report. */
-export class AnswerError extends Error {
+export class AnswerError extends ArrError {
   constructor(
     message: string,
     readonly raw: string,

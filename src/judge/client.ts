@@ -10,6 +10,7 @@ import { answerShape } from './prompts.js';
 import { processLimiter, type Limiter } from './limiter.js';
 import { capabilities, detectProvider, type Capabilities } from './providers.js';
 import type { ResponseCache } from './response-cache.js';
+import { ArrError } from '../util/errors.js';
 
 export interface JudgeSettings {
   model: string;
@@ -50,17 +51,17 @@ export interface AskResult<T> {
   replies: string[];
 }
 
-export class JudgeUnavailableError extends Error {
+export class JudgeUnavailableError extends ArrError {
   override name = 'JudgeUnavailableError';
 }
-export class JudgeAuthError extends Error {
+export class JudgeAuthError extends ArrError {
   override name = 'JudgeAuthError';
 }
-export class BudgetExceededError extends Error {
+export class BudgetExceededError extends ArrError {
   override name = 'BudgetExceededError';
 }
 /** A judgement that failed for good: retries and re-asks spent. Keeps every raw reply. */
-export class JudgementError extends Error {
+export class JudgementError extends ArrError {
   override name = 'JudgementError';
   constructor(
     message: string,

@@ -14,6 +14,7 @@ import type { Metadata, Sharp, SharpConstructor } from 'sharp';
 import type { ImageRef } from '../data/types.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { sha256Hex } from '../store/canonical-json.js';
+import { ArrError } from '../util/errors.js';
 
 export interface EncodedImage {
   /** What goes into the `image_url` block: always a `data:` URL. */
@@ -64,7 +65,7 @@ export interface ImageEncoderStats {
 }
 
 /** An image that cannot be read, fetched or decoded. The message names the file or URL and the reason. */
-export class ImageError extends Error {
+export class ImageError extends ArrError {
   override name = 'ImageError';
   constructor(
     /** The file path, the URL, or a short description of a data URL. */

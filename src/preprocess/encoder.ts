@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { EncoderSpec } from '../types/encoder-spec.js';
 import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenizer.js';
+import { ArrError } from '../util/errors.js';
 
 export type { EncoderSpec };
 export type EncoderImageSpec = NonNullable<EncoderSpec['image']>;
@@ -51,7 +52,7 @@ export interface EncoderOpenOptions {
 }
 
 /** An encoder problem: bad spec, model or input. The message names the encoder and the file. */
-export class EncoderError extends Error {
+export class EncoderError extends ArrError {
   constructor(
     readonly encoder: string,
     message: string,

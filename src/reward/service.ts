@@ -14,6 +14,7 @@ import { describeError, type Usage } from '../judge/client.js';
 import { gradeItem, type Grade } from '../judge/grade.js';
 import { rankToRewards } from '../judge/rewards.js';
 import { openJudge, type JudgeSession } from '../judge/session.js';
+import { ArrError } from '../util/errors.js';
 
 export interface RewardLimits {
   /** Request bodies larger than this get 413 (default 64 MiB). */
@@ -85,7 +86,7 @@ const DEFAULT_LIMITS: RewardLimits = { maxBodyBytes: 64 * 1024 * 1024, maxItems:
 const LATENCY_WINDOW = 4096;
 const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,/i;
 
-class HttpError extends Error {
+class HttpError extends ArrError {
   constructor(
     readonly status: 400 | 401 | 404 | 405 | 413 | 502 | 503,
     message: string,

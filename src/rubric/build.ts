@@ -13,6 +13,7 @@ import { makeEmbedder } from './embed.js';
 import { judgementsPerSeed, runSeed, verifyWithRubric, type LoopSettings, type SeedOutcome, type TraceEvent } from './loop.js';
 import { categorizationMessage, CATEGORIZE_SYSTEM } from './prompts.js';
 import { renderRubric, type RubricDoc } from './text.js';
+import { ArrError } from '../util/errors.js';
 
 /** Above these sizes `select.method: auto` switches from keeping everything to coding-rate selection. */
 export const AUTO_SELECT = { seeds: 100, criteria: 200 };
@@ -30,7 +31,7 @@ export interface BuildStats {
   calls_per_kept_criterion: number | null;
 }
 
-export class NoSeedSurvivedError extends Error {
+export class NoSeedSurvivedError extends ArrError {
   override name = 'NoSeedSurvivedError';
 }
 

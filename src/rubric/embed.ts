@@ -10,6 +10,7 @@
 //     become zero vectors;
 //   - `onnx`: the experiment's preprocess text encoder (src/preprocess/onnx-embedder.ts).
 import OpenAI from 'openai';
+import { ArrError } from '../util/errors.js';
 
 export interface Embedder {
   /** Names the embedding function; part of cache keys, e.g. `lexical/1` or `endpoint/<model>`. */
@@ -144,7 +145,7 @@ export interface EndpointEmbedderOptions {
   timeoutS?: number;
 }
 
-export class EmbeddingError extends Error {
+export class EmbeddingError extends ArrError {
   override name = 'EmbeddingError';
 }
 

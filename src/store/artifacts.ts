@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic.js';
 import { keyOf } from './canonical-json.js';
 import { hashFile, type FileHash, type HashMemo } from './hash.js';
+import { ArrError } from '../util/errors.js';
 
 export const MANIFEST = 'artifact.json';
 
@@ -27,7 +28,7 @@ export interface ArtifactProblem {
   actual?: string;
 }
 
-export class ArtifactCorruptError extends Error {
+export class ArtifactCorruptError extends ArrError {
   constructor(
     readonly kind: string,
     readonly key: string,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ArrError } from '../util/errors.js';
 
 /**
  * JSON with object keys sorted (recursively) and no whitespace, so equal values always give equal text.
@@ -19,7 +20,7 @@ export function keyOf(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
 
-export class CanonicalJsonError extends Error {
+export class CanonicalJsonError extends ArrError {
   constructor(
     readonly at: string,
     reason: string,

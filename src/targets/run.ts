@@ -6,6 +6,7 @@ import { runRubricGenerate } from './rubric-generate.js';
 import { runVerify } from './verify.js';
 import { launchTrain } from '../train/launch.js';
 import type { ExperimentRef } from './context.js';
+import { ArrError } from '../util/errors.js';
 
 export const TARGETS = ['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train-edit'] as const;
 
@@ -28,6 +29,6 @@ export async function runTarget(target: string, ref: ExperimentRef, options: Tar
   if (target === 'freeze') return runFreeze(ref);
   // train-flux / train-edit: never cached; a failed or interrupted run fails the target.
   const result = await launchTrain(ref, { target: target as 'train-flux' | 'train-edit' });
-  if (result.status !== 'succeeded') throw Object.assign(new Error(result.summary), { exitCode: result.processExitCode });
+  if (result.status !== 'succeeded') throw new ArrError(result.summary, { exitCode: result.processExitCode });
   return result.summary;
 }

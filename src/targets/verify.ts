@@ -9,9 +9,10 @@ import type { Experiment } from '../types/experiment.js';
 import type { VerifyReport } from '../types/verify-report.js';
 import type { ExperimentRef } from './context.js';
 import { loadLabelled, openTarget, publish, requireArtifact } from './shared.js';
+import { ArrError } from '../util/errors.js';
 
 /** A threshold missed: the report is kept, only the target's exit status fails. */
-export class ThresholdError extends Error {
+export class ThresholdError extends ArrError {
   override name = 'ThresholdError';
 }
 

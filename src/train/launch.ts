@@ -18,6 +18,7 @@ import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '.
 import { cacheDir } from '../workspace.js';
 import { describeChecks, failedChecks, runChecks, type CheckOptions, type TrainCheck } from './checks.js';
 import { buildPlan, flagArgs, materialize, publicEnv, type FlagValue, type TrainPlan } from './plan.js';
+import { ArrError } from '../util/errors.js';
 
 export interface TrainOptions extends Omit<CheckOptions, 'env'> {
   /** Print the plan and the checks; launch nothing, write nothing. */
@@ -53,7 +54,7 @@ export interface TrainResult {
 }
 
 /** Raised when a pre-launch check fails; carries every check. */
-export class TrainCheckError extends Error {
+export class TrainCheckError extends ArrError {
   constructor(
     readonly checks: TrainCheck[],
     experiment: string,
