@@ -7,7 +7,7 @@ import { ArtifactStore } from '../store/artifacts.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { loadValidExperiment, type ExperimentRef } from '../manifest/valid.js';
 
 export interface ResolveResult {
   experiment: string;

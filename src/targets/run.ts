@@ -1,5 +1,5 @@
 import { ArrError } from '../util/errors.js';
-import type { ExperimentRef } from './context.js';
+import type { ExperimentRef } from '../manifest/valid.js';
 import { RUNNABLE_TARGETS, TARGET_REGISTRY, isTargetName, type TargetName } from './registry.js';
 
 export interface TargetOptions {

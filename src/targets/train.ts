@@ -1,6 +1,6 @@
 import { launchTrain } from '../train/launch.js';
 import { ArrError } from '../util/errors.js';
-import type { ExperimentRef } from './context.js';
+import type { ExperimentRef } from '../manifest/valid.js';
 
 /**
  * `train-flux` / `train-edit`: never cached; a failed or interrupted run fails the target with the

@@ -14,7 +14,7 @@ import type { Env } from '../manifest/env.js';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../reward/service.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import { writeJsonAtomic } from '../store/atomic.js';
-import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../targets/context.js';
+import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../manifest/valid.js';
 import { cacheDir } from '../workspace.js';
 import { describeChecks, failedChecks, runChecks, type CheckOptions, type TrainCheck } from './checks.js';
 import { buildPlan, flagArgs, materialize, publicEnv, type FlagValue, type TrainPlan } from './plan.js';
