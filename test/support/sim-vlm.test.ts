@@ -1,5 +1,5 @@
 // Proves the simulated VLM judge behaves like the OpenAI-compatible server it stands in for.
-import OpenAI, { APIError } from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, vi } from 'vitest';
 import { test } from '../helpers/fixtures.js';

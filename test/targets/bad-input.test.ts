@@ -34,27 +34,27 @@ const it = test.extend<{
 });
 
 describe('bad input is refused before anything is written', () => {
-  it('malformed YAML', async ({ failure, seed, manifest }) => {
+  it('malformed YAML', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric:\n  seed: [oops\n');
     expect((await failure())[0]).toMatch(/^experiments\/exp-a\.yaml:\d+:\d+ invalid YAML: /);
   });
 
-  it('a wrong type', async ({ failure, seed, manifest }) => {
+  it('a wrong type', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl, per_pair: many }\n');
     expect(await failure()).toEqual(['experiments/exp-a.yaml:2:41 rubric.per_pair: must be an integer']);
   });
 
-  it('an unknown key', async ({ failure, seed, manifest }) => {
+  it('an unknown key', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nverfy: {}\n');
     expect(await failure()).toEqual(['experiments/exp-a.yaml:3:1 verfy: unknown key (did you mean verify?)']);
   });
 
-  it('a missing dataset file', async ({ failure, seed, manifest }) => {
+  it('a missing dataset file', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric:\n  seed: ../data/t2i/nope.jsonl\n');
     expect((await failure())[0]).toMatch(/^experiments\/exp-a\.yaml:3:3 rubric\.seed: file not found: .*nope\.jsonl$/);
   });
 
-  it('an unreadable dataset (a folder where a file should be)', async ({ failure, seed, manifest }) => {
+  it('an unreadable dataset (a folder where a file should be)', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric:\n  seed: ../data/t2i/images\n');
     expect((await failure())[0]).toMatch(/^experiments\/exp-a\.yaml:3:3 rubric\.seed: not a file: /);
   });
@@ -64,7 +64,7 @@ describe('bad input is refused before anything is written', () => {
     expect((await failure())[0]).toContain('extends: extends cycle:');
   });
 
-  it('an unset env variable with no default', async ({ failure, seed, manifest }) => {
+  it('an unset env variable with no default', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\njudge:\n  model: ${NO_SUCH_VAR}\n');
     expect(await failure()).toEqual(['experiments/exp-a.yaml:4:3 judge.model: environment variable NO_SUCH_VAR is not set and has no default (write ${NO_SUCH_VAR:-value} to give one)']);
   });
@@ -96,13 +96,13 @@ describe('bad input is refused before anything is written', () => {
     }
   });
 
-  it('an image that does not decode', async ({ t2iWs: ws, failure, seed }) => {
+  it('an image that does not decode', async ({ t2iWs: ws, failure }) => {
     writeFileSync(ws.path('data/t2i/images/1.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
     const [message] = await failure();
     expect(message).toMatch(/^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: .*1\.png is not a decodable image/);
   });
 
-  it('a literal secret, without echoing it', async ({ failure, seed, manifest }) => {
+  it('a literal secret, without echoing it', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\njudge: { api_key: sk-abc-123 }\n');
     const messages = (await failure()).join('\n');
     expect(messages).toContain('judge.api_key: a literal secret is not allowed');
