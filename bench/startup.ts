@@ -2,13 +2,20 @@
 // `arr status exp-flux` run from the compiled dist/ and from the TypeScript sources (ARR_FROM_SOURCE=1).
 // Builds dist/ first when it is missing or stale. Runs interleave the variants, so load from other
 // processes on the machine falls on all of them alike. Targets: --version <= 0.3 s, status <= 0.5 s.
-// Run: npx tsx bench/startup.ts [runs]
+// With --against <commit>, that commit's tree (git archive, sharing this node_modules) runs `arr status`
+// in the same interleaved rounds: the before/after figure.
+// Run: npx tsx bench/startup.ts [runs] [--against <commit>]
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compiledIsCurrent, sourceStamp } from '../bin/source-stamp.mjs';
 
 const root = join(import.meta.dirname, '..');
-const runs = Number(process.argv[2] ?? 10);
+const args = process.argv.slice(2);
+const againstAt = args.indexOf('--against');
+const against = againstAt >= 0 ? args.splice(againstAt, 2)[1] : undefined;
+const runs = Number(args[0] ?? 10);
 const arr = join(root, 'bin', 'arr.mjs');
 
 if (!compiledIsCurrent(join(root, 'src'), join(root, 'dist'))) {
@@ -20,6 +27,7 @@ interface Variant {
   args: string[];
   fromSource?: boolean;
   targetS?: number;
+  cwd?: string;
 }
 const variants: Variant[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
@@ -29,16 +37,28 @@ const variants: Variant[] = [
   { name: 'arr status exp-flux (sources, tsx)', args: [arr, 'status', 'exp-flux'], fromSource: true },
 ];
 
+let beforeDir: string | undefined;
+if (against) {
+  beforeDir = mkdtempSync(join(tmpdir(), 'arr-bench-startup-'));
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(against)} | tar -x -C ${JSON.stringify(beforeDir)}`], { cwd: root });
+  symlinkSync(join(root, 'node_modules'), join(beforeDir, 'node_modules'));
+  variants.push({ name: `arr status exp-flux (${against})`, args: [join(beforeDir, 'bin', 'arr.mjs'), 'status', 'exp-flux'], cwd: beforeDir });
+}
+
 const times = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-for (let run = 0; run < runs; run++) {
-  for (const v of variants) {
-    const env = { ...process.env, NO_COLOR: '1', ARR_FROM_SOURCE: v.fromSource ? '1' : '0' };
-    const t = performance.now();
-    const result = spawnSync(process.execPath, v.args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const seconds = (performance.now() - t) / 1000;
-    if (result.status !== 0) throw new Error(`${v.name} exited ${result.status}: ${result.stderr}`);
-    times.get(v.name)!.push(seconds);
+try {
+  for (let run = 0; run < runs; run++) {
+    for (const v of variants) {
+      const env = { ...process.env, NO_COLOR: '1', ARR_FROM_SOURCE: v.fromSource ? '1' : '0' };
+      const t = performance.now();
+      const result = spawnSync(process.execPath, v.args, { cwd: v.cwd ?? root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const seconds = (performance.now() - t) / 1000;
+      if (result.status !== 0) throw new Error(`${v.name} exited ${result.status}: ${result.stderr}`);
+      times.get(v.name)!.push(seconds);
+    }
   }
+} finally {
+  if (beforeDir) rmSync(beforeDir, { recursive: true, force: true });
 }
 
 const median = (xs: number[]) => {
@@ -56,6 +76,11 @@ for (const what of ['--version', 'status exp-flux']) {
   const compiled = median(times.get(variants.find((v) => v.name.includes(what) && !v.fromSource)!.name)!);
   const sources = median(times.get(variants.find((v) => v.name.includes(what) && v.fromSource)!.name)!);
   console.log(`  ${what}: compiled is ${(sources / compiled).toFixed(1)}x faster than the sources`);
+}
+if (against) {
+  const before = median(times.get(`arr status exp-flux (${against})`)!);
+  const after = median(times.get('arr status exp-flux (compiled)')!);
+  console.log(`  status exp-flux: compiled is ${(before / after).toFixed(1)}x faster than at ${against}`);
 }
 
 // The freshness check bin/arr.mjs makes before every compiled start.
