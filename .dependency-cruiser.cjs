@@ -24,7 +24,10 @@ const KNOWN_CYCLES = [
 ];
 
 module.exports = {
-  forbidden: layerRules(readLayers(join(__dirname, 'docs', 'architecture.md')), { upward: KNOWN_UPWARD, cycles: KNOWN_CYCLES }),
+  forbidden: layerRules(readLayers(join(__dirname, 'docs', 'architecture.md')), {
+    upward: KNOWN_UPWARD,
+    cycles: KNOWN_CYCLES,
+  }),
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,

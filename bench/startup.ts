@@ -19,7 +19,11 @@ const runs = Number(args[0] ?? 10);
 const arr = join(root, 'bin', 'arr.mjs');
 
 if (!compiledIsCurrent(join(root, 'src'), join(root, 'dist'))) {
-  execFileSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'scripts', 'build.ts')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'scripts', 'build.ts')],
+    { stdio: 'inherit' },
+  );
 }
 
 interface Variant {
@@ -40,9 +44,15 @@ const variants: Variant[] = [
 let beforeDir: string | undefined;
 if (against) {
   beforeDir = mkdtempSync(join(tmpdir(), 'arr-bench-startup-'));
-  execFileSync('sh', ['-c', `git archive ${JSON.stringify(against)} | tar -x -C ${JSON.stringify(beforeDir)}`], { cwd: root });
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(against)} | tar -x -C ${JSON.stringify(beforeDir)}`], {
+    cwd: root,
+  });
   symlinkSync(join(root, 'node_modules'), join(beforeDir, 'node_modules'));
-  variants.push({ name: `arr status exp-flux (${against})`, args: [join(beforeDir, 'bin', 'arr.mjs'), 'status', 'exp-flux'], cwd: beforeDir });
+  variants.push({
+    name: `arr status exp-flux (${against})`,
+    args: [join(beforeDir, 'bin', 'arr.mjs'), 'status', 'exp-flux'],
+    cwd: beforeDir,
+  });
 }
 
 const times = new Map<string, number[]>(variants.map((v) => [v.name, []]));
@@ -51,7 +61,11 @@ try {
     for (const v of variants) {
       const env = { ...process.env, NO_COLOR: '1', ARR_FROM_SOURCE: v.fromSource ? '1' : '0' };
       const t = performance.now();
-      const result = spawnSync(process.execPath, v.args, { cwd: v.cwd ?? root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const result = spawnSync(process.execPath, v.args, {
+        cwd: v.cwd ?? root,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       const seconds = (performance.now() - t) / 1000;
       if (result.status !== 0) throw new Error(`${v.name} exited ${result.status}: ${result.stderr}`);
       times.get(v.name)!.push(seconds);

@@ -16,10 +16,10 @@ function readLayers(file) {
   return layers;
 }
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** `src/store/` matches the folder, `src/cli.ts` the one file. */
-const pattern = (paths) => `^(${paths.map((p) => (p.endsWith('/') ? escape(p) : `${escape(p)}$`)).join('|')})`;
-
+const pattern = (paths) =>
+  `^(${paths.map((p) => (p.endsWith('/') ? escapeRegExp(p) : `${escapeRegExp(p)}$`)).join('|')})`;
 
 /**
  * The forbidden rules for a layer table. `allowed.upward` lists `{from, to}` imports that may point up
@@ -31,7 +31,10 @@ function layerRules(layers, allowed = {}) {
   const rules = [];
   layers.forEach((paths, level) => {
     if (!paths) return;
-    const above = layers.slice(level + 1).flat().filter(Boolean);
+    const above = layers
+      .slice(level + 1)
+      .flat()
+      .filter(Boolean);
     if (above.length === 0) return;
     const sources = [...new Set(upward.filter((e) => paths.some((p) => e.from.startsWith(p))).map((e) => e.from))];
     rules.push({

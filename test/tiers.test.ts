@@ -13,8 +13,12 @@ const testFiles = readdirSync(join(repoRoot, 'test'), { recursive: true, withFil
 
 describe('test tiers', () => {
   it('keeps every test file that starts a process out of the unit tier', () => {
-    const misplaced = testFiles.filter((f) => !isE2eFile(f) && STARTS_A_PROCESS.test(readFileSync(join(repoRoot, f), 'utf8')));
-    expect(misplaced, `these start processes: rename them to *${E2E_SUFFIX} or move the process tests there`).toEqual([]);
+    const misplaced = testFiles.filter(
+      (f) => !isE2eFile(f) && STARTS_A_PROCESS.test(readFileSync(join(repoRoot, f), 'utf8')),
+    );
+    expect(misplaced, `these start processes: rename them to *${E2E_SUFFIX} or move the process tests there`).toEqual(
+      [],
+    );
   });
 
   it('lists only mixed files that exist', () => {

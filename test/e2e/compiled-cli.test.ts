@@ -9,7 +9,9 @@ import { repoRoot } from '../support/workspace.js';
 
 const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
 
-test('uses a current build, falls back to the sources when src/ changes, and obeys ARR_FROM_SOURCE', { timeout: 120_000 }, async ({ tempDir }) => {
+test('uses a current build, falls back to the sources when src/ changes, and obeys ARR_FROM_SOURCE', {
+  timeout: 120_000,
+}, async ({ tempDir }) => {
   const pkg = tempDir();
   for (const dir of ['src', 'bin']) cpSync(join(repoRoot, dir), join(pkg, dir), { recursive: true });
   mkdirSync(join(pkg, 'scripts'));
@@ -17,11 +19,18 @@ test('uses a current build, falls back to the sources when src/ changes, and obe
   cpSync(join(repoRoot, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(pkg, 'node_modules'));
   const arr = (env: Record<string, string> = {}) =>
-    execa(process.execPath, [join(pkg, 'bin', 'arr.mjs'), '--version'], { cwd: pkg, env: { ARR_FROM_SOURCE: '', ...env } });
+    execa(process.execPath, [join(pkg, 'bin', 'arr.mjs'), '--version'], {
+      cwd: pkg,
+      env: { ARR_FROM_SOURCE: '', ...env },
+    });
 
   expect((await arr()).stdout).toBe(version); // no dist/ yet: the sources
 
-  await execa(process.execPath, [join(pkg, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(pkg, 'scripts', 'build.ts')], { cwd: pkg });
+  await execa(
+    process.execPath,
+    [join(pkg, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(pkg, 'scripts', 'build.ts')],
+    { cwd: pkg },
+  );
   expect(existsSync(join(pkg, 'dist', 'commands', 'status.js'))).toBe(true);
   expect((await arr()).stdout).toBe(version); // the real build runs
 

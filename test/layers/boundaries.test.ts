@@ -13,8 +13,17 @@ const fixture = join(repoRoot, 'test', 'fixtures', 'layers');
 
 let violations: { from: string; to: string; rule: string }[];
 beforeAll(async () => {
-  const result = await cruise(['src'], { ...config.options, baseDir: fixture, ruleSet: { forbidden: config.forbidden }, validate: true });
-  violations = (result.output as ICruiseResult).summary.violations.map((v) => ({ from: v.from, to: v.to, rule: v.rule.name }));
+  const result = await cruise(['src'], {
+    ...config.options,
+    baseDir: fixture,
+    ruleSet: { forbidden: config.forbidden },
+    validate: true,
+  });
+  violations = (result.output as ICruiseResult).summary.violations.map((v) => ({
+    from: v.from,
+    to: v.to,
+    rule: v.rule.name,
+  }));
 }, 60_000);
 
 describe('import boundaries', () => {
@@ -26,13 +35,21 @@ describe('import boundaries', () => {
   });
 
   it('fails an upward import and passes a downward one', () => {
-    expect(violations).toContainEqual({ from: 'src/store/upward.ts', to: 'src/targets/entry.ts', rule: 'layer-3-imports-upward' });
+    expect(violations).toContainEqual({
+      from: 'src/store/upward.ts',
+      to: 'src/targets/entry.ts',
+      rule: 'layer-3-imports-upward',
+    });
     expect(violations.filter((v) => v.from === 'src/targets/entry.ts')).toEqual([]);
   });
 
   it('allows a known upward import only from the module the exception names', () => {
     expect(violations.filter((v) => v.from === 'src/keys/slices.ts')).toEqual([]);
-    expect(violations).toContainEqual({ from: 'src/keys/other.ts', to: 'src/rubric/prompt-version.ts', rule: 'layer-6-imports-upward' });
+    expect(violations).toContainEqual({
+      from: 'src/keys/other.ts',
+      to: 'src/rubric/prompt-version.ts',
+      rule: 'layer-6-imports-upward',
+    });
   });
 
   it('fails an import cycle', () => {
@@ -42,7 +59,11 @@ describe('import boundaries', () => {
   });
 
   it('fails a module in a folder the layer table does not list', () => {
-    expect(violations).toContainEqual({ from: 'src/unlisted/thing.ts', to: 'src/store/put.ts', rule: 'module-outside-layers' });
+    expect(violations).toContainEqual({
+      from: 'src/unlisted/thing.ts',
+      to: 'src/store/put.ts',
+      rule: 'module-outside-layers',
+    });
   });
 
   it('finds nothing else in the fixture', () => {
