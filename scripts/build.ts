@@ -1,11 +1,13 @@
 // Compiles src/ to plain JavaScript in dist/ (one .js per .ts, same layout) so `arr` starts without tsx.
 // Runs from `npm ci` through the `prepare` script. swc only strips types: `npm run typecheck` checks them.
+// It also precompiles the experiment schema's validator (src/manifest/schema.ts loads it from dist/).
 // The stamp of the sources is taken before compiling, so an edit made during the build leaves dist/ stale
 // (bin/arr.mjs then runs the sources) instead of pretending to include it.
 import { transformFile } from '@swc/core';
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { STAMP_FILE, sourceStamp } from '../bin/source-stamp.mjs';
+import { experimentValidatorSource, PRECOMPILED_VALIDATOR } from '../src/manifest/schema.js';
 
 const root = join(import.meta.dirname, '..');
 const srcDir = join(root, 'src');
@@ -32,6 +34,8 @@ try {
       writeFileSync(out, code);
     }),
   );
+  // The experiment schema's validator, compiled now instead of on every arr call.
+  writeFileSync(join(stagingDir, 'manifest', PRECOMPILED_VALIDATOR), experimentValidatorSource());
   writeFileSync(join(stagingDir, STAMP_FILE), `${JSON.stringify(stamp)}\n`);
   rmSync(distDir, { recursive: true, force: true });
   renameSync(stagingDir, distDir);
