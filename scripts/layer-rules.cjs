@@ -1,7 +1,6 @@
 // Builds dependency-cruiser rules from the layer table in docs/architecture.md (used by
 // .dependency-cruiser.cjs and test/layers/boundaries.test.ts).
 const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 
 /** Rows of the layer table: `| 3 | \`src/store/\` | ... |` gives [['src/store/'], ...] by layer number. */
 function readLayers(file) {
