@@ -1,6 +1,6 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { registerCommands } from './commands/index.js';
-import { reportFailure } from './commands/shared.js';
 import { ArrError } from './util/errors.js';
 
 const program = new Command('arr')
@@ -8,8 +8,11 @@ const program = new Command('arr')
   .showHelpAfterError()
   .exitOverride()
   .enablePositionalOptions();
+// src/cli.ts and its compiled dist/cli.js both sit one folder below package.json.
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+program.version(version, '-V, --version', 'print the arr version');
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 try {
   await program.parseAsync(process.argv);
@@ -18,6 +21,8 @@ try {
   if (!(error instanceof ArrError) && typeof (error as { exitCode?: unknown }).exitCode === 'number') {
     process.exit((error as { exitCode: number }).exitCode);
   }
+  // Imported here so a plain `arr --version` does not load the YAML parser the error printer uses.
+  const { reportFailure } = await import('./commands/shared.js');
   reportFailure(error);
   process.exit(process.exitCode ?? 1);
 }

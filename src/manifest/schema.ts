@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic } from '../diagnostics.js';
 import { schemas } from '../types/schemas.js';
@@ -44,14 +45,44 @@ export function applyDefaults(value: Record<string, unknown>, origins: Origins, 
   }
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * The Ajv instance the experiment schema is compiled with. Ajv's compiler is loaded only when this is
+ * called: with the precompiled validator, `arr status` never loads it.
+ */
+export function experimentAjv(extra: Options = {}): Ajv2020 {
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, ...extra });
+  ajv.addKeyword({ keyword: 'x-arr-path', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'x-arr-secret', schemaType: 'boolean' });
+  return ajv;
+}
+
+/** The experiment validator as standalone CommonJS, which scripts/build.ts ships beside this module in dist/. */
+export function experimentValidatorSource(): string {
+  const standaloneCode = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default;
+  const ajv = experimentAjv({ code: { source: true } });
+  return standaloneCode(ajv, ajv.compile(experimentSchema()));
+}
+
+/** File name of the precompiled validator, beside the compiled schema.js. */
+export const PRECOMPILED_VALIDATOR = 'experiment-validator.cjs';
+
+// Compiling the schema takes most of `arr status`'s time, so the compiled CLI loads it precompiled; the
+// sources (where no such file exists) compile it. dist/ is only used while built from the current src/.
+function precompiledValidator(): ValidateFunction | undefined {
+  try {
+    return require(`./${PRECOMPILED_VALIDATOR}`) as ValidateFunction;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
 let validator: ValidateFunction | undefined;
 function experimentValidator(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false });
-    ajv.addKeyword({ keyword: 'x-arr-path', schemaType: 'boolean' });
-    ajv.addKeyword({ keyword: 'x-arr-secret', schemaType: 'boolean' });
-    validator = ajv.compile(experimentSchema());
-  }
+  validator ??= precompiledValidator() ?? experimentAjv().compile(experimentSchema());
   return validator;
 }
 

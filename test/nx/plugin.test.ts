@@ -1,24 +1,25 @@
 // The plugin in-process: targets, dependencies and honest inputs per manifest.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createNodes } from '../../tasks/src/plugin.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { test } from '../helpers/fixtures.js';
+import { makeWorkspace } from '../support/workspace.js';
 
-let ws: TestWorkspace;
-beforeEach(async () => {
-  ws = makeWorkspace();
-  await writeT2iExperiment(ws);
-});
-afterEach(() => ws.cleanup());
-
-async function project(file: string) {
+async function projectIn(workspaceRoot: string, file: string) {
   const [, fn] = createNodes;
-  const results = await fn([file], {}, { workspaceRoot: ws.root, nxJsonConfiguration: {} } as never);
+  const results = await fn([file], {}, { workspaceRoot, nxJsonConfiguration: {} } as never);
   const [, result] = results[0];
   return Object.values(result.projects!)[0];
 }
 
+// `project(file)` runs createNodes on one manifest of the test's t2i workspace.
+const it = test.extend<{ project: (file: string) => ReturnType<typeof projectIn> }>({
+  project: async ({ t2iWs: ws }, use) => {
+    await use((file) => projectIn(ws.root, file));
+  },
+});
+
 describe('createNodes', () => {
-  it('gives each target a description, dependencies from the manifest and no cache for training', async () => {
+  it('gives each target a description, dependencies from the manifest and no cache for training', async ({ project }) => {
     const p = await project('experiments/exp-a.yaml');
     expect(p.name).toBe('exp-a');
     expect(Object.keys(p.targets!)).toEqual(['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train']);
@@ -29,14 +30,14 @@ describe('createNodes', () => {
     expect(p.targets!.freeze.outputs).toContain('{workspaceRoot}/rubrics/exp-a.v1.txt');
   });
 
-  it('drops preprocess from training when train.embeddings is given, and picks train-edit for edit', async () => {
+  it('drops preprocess from training when train.embeddings is given, and picks train-edit for edit', async ({ t2iWs: ws, project }) => {
     ws.write('experiments/e.yaml', 'task: edit\nrubric: { seed: ../data/t2i/seed.jsonl }\ntrain: { embeddings: ../data/meta.json }\n');
     const p = await project('experiments/e.yaml');
     expect(p.targets!['train-edit'].dependsOn).toEqual(['freeze']);
     expect(p.targets!['train-flux']).toBeUndefined();
   });
 
-  it('declares the datasets, their images and only the env variables each target’s slice reads', async () => {
+  it('declares the datasets, their images and only the env variables each target’s slice reads', async ({ project }) => {
     const t = (await project('experiments/exp-a.yaml')).targets!;
     const envOf = (name: string) => (t[name].inputs as unknown[]).filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i).map((i) => i.env);
     expect(t['rubric-generate'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/data/t2i/seed.jsonl', '{workspaceRoot}/data/t2i/images/0.png', '{workspaceRoot}/experiments/base/judge.yaml']));
@@ -47,7 +48,7 @@ describe('createNodes', () => {
     expect(t.verify.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*', transitive: true });
   });
 
-  it('hashes files outside the workspace through a runtime input', async () => {
+  it('hashes files outside the workspace through a runtime input', async ({ t2iWs: ws, project }) => {
     const outside = makeWorkspace();
     try {
       outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
@@ -62,7 +63,7 @@ describe('createNodes', () => {
     }
   });
 
-  it('still creates a project for a broken manifest, whose targets then fail with its errors', async () => {
+  it('still creates a project for a broken manifest, whose targets then fail with its errors', async ({ t2iWs: ws, project }) => {
     ws.write('experiments/bad.yaml', 'task: [t2i\n');
     const p = await project('experiments/bad.yaml');
     expect(p.tags).toContain('invalid');
@@ -71,7 +72,7 @@ describe('createNodes', () => {
     expect(p.targets!.train.dependsOn).toEqual(['resolve']);
   });
 
-  it('reuses a cached plan until a file it was computed from changes', async () => {
+  it('reuses a cached plan until a file it was computed from changes', async ({ t2iWs: ws, project }) => {
     const first = await project('experiments/exp-a.yaml');
     ws.write('data/t2i/seed.jsonl', '{"query":"q","response":["images/7.png","images/6.png"],"label_rank":[1,2]}\n');
     const second = await project('experiments/exp-a.yaml');
@@ -82,7 +83,7 @@ describe('createNodes', () => {
 });
 
 describe('the plugin’s plan cache', () => {
-  it('drops plans made by other planner code, and reuses them otherwise', async () => {
+  it('drops plans made by other planner code, and reuses them otherwise', async ({ t2iWs: ws }) => {
     const { PlanCache } = await import('../../tasks/src/plan-cache.js');
     const file = ws.path('cache/graph/plans.json');
     const manifest = ws.path('experiments/exp-a.yaml');

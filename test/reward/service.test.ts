@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../../src/reward/service.js';
 import { loadValidExperiment } from '../../src/manifest/valid.js';
 import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
@@ -223,8 +223,7 @@ describe('refusals', () => {
     sim.setOptions({ latencyMs: 800 });
     try {
       const first = post(service, { items: [{ query: 'slow 1', images: [bright, dark] }, { query: 'slow 2', images: [dark, bright] }] });
-      await new Promise((r) => setTimeout(r, 150));
-      expect(service.stats().inFlightItems).toBe(2);
+      await vi.waitFor(() => expect(service.stats().inFlightItems).toBe(2), { timeout: 10_000, interval: 10 });
       const refused = await post(service, { items: [{ query: 'one more', images: [bright, dark] }] });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');

@@ -1,7 +1,8 @@
 // Proves the simulated VLM judge behaves like the OpenAI-compatible server it stands in for.
-import OpenAI, { APIError } from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import sharp from 'sharp';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, vi } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { startSimVlm, type SimVlm, type SimVlmOptions } from './sim-vlm.js';
 
 const KEY = 'sk-sim-test';
@@ -34,22 +35,20 @@ function edit(base: string, urls: string[], prompt = LISTWISE): OpenAI.Chat.Chat
 }
 
 let dark: string, mid: string, bright: string, big: string;
-let sim: SimVlm | undefined;
 
 beforeAll(async () => {
   [dark, mid, bright, big] = await Promise.all([solidPng(30), solidPng(128), solidPng(220), solidPng(100, 64)]);
 });
 
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
+// `start(options)` gives a sim (closed after the test) and an SDK client for it.
+const it = test.extend<{ start: (options?: SimVlmOptions) => Promise<{ sim: SimVlm; client: OpenAI }> }>({
+  start: async ({ startSim }, use) => {
+    await use(async (options = {}) => {
+      const sim = await startSim({ apiKey: KEY, ...options });
+      return { sim, client: new OpenAI({ apiKey: KEY, baseURL: sim.url, maxRetries: 0, timeout: 500 }) };
+    });
+  },
 });
-
-async function start(options: SimVlmOptions = {}) {
-  sim = await startSimVlm({ apiKey: KEY, ...options });
-  const client = new OpenAI({ apiKey: KEY, baseURL: sim.url, maxRetries: 0, timeout: 500 });
-  return { sim, client };
-}
 
 async function ask(client: OpenAI, params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming) {
   const r = await client.chat.completions.create(params);
@@ -57,7 +56,7 @@ async function ask(client: OpenAI, params: OpenAI.Chat.ChatCompletionCreateParam
 }
 
 describe('sim-vlm: default brightness rule', () => {
-  it('ranks two sharp-made PNGs by brightness in both orders', async () => {
+  it('ranks two sharp-made PNGs by brightness in both orders', async ({ start }) => {
     const { client, sim } = await start();
     const a = await ask(client, t2i([dark, bright]));
     expect(JSON.parse(a.content).rank).toEqual([2, 1]);
@@ -80,7 +79,7 @@ describe('sim-vlm: default brightness rule', () => {
     expect(v.prompt).not.toMatch(/Image \d:/);
   });
 
-  it('excludes the BASE image from the rank (edit layout)', async () => {
+  it('excludes the BASE image from the rank (edit layout)', async ({ start }) => {
     const { client, sim } = await start();
     const r = await ask(client, edit(bright, [dark, mid]));
     expect(JSON.parse(r.content).rank).toEqual([2, 1]);
@@ -90,13 +89,13 @@ describe('sim-vlm: default brightness rule', () => {
     expect(v.candidates.map((c) => c.label)).toEqual(['Edited Image 1:', 'Edited Image 2:']);
   });
 
-  it('ranks three candidates listwise', async () => {
+  it('ranks three candidates listwise', async ({ start }) => {
     const { client } = await start();
     const r = await ask(client, t2i([mid, dark, bright], 'Rank the 3 images. {"rank": [...]}'));
     expect(JSON.parse(r.content).rank).toEqual([2, 3, 1]);
   });
 
-  it('answers a pointwise prompt with a score in its range', async () => {
+  it('answers a pointwise prompt with a score in its range', async ({ start }) => {
     const { client } = await start();
     const r = await ask(client, t2i([bright], POINTWISE));
     const s = JSON.parse(r.content).score;
@@ -105,7 +104,7 @@ describe('sim-vlm: default brightness rule', () => {
     expect(s).toBeLessThanOrEqual(5);
   });
 
-  it('marks http image URLs with mean 0 and the sha256 of the URL, without fetching', async () => {
+  it('marks http image URLs with mean 0 and the sha256 of the URL, without fetching', async ({ start }) => {
     const { client, sim } = await start();
     await ask(client, t2i(['https://example.invalid/a.png', bright]));
     const v = sim.requests[0];
@@ -116,7 +115,7 @@ describe('sim-vlm: default brightness rule', () => {
 });
 
 describe('sim-vlm: custom rules', () => {
-  it('pointwise score via a custom rule', async () => {
+  it('pointwise score via a custom rule', async ({ start }) => {
     const { client, sim } = await start({ rule: (req) => ({ score: req.images[0].width === 64 ? 4 : 1, reason: 'by size' }) });
     const r = await ask(client, t2i([big], POINTWISE));
     expect(JSON.parse(r.content)).toEqual({ score: 4, reason: 'by size' });
@@ -125,7 +124,7 @@ describe('sim-vlm: custom rules', () => {
     expect(sim.requests).toHaveLength(2);
   });
 
-  it('a rule that throws gives 500 with its message', async () => {
+  it('a rule that throws gives 500 with its message', async ({ start }) => {
     const { client } = await start({
       rule: () => {
         throw new Error('boom in rule');
@@ -137,7 +136,7 @@ describe('sim-vlm: custom rules', () => {
     expect((err as APIError).message).toContain('boom in rule');
   });
 
-  it('setOptions changes behaviour of a running server', async () => {
+  it('setOptions changes behaviour of a running server', async ({ start }) => {
     const { client, sim } = await start();
     expect(JSON.parse((await ask(client, t2i([dark, bright]))).content).rank).toEqual([2, 1]);
     sim.setOptions({ rule: () => ({ rank: [1, 2], reason: 'fixed' }) });
@@ -146,7 +145,7 @@ describe('sim-vlm: custom rules', () => {
 });
 
 describe('sim-vlm: faults through the openai SDK', () => {
-  it('429 carries Retry-After and an OpenAI-style error', async () => {
+  it('429 carries Retry-After and an OpenAI-style error', async ({ start }) => {
     const { client, sim } = await start({ faults: [{ kind: '429', retryAfterS: 7 }] });
     const err = await client.chat.completions.create(t2i([dark, bright])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
@@ -157,21 +156,21 @@ describe('sim-vlm: faults through the openai SDK', () => {
     expect(sim.stats.byStatus[429]).toBe(1);
   });
 
-  it('500', async () => {
+  it('500', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: '500' }] });
     const err = await client.chat.completions.create(t2i([dark, bright])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect((err as APIError).status).toBe(500);
   });
 
-  it('hang → client timeout', async () => {
+  it('hang → client timeout', async ({ start }) => {
     const { client, sim } = await start({ faults: [{ kind: 'hang' }] });
     const err = await client.chat.completions.create(t2i([dark, bright])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     expect(sim.requests).toHaveLength(1);
   });
 
-  it('truncated: JSON cut in the middle, finish_reason length', async () => {
+  it('truncated: JSON cut in the middle, finish_reason length', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'truncated' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(r.finish).toBe('length');
@@ -179,14 +178,14 @@ describe('sim-vlm: faults through the openai SDK', () => {
     expect(() => JSON.parse(r.content)).toThrow();
   });
 
-  it('fenced', async () => {
+  it('fenced', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'fenced' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(r.content).toMatch(/^```json\n\{.*\}\n```$/s);
     expect(JSON.parse(r.content.slice(8, -4)).rank).toEqual([2, 1]);
   });
 
-  it('think: a fake verdict inside <think> before the real one', async () => {
+  it('think: a fake verdict inside <think> before the real one', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'think' }] });
     const r = await ask(client, t2i([bright, dark]));
     expect(r.content).toContain('<think>some reasoning with a fake {"rank":[2,1]} inside</think>');
@@ -194,7 +193,7 @@ describe('sim-vlm: faults through the openai SDK', () => {
     expect(JSON.parse(after).rank).toEqual([1, 2]);
   });
 
-  it('preamble', async () => {
+  it('preamble', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'preamble' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(r.content.startsWith('Sure! Here is my answer:')).toBe(true);
@@ -202,33 +201,33 @@ describe('sim-vlm: faults through the openai SDK', () => {
     expect(JSON.parse(r.content.slice(r.content.indexOf('{'), r.content.lastIndexOf('}') + 1)).rank).toEqual([2, 1]);
   });
 
-  it('garbage: no JSON at all', async () => {
+  it('garbage: no JSON at all', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'garbage' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(r.content.length).toBeGreaterThan(0);
     expect(r.content).not.toMatch(/[{}]/);
   });
 
-  it('wrong-length: one rank entry too many', async () => {
+  it('wrong-length: one rank entry too many', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'wrong-length' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(JSON.parse(r.content).rank).toEqual([2, 1, 3]);
   });
 
-  it('tie', async () => {
+  it('tie', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'tie' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(JSON.parse(r.content).rank).toEqual([1, 1]);
   });
 
-  it('empty', async () => {
+  it('empty', async ({ start }) => {
     const { client } = await start({ faults: [{ kind: 'empty' }] });
     const r = await ask(client, t2i([dark, bright]));
     expect(r.content).toBe('');
     expect(r.finish).toBe('stop');
   });
 
-  it('times fires on the first N requests only; faults are checked in order', async () => {
+  it('times fires on the first N requests only; faults are checked in order', async ({ start }) => {
     const { client, sim } = await start({ faults: [{ kind: '429', times: 2 }, { kind: '500', times: 1 }] });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -238,15 +237,13 @@ describe('sim-vlm: faults through the openai SDK', () => {
     expect(sim.stats.byStatus).toMatchObject({ 200: 2, 429: 2, 500: 1 });
   });
 
-  it('rate is a seeded probability: same seed, same sequence', async () => {
+  it('rate is a seeded probability: same seed, same sequence', async ({ start }) => {
     const run = async (seed: number) => {
       const { client } = await start({ seed, faults: [{ kind: '500', rate: 0.3 }] });
       const out: number[] = [];
       for (let i = 0; i < 40; i++) {
         out.push(await client.chat.completions.create(t2i([dark, bright])).then(() => 200, (e: APIError) => e.status ?? -1));
       }
-      await sim!.close();
-      sim = undefined;
       return out;
     };
     const a = await run(42);
@@ -259,7 +256,7 @@ describe('sim-vlm: faults through the openai SDK', () => {
 });
 
 describe('sim-vlm: protocol', () => {
-  it('401 with a wrong key; models list with the right one', async () => {
+  it('401 with a wrong key; models list with the right one', async ({ start }) => {
     const { client, sim } = await start({ models: ['judge-a', 'judge-b'] });
     const wrong = new OpenAI({ apiKey: 'sk-wrong', baseURL: sim.url, maxRetries: 0, timeout: 500 });
     const err = await wrong.chat.completions.create(t2i([dark, bright])).catch((e: unknown) => e);
@@ -271,7 +268,7 @@ describe('sim-vlm: protocol', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
-  it('404 for unknown paths, 400 for a bad body, 413 over the body limit', async () => {
+  it('404 for unknown paths, 400 for a bad body, 413 over the body limit', async ({ start }) => {
     const { sim } = await start();
     const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     expect((await fetch(`${sim.url}/embeddings`, { method: 'POST', headers: auth, body: '{}' })).status).toBe(404);
@@ -282,13 +279,13 @@ describe('sim-vlm: protocol', () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/too large/);
   });
 
-  it('400 for an undecodable image', async () => {
+  it('400 for an undecodable image', async ({ start }) => {
     const { client } = await start();
     const err = await client.chat.completions.create(t2i(['data:image/png;base64,bm90IGFuIGltYWdl', bright])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
-  it('recorded bodies shorten data URLs unless keepImageData is set; strictModel rejects unknown models', async () => {
+  it('recorded bodies shorten data URLs unless keepImageData is set; strictModel rejects unknown models', async ({ start }) => {
     const { client, sim } = await start({ strictModel: true });
     await ask(client, t2i([dark, bright]));
     const url = sim.requests[0].body.messages[0].content[1].image_url.url as string;
@@ -301,7 +298,7 @@ describe('sim-vlm: protocol', () => {
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
-  it('decode cache: a repeated request decodes nothing', async () => {
+  it('decode cache: a repeated request decodes nothing', async ({ start }) => {
     const { client, sim } = await start();
     await ask(client, t2i([dark, bright]));
     expect(sim.stats).toMatchObject({ decodes: 2, cacheHits: 0 });
@@ -310,7 +307,7 @@ describe('sim-vlm: protocol', () => {
     expect(sim.requests[1].images.map((i) => i.sha256)).toEqual(sim.requests[0].images.map((i) => i.sha256));
   });
 
-  it('position bias at rate 1 makes the first candidate win', async () => {
+  it('position bias at rate 1 makes the first candidate win', async ({ start }) => {
     const { client, sim } = await start();
     expect(JSON.parse((await ask(client, t2i([dark, bright]))).content).rank).toEqual([2, 1]);
     sim.setOptions({ positionBias: 1 });
@@ -318,7 +315,7 @@ describe('sim-vlm: protocol', () => {
     expect(JSON.parse((await ask(client, edit(mid, [dark, bright]))).content).rank).toEqual([1, 2]);
   });
 
-  it('hang + close() ends cleanly', async () => {
+  it('hang + close() ends cleanly', { timeout: 30_000 }, async () => {
     const s = await startSimVlm({ faults: [{ kind: 'hang' }] });
     const pending = fetch(`${s.url}/chat/completions`, {
       method: 'POST',
@@ -328,33 +325,31 @@ describe('sim-vlm: protocol', () => {
       () => 'answered',
       () => 'socket closed',
     );
-    while (s.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const t0 = Date.now();
+    await vi.waitFor(() => expect(s.requests).toHaveLength(1), { timeout: 10_000 });
+    // close() must not wait for the hung answer; if it did, the test would run into its timeout.
     await s.close();
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(await pending).toBe('socket closed');
   });
 
-  it('throughput: 500 requests at latency 0, concurrency 32', async () => {
+  // Throughput figures are bench/judge.ts's job; this checks that concurrent requests are all answered and
+  // each distinct image is decoded once.
+  it('answers 200 requests, 32 at a time, decoding each distinct image once', { timeout: 60_000 }, async ({ start }) => {
     const { sim } = await start({ latencyMs: 0 });
     const client = new OpenAI({ apiKey: KEY, baseURL: sim.url, maxRetries: 0, timeout: 10_000 });
     const urls = [dark, mid, bright, big];
     let next = 0;
     let ok = 0;
-    const t0 = performance.now();
     await Promise.all(
       Array.from({ length: 32 }, async () => {
-        while (next < 500) {
+        while (next < 200) {
           const i = next++;
           const r = await client.chat.completions.create(t2i([urls[i % 4], urls[(i + 1) % 4]]));
           if (JSON.parse(r.choices[0].message.content ?? '').rank.length === 2) ok++;
         }
       }),
     );
-    const s = (performance.now() - t0) / 1000;
-    console.log(`sim-vlm throughput: 500 requests (2 images each) in ${s.toFixed(2)} s = ${(500 / s).toFixed(0)} req/s; decodes ${sim.stats.decodes}, cache hits ${sim.stats.cacheHits}`);
-    expect(ok).toBe(500);
-    expect(sim.requests).toHaveLength(500);
+    expect(ok).toBe(200);
+    expect(sim.requests).toHaveLength(200);
     expect(sim.stats.decodes).toBe(4);
   });
 });

@@ -110,11 +110,10 @@ describe('nx run <experiment>:resolve', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     await new Promise((r) => server.close(r)); // now nothing listens there
-    const started = Date.now();
+    // The test's timeout is the bound: a run that kept retrying the dead endpoint would exceed it.
     const run = await nx(['run', 'exp-a:freeze'], { ARR_JUDGE_URL: `http://127.0.0.1:${port}/v1` });
     expect(run.code).not.toBe(0);
     expect(run.out).toContain(`cannot reach the judge: http://127.0.0.1:${port}/v1 (connection refused). Start one (e.g. vllm serve`);
-    expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
   it('walks resolve → rubric-generate → verify → freeze against a judge, then replays it all from the cache', async () => {
