@@ -2,7 +2,8 @@
 // It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { join } from 'node:path';
-import { planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
+import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+import { PLAN_CACHE_FILE, planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
 import { codeHash, PlanCache } from './plan-cache';
 
 const EXECUTORS: Record<PlannedTarget, string> = {
@@ -59,7 +60,8 @@ export const createNodes: CreateNodes = [
   'experiments/*.{yaml,yml}',
   async (files, options, context: CreateNodesContext) => {
     const root = context.workspaceRoot;
-    const cache = new PlanCache(join(root, 'cache', 'graph', 'plans.json'), codeHash(root, ['src', 'schemas', 'tasks/src']));
+    // In Nx's workspace data folder, so `nx reset` clears it with Nx's own graph cache.
+    const cache = new PlanCache(join(workspaceDataDirectoryForWorkspace(root), PLAN_CACHE_FILE), codeHash(root, ['src', 'schemas', 'tasks/src']));
     const memo = planMemo();
     try {
       return await createNodesFromFiles(
