@@ -88,7 +88,7 @@ describe('the plugin’s plan cache', () => {
     let computed = 0;
     const compute = () => {
       computed++;
-      return { name: 'exp-a', task: 't2i' as const, chain: [], targets: {}, problems: [], dependencies: [manifest] };
+      return { name: 'exp-a', task: 't2i' as const, chain: [], tried: [], targets: {}, problems: [], dependencies: [manifest] };
     };
     const first = new PlanCache(file, 'code-1');
     first.get(manifest, compute);
