@@ -67,6 +67,16 @@ export function planCacheFile(workspaceRoot: string, env: Record<string, string 
   return join(dir, PLAN_CACHE_FILE);
 }
 
+/**
+ * Environment variables the engine reads without the manifest naming them, and the targets whose result
+ * they change: each is an Nx `env` input of those targets, so Nx never replays a result built under
+ * another value. (Variables a manifest refers to with `${VAR}` are found in the manifest itself.)
+ */
+export const IMPLICIT_ENV: Record<string, readonly CachedTarget[]> = {
+  ARR_JUDGE_URL: ['resolve'],
+  ARR_JUDGE_BACKEND: ['resolve', 'rubric-generate', 'verify'],
+};
+
 const LENIENT_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const toPosix = (p: string) => p.split(sep).join('/');
 /** Datasets naming more images than this are declared by folder, to keep the graph small. */
@@ -140,7 +150,8 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     }
     const covered = (field: string) =>
       target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
-    const envVars = [...new Set(refs.filter((r) => covered(r.field)).map((r) => r.name))].sort();
+    const implicit = Object.keys(IMPLICIT_ENV).filter((name) => IMPLICIT_ENV[name].includes(target));
+    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit])].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };
 
@@ -160,7 +171,9 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
       ...filesFor(target),
       upstreamOutputs: upstream[target].length > 0,
       outputs: [out(target)],
-      cache: true,
+      // Embeddings are too large to travel in Nx's task cache: a replay would restore a pointer to an
+      // artifact that may be gone. preprocess always runs; with its artifact present it is a no-op.
+      cache: target !== 'preprocess',
     };
   }
   const freezeName = typeof readRaw(raw, 'freeze.name') === 'string' ? String(readRaw(raw, 'freeze.name')) : name.toLowerCase();
