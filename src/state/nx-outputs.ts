@@ -37,6 +37,7 @@ async function copiesOf(workspaceRoot: string, kind: CachedTarget): Promise<[str
 export function nxOutputSource(workspaceRoot: string): ArtifactSource {
   return {
     name: 'Nx outputs (cache/experiments/)',
+    kinds: NX_CARRIED_KINDS,
     async fetch(kind, key, into) {
       if (!carried(kind)) return false;
       const found = (await copiesOf(workspaceRoot, kind)).find(([, k]) => k === key);

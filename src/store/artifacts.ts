@@ -193,6 +193,7 @@ export class ArtifactStore {
    */
   async adopt(kind: string, key: string): Promise<ArtifactManifest | undefined> {
     for (const source of this.sources) {
+      if (source.kinds && !source.kinds.includes(kind)) continue;
       await mkdir(join(this.root, kind), { recursive: true });
       const tmp = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
       await mkdir(tmp);

@@ -10,5 +10,7 @@
 export interface ArtifactSource {
   /** Shown in messages: `Nx outputs`, `s3://bucket/prefix`. */
   readonly name: string;
+  /** The kinds it can hold; when given, other kinds are not asked for (a miss costs nothing). */
+  readonly kinds?: readonly string[];
   fetch(kind: string, key: string, into: string): Promise<boolean>;
 }
