@@ -289,7 +289,8 @@ export class ArtifactStore {
       }
     } catch (error) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
-      throw prefixed(error, `building artifact ${kind}/${key} failed`);
+      // Our own errors already say what failed and what to do; others get the artifact named.
+      throw error instanceof ArrError ? error : prefixed(error, `building artifact ${kind}/${key} failed`);
     } finally {
       clearInterval(heartbeat);
     }
