@@ -48,7 +48,8 @@ function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
         name: plan.name,
         root,
         projectType: 'application',
-        tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : ['invalid'])],
+        // Any problem found while planning (a file that does not parse, a missing base) tags it invalid.
+        tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : []), ...(plan.task && plan.problems.length === 0 ? [] : ['invalid'])],
         metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})` },
         targets,
       },

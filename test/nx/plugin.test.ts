@@ -71,6 +71,15 @@ describe('createNodes', () => {
     expect(p.targets!.train.dependsOn).toEqual(['resolve']);
   });
 
+  it('tags a manifest invalid while a file it extends is missing, even when it names its task, and re-plans once it appears', async () => {
+    ws.write('experiments/late.yaml', 'task: t2i\nextends: ./base/later.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
+    const before = await project('experiments/late.yaml');
+    expect(before.tags).toEqual(expect.arrayContaining(['task:t2i', 'invalid']));
+    expect(before.targets!.resolve.inputs).toContain('{workspaceRoot}/experiments/base/later.yaml');
+    ws.write('experiments/base/later.yaml', 'judge: { concurrency: 2 }\n');
+    expect((await project('experiments/late.yaml')).tags).not.toContain('invalid');
+  });
+
   it('reuses a cached plan until a file it was computed from changes', async () => {
     const first = await project('experiments/exp-a.yaml');
     ws.write('data/t2i/seed.jsonl', '{"query":"q","response":["images/7.png","images/6.png"],"label_rank":[1,2]}\n');
