@@ -90,9 +90,15 @@ describe('one builder per key', () => {
     const [a, b] = await Promise.all([arr(['build', 'rubric-generate', 'duo']), arr(['build', 'rubric-generate', 'duo'])]);
     expect(a.code, a.out).toBe(0);
     expect(b.code, b.out).toBe(0);
-    expect(sim.stats.requests - before).toBe(single);
+    // One build's worth. The count of one build itself varies by a call between runs (the judge client does
+    // not merge identical requests in flight, so timing decides some response-cache hits: two identical requests
+    // in flight at once both reach the judge, one after the other hits the response cache); two paying
+    // builders would cost twice as much.
+    const both = sim.stats.requests - before;
+    expect(both).toBeGreaterThanOrEqual(single - 2);
+    expect(both).toBeLessThanOrEqual(single + 2);
     expect(a.out + b.out).toMatch(/waiting for rubric-generate\/[0-9a-f]{12}: pid \d+ on .+ is building it/);
-    expect(a.out + b.out).toMatch(/built by another process meanwhile; no judge call made|already built; no judge call made/);
+    expect([a.out, b.out].filter((out) => /built by another process meanwhile; no judge call made/.test(out))).toHaveLength(1);
   }, 240_000);
 });
 
