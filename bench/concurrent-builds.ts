@@ -1,6 +1,7 @@
 // Judge calls (and wall time) of one rubric-generate build against two builds of the same key started at
 // the same moment in two processes, each from empty caches: with the per-key lock the second waits and reuses, so the ratio of
-// calls should be 1.00 (before the lock it was 2.00). Against the simulated judge, in a throwaway
+// calls should be about 1.00 (one build's own count varies by a call between runs; before the lock the
+// ratio was about 2). Against the simulated judge, in a throwaway
 // workspace; prints the figures measured in this run (it is not a test).
 // Run: npx tsx bench/concurrent-builds.ts
 import { execa } from 'execa';
