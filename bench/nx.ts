@@ -4,7 +4,7 @@
 //     (everything but node_modules, .git, .nx, cache/, dist/) so that edits made meanwhile cannot turn
 //     the cached runs into real ones; pass --in-place to measure the workspace itself.
 //  2. 500 manifests in a throwaway copy of the workspace: (a) `nx show projects` with 500 manifests vs
-//     the two examples only, with the plugin's cache (cache/graph/) cold and warm; (b) the plugin's
+//     the two examples only, with the plugin's plan cache (.nx/workspace-data/arr-plans.json) cold and warm; (b) the plugin's
 //     createNodes called directly, per manifest, in a fresh process each time, cold and warm.
 // Run: npx tsx bench/nx.ts [--in-place]     (BENCH_RUNS=<n> changes the number of timed runs, default 5)
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -122,11 +122,11 @@ function figureScale(source: string): void {
   ] as const) {
     for (const cold of [true, false]) {
       const state = cold ? 'cold plugin cache' : 'warm plugin cache';
-      for (const ws of [two, many]) nx(ws, ['show', 'projects'], env); // warm-up (fills cache/graph/ for the warm runs)
+      for (const ws of [two, many]) nx(ws, ['show', 'projects'], env); // warm-up (fills the plan cache for the warm runs)
       const times: Record<string, number[]> = { [two]: [], [many]: [] };
       for (let i = 0; i < RUNS; i++) {
         for (const ws of i % 2 ? [many, two] : [two, many]) {
-          if (cold) rmSync(join(ws, 'cache', 'graph'), { recursive: true, force: true });
+          if (cold) rmSync(join(ws, '.nx', 'workspace-data', 'arr-plans.json'), { force: true });
           const { ms, out } = timed(() => nx(ws, ['show', 'projects'], env));
           const got = out.split('\n').filter((l) => l.trim()).length;
           if (got !== expected[ws]) throw new Error(`nx show projects listed ${got} projects in ${ws}, expected ${expected[ws]}:\n${out}`);
@@ -164,13 +164,13 @@ function figureScale(source: string): void {
   console.log(`figure 2b: the plugin's createNodes called directly over the ${MANIFESTS} manifests, a fresh process per run (like an Nx plugin worker)`);
   const files = readdirSync(join(many, 'experiments')).filter((f) => f.startsWith('bench-'));
   if (files.length !== MANIFESTS) throw new Error(`expected ${MANIFESTS} bench manifests, found ${files.length}`);
-  child(many, 'warm'); // fills cache/graph/plans.json for the warm runs
+  child(many, 'warm'); // fills the plan cache for the warm runs
   for (const mode of ['cold', 'warm'] as const) {
     const results = Array.from({ length: RUNS }, () => child(many, mode));
     const first = median(results.map((r) => r.firstMs));
     const again = median(results.map((r) => r.againMs));
     const imp = median(results.map((r) => r.importMs));
-    const note = mode === 'cold' ? 'no cache/graph/plans.json' : 'plans.json current';
+    const note = mode === 'cold' ? 'no arr-plans.json' : 'arr-plans.json current';
     console.log(
       `  ${mode} (${note}): first call ${fmtMs(first)} total [${results.map((r) => fmtMs(r.firstMs)).join(' ')}], ` +
         `a second ${mode} call in the same process ${fmtMs(again)} (${fmtMs(again / MANIFESTS)} per manifest); importing the plugin took ${fmtMs(imp)}`,
@@ -240,7 +240,7 @@ function child(ws: string, mode: 'cold' | 'warm'): ChildResult {
 }
 
 async function childCreateNodes(root: string, mode: 'cold' | 'warm'): Promise<ChildResult> {
-  const plansFile = join(root, 'cache', 'graph', 'plans.json');
+  const plansFile = join(root, '.nx', 'workspace-data', 'arr-plans.json');
   const files = readdirSync(join(root, 'experiments'))
     .filter((f) => f.startsWith('bench-'))
     .sort()

@@ -12,9 +12,10 @@ export function registerBuildCommand(program: Command): void {
     .option('--set <field=value>', 'override a field (repeatable)', collectSet, {})
     .option('--estimate', 'rubric-generate: print the worst-case number of judge calls and stop before any call')
     .option('--no-cache', 'ask the judge again instead of using cached answers')
-    .action(async (target: string, ref: string, opts: { set: Record<string, unknown>; estimate?: boolean; cache: boolean }) => {
+    .option('--train-checks', 'resolve: also run the training pre-launch checks that need nothing built (Nx passes it when training is requested)')
+    .action(async (target: string, ref: string, opts: { set: Record<string, unknown>; estimate?: boolean; cache: boolean; trainChecks?: boolean }) => {
       try {
-        console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides: opts.set }, { estimate: opts.estimate, noCache: !opts.cache }));
+        console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides: opts.set }, { estimate: opts.estimate, noCache: !opts.cache, trainChecks: opts.trainChecks }));
       } catch (error) {
         reportFailure(error);
       }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { planCacheFile } from '../graph/project-plan.js';
 import { ArtifactStore, describeProblem } from '../store/artifacts.js';
 import { cacheDir, findWorkspaceRoot } from '../workspace.js';
 
@@ -40,7 +41,7 @@ export function registerCacheCommand(program: Command): void {
 
   cache
     .command('gc')
-    .description('Remove abandoned build directories, corrupt artifacts and, with --older-than, artifacts unused for that long.')
+    .description('Remove abandoned build directories, corrupt artifacts, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
     .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
@@ -48,6 +49,8 @@ export function registerCacheCommand(program: Command): void {
     .action(async (opts: { dryRun?: boolean; olderThan?: number; unreferenced?: boolean; json?: boolean }) => {
       const keep = opts.unreferenced ? await referencedArtifacts(findWorkspaceRoot()) : undefined;
       const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan, keep });
+      // Plans are recomputed on the next graph build; removing them is always safe.
+      if (!opts.dryRun) await removePlanCaches(findWorkspaceRoot());
       if (opts.json) return printJson(result);
       const verb = result.dryRun ? 'would remove' : 'removed';
       if (result.removed.length > 0) {
@@ -58,6 +61,11 @@ export function registerCacheCommand(program: Command): void {
       }
       console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
     });
+}
+
+/** The Nx plugin's plan cache (and where older versions kept it). */
+async function removePlanCaches(workspaceRoot: string): Promise<void> {
+  for (const file of [planCacheFile(workspaceRoot), join(cacheDir(workspaceRoot), 'graph', 'plans.json')]) await rm(file, { force: true });
 }
 
 /** `kind/key` of every artifact an experiment's stamp (its last build of a target) points at. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { extname, relative } from 'node:path';
 import { loadDataset } from '../data/load-dataset.js';
 import { formatDiagnostic, isError, type Diagnostic } from '../diagnostics.js';
+import { freezeCollisions } from '../manifest/freeze-collisions.js';
 import { checkInputs } from '../manifest/inputs.js';
 import { listExperimentFiles, loadExperiment, resolveExperimentFile } from '../manifest/load.js';
 import { workspace } from './shared.js';
@@ -13,7 +14,7 @@ async function validateOne(target: string, ws: string, task: 't2i' | 'edit' | un
   if (isManifest(file) && task === undefined) {
     const loaded = loadExperiment(file, { workspaceRoot: ws });
     const diagnostics = [...loaded.diagnostics];
-    if (loaded.ok) diagnostics.push(...(await checkInputs(loaded, ws)));
+    if (loaded.ok) diagnostics.push(...(await checkInputs(loaded, ws)), ...freezeCollisions(ws, file));
     return { file, diagnostics };
   }
   // A dataset given on its own: check its records and images (task from --task, default t2i).

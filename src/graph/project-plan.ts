@@ -1,10 +1,10 @@
 // What the Nx adapter needs to know about one manifest, computed without running anything: its
 // targets, their dependencies, and honest inputs (files, env variables) and outputs. No Nx import.
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listDatasetImageFiles } from '../data/load-dataset.js';
 import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
-import { TARGET_NAMES, TARGET_REGISTRY, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
+import { TARGET_NAMES, TARGET_REGISTRY, type CachedTargetDefinition, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
 import { findEnvReferences } from '../manifest/env.js';
 import { isPlainObject, loadMerged } from '../manifest/layers.js';
 import { readYamlFile } from '../manifest/yaml-source.js';
@@ -37,12 +37,37 @@ export interface ProjectPlan {
   task: 't2i' | 'edit' | undefined;
   /** Workspace-relative manifest and extends chain. */
   chain: string[];
+  /** Workspace-relative files the merge tried to read, including ones that failed to parse or did not exist. */
+  tried: string[];
   targets: Partial<Record<PlannedTarget, TargetPlan>>;
   /** Problems found while planning; the project still gets targets, which fail with the full errors. */
   problems: string[];
   /** Every file whose content the plan depends on, for the plugin's own cache. */
   dependencies: string[];
 }
+
+/** The Nx plugin's plan cache file name, inside Nx's workspace data folder (`.nx/workspace-data/`). */
+export const PLAN_CACHE_FILE = 'arr-plans.json';
+
+/**
+ * Where the plan cache lives by default: Nx's workspace data folder, which `nx reset` removes.
+ * Follows Nx's own rule (NX_WORKSPACE_DATA_DIRECTORY, else `<root>/.nx/workspace-data`).
+ */
+export function planCacheFile(workspaceRoot: string, env: Record<string, string | undefined> = process.env): string {
+  const configured = env.NX_WORKSPACE_DATA_DIRECTORY ?? env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
+  const dir = configured === undefined ? join(workspaceRoot, '.nx', 'workspace-data') : isAbsolute(configured) ? configured : join(workspaceRoot, configured);
+  return join(dir, PLAN_CACHE_FILE);
+}
+
+/**
+ * Environment variables the engine reads without the manifest naming them, and the targets whose result
+ * they change: each is an Nx `env` input of those targets, so Nx never replays a result built under
+ * another value. (Variables a manifest refers to with `${VAR}` are found in the manifest itself.)
+ */
+export const IMPLICIT_ENV: Record<string, readonly CachedTarget[]> = {
+  ARR_JUDGE_URL: ['resolve'],
+  ARR_JUDGE_BACKEND: ['resolve', 'rubric-generate', 'verify'],
+};
 
 const LENIENT_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -72,7 +97,9 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   const problems = merged.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot));
   const raw = merged.value;
   const task = raw.task === 't2i' || raw.task === 'edit' ? raw.task : undefined;
-  const dependencies = [...merged.chain];
+  // Every file tried, read or not: a manifest that failed to parse, or a base that did not exist yet,
+  // must still invalidate the plan (and the targets' hashes) when it is fixed or created.
+  const dependencies = [...merged.tried];
   const wsRel = (abs: string) => toPosix(relative(workspaceRoot, abs));
 
   // Resolve path fields as the engine will, substituting env references with today's values (the
@@ -90,8 +117,8 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   const imagesOf = memo.images;
   const filesFor = (target: CachedTarget): { files: string[]; external: string[]; env: string[] } => {
     const spec = keySpec(target, slice);
-    const files = new Set<string>(merged.chain.filter((f) => isInside(f, workspaceRoot)).map(wsRel));
-    const external = new Set<string>(merged.chain.filter((f) => !isInside(f, workspaceRoot)));
+    const files = new Set<string>(merged.tried.filter((f) => isInside(f, workspaceRoot)).map(wsRel));
+    const external = new Set<string>(merged.tried.filter((f) => !isInside(f, workspaceRoot)));
     const add = (abs: string, glob = '') => (isInside(abs, workspaceRoot) ? files.add(wsRel(abs) + glob) : external.add(abs));
     for (const input of spec.files) {
       const abs = paths.get(input.field);
@@ -115,7 +142,8 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     }
     const covered = (field: string) =>
       target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
-    const envVars = [...new Set(refs.filter((r) => covered(r.field)).map((r) => r.name))].sort();
+    const implicit = Object.keys(IMPLICIT_ENV).filter((name) => IMPLICIT_ENV[name].includes(target));
+    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit])].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };
 
@@ -129,7 +157,7 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
       ...filesFor(target),
       upstreamOutputs: dependsOn.length > 0,
       outputs: [out(target)],
-      cache: true,
+      cache: (TARGET_REGISTRY[target] as CachedTargetDefinition).nxCache !== false,
       runnable: true,
     };
   }
@@ -137,7 +165,7 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   const version = readRaw(raw, 'freeze.version') ?? 1;
   targets.freeze!.outputs.push(`rubrics/${freezeName}.v${version}.txt`, `rubrics/${freezeName}.v${version}.lock.json`);
 
-  const chainFiles = merged.chain.filter((f) => isInside(f, workspaceRoot)).map(wsRel);
+  const chainFiles = merged.tried.filter((f) => isInside(f, workspaceRoot)).map(wsRel);
   const launch = (target: PlannedTarget, dependsOn: PlannedTarget[]): TargetPlan => ({
     description: TARGET_REGISTRY[target].description,
     dependsOn,
@@ -162,5 +190,5 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   // A broken manifest has no task: `train` then depends on resolve, which fails with its errors.
   targets.train = launch('train', trainTargets.length ? trainTargets : ['resolve']);
   if (!task && problems.length === 0) problems.push(`${wsRel(file)}: task must be t2i or edit`);
-  return { name, task, chain: merged.chain.map(wsRel), targets, problems, dependencies: [...new Set(dependencies)] };
+  return { name, task, chain: merged.chain.map(wsRel), tried: merged.tried.map(wsRel), targets, problems, dependencies: [...new Set(dependencies)] };
 }

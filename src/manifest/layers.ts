@@ -18,6 +18,11 @@ export type Origins = Map<string, Origin>;
 export interface MergedManifest {
   /** The experiment's own file, then every file it extends, nearest first. */
   chain: string[];
+  /**
+   * Every file the merge tried to read, whether it parsed, failed or did not exist: what a cached
+   * result of this merge must be invalidated by (fixing a syntax error or creating a missing base).
+   */
+  tried: string[];
   value: Record<string, unknown>;
   origins: Origins;
   diagnostics: Diagnostic[];
@@ -84,6 +89,7 @@ function extendsList(source: YamlSource, diagnostics: Diagnostic[]): { path: str
 export function loadMerged(file: string, read: typeof readYamlFile = readYamlFile): MergedManifest {
   const diagnostics: Diagnostic[] = [];
   const chain: string[] = [];
+  const tried: string[] = [];
   const origins: Origins = new Map();
   const value: Record<string, unknown> = {};
 
@@ -93,6 +99,7 @@ export function loadMerged(file: string, read: typeof readYamlFile = readYamlFil
       diagnostics.push({ file: via!.file, ...via!.pos, field: via!.field, message: `extends cycle: ${cycle}` });
       return;
     }
+    if (!tried.includes(path)) tried.push(path);
     const { source, diagnostics: readProblems } = read(path);
     if (!source) {
       if (via) {
@@ -120,7 +127,7 @@ export function loadMerged(file: string, read: typeof readYamlFile = readYamlFil
   };
 
   visit(resolve(file), []);
-  return { chain, value, origins, diagnostics };
+  return { chain, tried, value, origins, diagnostics };
 }
 
 /** `judge.concurrency` → `judge`, `data.allowed_roots[0]` → `data.allowed_roots`, `task` → ``. */

@@ -1,4 +1,5 @@
 import { isError, InvalidInputError } from '../diagnostics.js';
+import { freezeCollisions } from './freeze-collisions.js';
 import { checkInputs } from './inputs.js';
 import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from './load.js';
 import type { Experiment } from '../types/experiment.js';
@@ -21,6 +22,8 @@ export async function loadValidExperiment(ref: ExperimentRef, options: { checkDa
   const file = resolveExperimentFile(ref.experiment, ref.workspaceRoot);
   const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides });
   if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
+  const collisions = freezeCollisions(ref.workspaceRoot, loaded.file);
+  if (collisions.length) throw new InvalidInputError(collisions, ref.workspaceRoot);
   if (options.checkData !== false) {
     const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);
     if (problems.length) throw new InvalidInputError(problems, ref.workspaceRoot);

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic.js';
 import { keyOf } from './canonical-json.js';
 import { hashFile, type FileHash, type HashMemo } from './hash.js';
+import { acquireKeyLock, describeHolder, type KeyLockOptions } from './key-lock.js';
+import type { ArtifactSource } from './sources.js';
 import { ArrError } from '../util/errors.js';
 
 export const MANIFEST = 'artifact.json';
@@ -17,6 +19,8 @@ export interface ArtifactManifest {
   created: string;
   /** The object the key was computed from, as given to `build`. */
   inputs: unknown;
+  /** The experiment whose build produced it (not part of the key); absent for artifacts built outside one. */
+  built_by?: string;
   /** Every file of the artifact (relative `/` paths) except artifact.json itself. */
   files: Record<string, FileHash>;
 }
@@ -94,6 +98,7 @@ export interface GcResult {
 const KIND = /^[a-z0-9][a-z0-9_-]*$/i;
 const KEY = /^[0-9a-f]{64}$/;
 const TMP = /^\.tmp-([0-9a-f]{64})-(\d+)-/;
+const CORRUPT = /^\.corrupt-[0-9a-f]{64}-/;
 const DEFAULT_STALE_TMP_MS = 10 * 60_000;
 const HEARTBEAT_MS = 30_000;
 
@@ -103,13 +108,43 @@ const HEARTBEAT_MS = 30_000;
  * readers check those hashes before trusting it. Pass a HashMemo to make those checks cost a stat per
  * unchanged file; `verify()` always reads every byte.
  */
+export interface ArtifactStoreOptions {
+  /** Makes verifying an unchanged file cost a stat. */
+  memo?: HashMemo;
+  /**
+   * Where a missing artifact is fetched from, in order, before it is rebuilt (see artifactFallbacks in
+   * src/state/). Each copy is verified against its artifact.json before it enters the store.
+   */
+  sources?: ArtifactSource[];
+  /** Recorded as `built_by` in what this store builds: the experiment building it. */
+  owner?: string;
+  /** One-line notices: a corrupt artifact moved aside, a refused copy, a wait for another builder. */
+  warn?: (line: string) => void;
+  /** Per-key build lock timing (tests shorten it). */
+  lock?: KeyLockOptions;
+}
+
+/** What a cheap look at one key finds, for `arr status`: nothing is moved or rebuilt. */
+export type ArtifactState =
+  | { state: 'present'; manifest: ArtifactManifest; adopted: boolean }
+  | { state: 'corrupt'; problems: ArtifactProblem[] }
+  | { state: 'absent' };
+
 export class ArtifactStore {
   readonly root: string;
   private readonly memo?: HashMemo;
+  private readonly sources: ArtifactSource[];
+  private readonly owner?: string;
+  private readonly warn: (line: string) => void;
+  private readonly lockOptions: KeyLockOptions;
 
-  constructor(cacheDir: string, options: { memo?: HashMemo } = {}) {
+  constructor(cacheDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(cacheDir, 'artifacts');
     this.memo = options.memo;
+    this.sources = options.sources ?? [];
+    this.owner = options.owner;
+    this.warn = options.warn ?? ((line) => console.error(line));
+    this.lockOptions = options.lock ?? {};
   }
 
   keyFor(inputs: unknown): string {
@@ -122,19 +157,75 @@ export class ArtifactStore {
     return join(this.root, kind, key);
   }
 
-  /** Whether the artifact is present (its artifact.json exists); does not verify it. */
+  /**
+   * Whether a valid artifact is available: verified in place (a stat per unchanged file with a memo), or
+   * adopted from a source. A corrupt one is moved aside first, so the caller rebuilds it. Unlike `read`,
+   * it does not count as a use for `gc --older-than`.
+   */
   async has(kind: string, key: string): Promise<boolean> {
-    return (await stat(join(this.path(kind, key), MANIFEST)).catch(() => undefined))?.isFile() ?? false;
+    return ((await this.readOrDiscard(kind, key)) ?? (await this.adopt(kind, key))) !== undefined;
   }
 
-  /** The verified manifest, or undefined when absent. Throws ArtifactCorruptError when a check fails. */
+  /**
+   * The verified manifest, or undefined when there is no valid artifact (then the caller builds it).
+   * A miss tries the sources in order; an artifact whose files do not match is moved aside
+   * (`.corrupt-<key>-*`, removed by gc) and treated as a miss.
+   */
   async read(kind: string, key: string): Promise<ArtifactManifest | undefined> {
-    const dir = this.path(kind, key);
+    const manifest = (await this.readOrDiscard(kind, key)) ?? (await this.adopt(kind, key));
+    if (manifest) await touch(join(this.path(kind, key), MANIFEST));
+    return manifest;
+  }
+
+  /** Looks without repairing: present (adopting from a source on a miss), corrupt, or absent. */
+  async inspect(kind: string, key: string): Promise<ArtifactState> {
     const checked = await this.check(kind, key, this.memo);
-    if (checked === undefined) return undefined;
-    if ('problems' in checked) throw new ArtifactCorruptError(kind, key, dir, checked.problems);
-    await touch(join(dir, MANIFEST));
-    return checked.manifest;
+    if (checked && 'manifest' in checked) return { state: 'present', manifest: checked.manifest, adopted: false };
+    if (checked) return { state: 'corrupt', problems: checked.problems };
+    const adopted = await this.adopt(kind, key);
+    return adopted ? { state: 'present', manifest: adopted, adopted: true } : { state: 'absent' };
+  }
+
+  /**
+   * Tries each source for a missing artifact; the first copy that verifies is installed. Returns its
+   * manifest, or undefined when no source has a valid copy. Also the entry point for `arr cache push`
+   * and `arr status`, which adopt what Nx restored before looking further.
+   */
+  async adopt(kind: string, key: string): Promise<ArtifactManifest | undefined> {
+    for (const source of this.sources) {
+      if (source.kinds && !source.kinds.includes(kind)) continue;
+      await mkdir(join(this.root, kind), { recursive: true });
+      const tmp = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await mkdir(tmp);
+      try {
+        if (!(await source.fetch(kind, key, tmp))) continue;
+        const installed = await this.install(kind, key, tmp);
+        if ('problems' in installed) {
+          this.warn(`warning: refused ${kind}/${key} from ${source.name}: ${installed.problems.map(describeProblem).join('; ')}`);
+          continue;
+        }
+        return installed.manifest;
+      } finally {
+        await rm(tmp, { recursive: true, force: true }).catch(() => {});
+      }
+    }
+    return undefined;
+  }
+
+  /** Verifies a complete artifact folder staged in this kind's folder and renames it into place. */
+  private async install(kind: string, key: string, staged: string): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] }> {
+    const checked = await checkDir(staged, kind, key);
+    if (!checked || 'problems' in checked) return checked ?? { problems: [{ file: MANIFEST, reason: 'missing' }] };
+    try {
+      await rename(staged, this.path(kind, key));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw error;
+      const theirs = await this.readOrDiscard(kind, key);
+      if (theirs) return { manifest: theirs };
+      await rename(staged, this.path(kind, key));
+    }
+    return checked;
   }
 
   /**
@@ -144,13 +235,26 @@ export class ArtifactStore {
   async build(kind: string, inputs: unknown, producer: (tmpDir: string) => Promise<void>): Promise<BuildResult> {
     const key = this.keyFor(inputs);
     const dir = this.path(kind, key);
-    const existing = await this.readOrDiscard(kind, key);
-    if (existing) {
-      await touch(join(dir, MANIFEST));
-      return { key, dir, reused: true, manifest: existing };
-    }
+    const existing = await this.read(kind, key);
+    if (existing) return { key, dir, reused: true, manifest: existing };
 
+    // One builder per key: a second process waits here, then finds the first one's artifact.
     await mkdir(join(this.root, kind), { recursive: true });
+    const lock = await acquireKeyLock(join(this.root, kind, `.lock-${key}`), {
+      ...this.lockOptions,
+      onWait: (holder) => this.warn(`waiting for ${kind}/${key.slice(0, 12)}: ${describeHolder(holder)} is building it`),
+    });
+    try {
+      const built = await this.read(kind, key);
+      if (built) return { key, dir, reused: true, manifest: built };
+      return await this.produce(kind, key, inputs, producer);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async produce(kind: string, key: string, inputs: unknown, producer: (tmpDir: string) => Promise<void>): Promise<BuildResult> {
+    const dir = this.path(kind, key);
     await this.sweepTmp(kind, key);
     const tmp = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(tmp);
@@ -164,6 +268,7 @@ export class ArtifactStore {
         key,
         created: new Date().toISOString(),
         inputs,
+        ...(this.owner ? { built_by: this.owner } : {}),
         files: await hashOutputs(tmp),
       };
       await writeJsonAtomic(join(tmp, MANIFEST), manifest);
@@ -184,7 +289,8 @@ export class ArtifactStore {
       }
     } catch (error) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
-      throw prefixed(error, `building artifact ${kind}/${key} failed`);
+      // Our own errors already say what failed and what to do; others get the artifact named.
+      throw error instanceof ArrError ? error : prefixed(error, `building artifact ${kind}/${key} failed`);
     } finally {
       clearInterval(heartbeat);
     }
@@ -244,6 +350,10 @@ export class ArtifactStore {
           if (await isStaleTmp(path, name, options.staleTmpMs)) await remove({ kind, name, path, reason: 'stale-tmp' });
           continue;
         }
+        if (CORRUPT.test(name)) {
+          await remove({ kind, name, path, reason: 'corrupt' });
+          continue;
+        }
         if (!KEY.test(name) || !(await isDir(path))) continue;
         const checked = await this.check(kind, name);
         if (checked === undefined || 'problems' in checked) {
@@ -263,64 +373,25 @@ export class ArtifactStore {
   }
 
   /** undefined: absent; { problems }: corrupt; { manifest }: every recorded file matches its hash. */
-  private async check(
-    kind: string,
-    key: string,
-    memo?: HashMemo,
-  ): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] } | undefined> {
-    const dir = this.path(kind, key);
-    let manifest: ArtifactManifest;
-    try {
-      manifest = await readManifest(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return { problems: [{ file: MANIFEST, reason: (error as Error).message }] };
-    }
-    const problems: ArtifactProblem[] = [];
-    if (manifest.schema !== 1) problems.push({ file: MANIFEST, reason: `unknown schema ${JSON.stringify(manifest.schema)}` });
-    if (manifest.kind !== kind || manifest.key !== key) {
-      problems.push({ file: MANIFEST, reason: `records ${manifest.kind}/${manifest.key}, not ${kind}/${key}` });
-    }
-    if (typeof manifest.files !== 'object' || manifest.files === null) {
-      problems.push({ file: MANIFEST, reason: 'has no files table' });
-      return { problems };
-    }
-    for (const [name, want] of Object.entries(manifest.files)) {
-      if (!isSafeName(name) || !isFileHash(want)) {
-        problems.push({ file: MANIFEST, reason: `malformed files entry ${JSON.stringify(name)}` });
-        continue;
-      }
-      const path = join(dir, ...name.split('/'));
-      const s = await stat(path).catch(() => undefined);
-      if (!s?.isFile()) {
-        problems.push({ file: name, reason: 'missing', expected: want.sha256 });
-      } else if (s.size !== want.size) {
-        problems.push({ file: name, reason: `size ${s.size} bytes, expected ${want.size}` });
-      } else {
-        const got = memo ? await memo.hashFile(path) : await hashFile(path);
-        if (got.sha256 !== want.sha256) {
-          problems.push({ file: name, reason: 'sha256 mismatch', expected: want.sha256, actual: got.sha256 });
-        }
-      }
-    }
-    return problems.length ? { problems } : { manifest };
+  private check(kind: string, key: string, memo?: HashMemo): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] } | undefined> {
+    return checkDir(this.path(kind, key), kind, key, memo);
   }
 
-  /** The verified manifest; a corrupt artifact is moved out of the way (and deleted) instead of thrown. */
+  /** The verified manifest; a corrupt artifact is moved aside (kept for a look, removed by gc) instead of thrown. */
   private async readOrDiscard(kind: string, key: string): Promise<ArtifactManifest | undefined> {
     const dir = this.path(kind, key);
     const checked = await this.check(kind, key, this.memo);
     if (checked && 'manifest' in checked) return checked.manifest;
     if (!(await isDir(dir))) return undefined;
-    // Corrupt or incomplete: rename it to a .tmp name first so a crash mid-delete still leaves gc-able junk.
-    const aside = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}-discarded`);
+    const aside = join(this.root, kind, `.corrupt-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await rename(dir, aside);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // someone else removed it
-      throw prefixed(error, `cannot remove corrupt artifact ${dir}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // someone else moved it
+      throw prefixed(error, `cannot move corrupt artifact ${dir} aside`);
     }
-    await rm(aside, { recursive: true, force: true });
+    const why = checked && 'problems' in checked ? checked.problems.map(describeProblem).join('; ') : `${MANIFEST} missing`;
+    this.warn(`warning: artifact ${kind}/${key.slice(0, 12)} was corrupt (${why}); moved it to ${aside} and rebuilding`);
     return undefined;
   }
 
@@ -356,6 +427,50 @@ export class ArtifactStore {
     }
     return out;
   }
+}
+
+/** Checks a folder holding `kind/key` against its artifact.json: undefined when it has none. */
+async function checkDir(
+  dir: string,
+  kind: string,
+  key: string,
+  memo?: HashMemo,
+): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] } | undefined> {
+  let manifest: ArtifactManifest;
+  try {
+    manifest = await readManifest(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { problems: [{ file: MANIFEST, reason: (error as Error).message }] };
+  }
+  const problems: ArtifactProblem[] = [];
+  if (manifest.schema !== 1) problems.push({ file: MANIFEST, reason: `unknown schema ${JSON.stringify(manifest.schema)}` });
+  if (manifest.kind !== kind || manifest.key !== key) {
+    problems.push({ file: MANIFEST, reason: `records ${manifest.kind}/${manifest.key}, not ${kind}/${key}` });
+  }
+  if (typeof manifest.files !== 'object' || manifest.files === null) {
+    problems.push({ file: MANIFEST, reason: 'has no files table' });
+    return { problems };
+  }
+  for (const [name, want] of Object.entries(manifest.files)) {
+    if (!isSafeName(name) || !isFileHash(want)) {
+      problems.push({ file: MANIFEST, reason: `malformed files entry ${JSON.stringify(name)}` });
+      continue;
+    }
+    const path = join(dir, ...name.split('/'));
+    const s = await stat(path).catch(() => undefined);
+    if (!s?.isFile()) {
+      problems.push({ file: name, reason: 'missing', expected: want.sha256 });
+    } else if (s.size !== want.size) {
+      problems.push({ file: name, reason: `size ${s.size} bytes, expected ${want.size}` });
+    } else {
+      const got = memo ? await memo.hashFile(path) : await hashFile(path);
+      if (got.sha256 !== want.sha256) {
+        problems.push({ file: name, reason: 'sha256 mismatch', expected: want.sha256, actual: got.sha256 });
+      }
+    }
+  }
+  return problems.length ? { problems } : { manifest };
 }
 
 async function readManifest(dir: string): Promise<ArtifactManifest> {

@@ -47,6 +47,12 @@ export interface CachedTargetDefinition extends TargetBase {
   entry: EngineEntry;
   /** What the target's artifact key reads from the resolved experiment. */
   key: (experiment: Experiment) => KeySpec;
+  /**
+   * `false` when Nx must not replay the target from its task cache: its artifact is too large to travel
+   * in Nx's outputs, so a replay could restore a pointer to an artifact that is gone. The target then
+   * always runs, and with its artifact present does no work.
+   */
+  nxCache?: boolean;
 }
 
 export interface LaunchTargetDefinition extends TargetBase {
@@ -89,6 +95,7 @@ const TARGETS = {
     dependsOn: ['resolve'],
     cached: true,
     entry: { module: 'preprocess', export: 'runPreprocessTarget' },
+    nxCache: false,
     key: (): KeySpec => ({
       fields: ['task', 'preprocess'],
       files: [{ field: 'preprocess.prompts' }, { field: 'preprocess.edits', images: true }, { field: 'preprocess.models', tree: true }],

@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { writeStamp, targetOutputDir } from '../state/stamps.js';
-import { ArtifactStore } from '../store/artifacts.js';
+import { openArtifactStore } from '../state/artifact-fallbacks.js';
+import { copyToNxOutput } from '../state/nx-outputs.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
@@ -30,7 +31,7 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const { key, inputs } = keys.resolve;
   const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
   // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.
-  const store = new ArtifactStore(cacheDir(ws), { memo });
+  const store = openArtifactStore(ws, { memo, owner: loaded.name });
   const built = await store.build('resolve', inputs, async (dir) => {
     await writeFile(join(dir, 'lock.json'), `${JSON.stringify({ schema: 1, inputs, keys: targetKeys }, null, 2)}\n`);
   });
@@ -45,6 +46,7 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
     keys: targetKeys,
   };
   const outDir = targetOutputDir(ws, loaded.name, 'resolve');
+  await copyToNxOutput(store, ws, loaded.name, 'resolve', key);
   await writeStamp(ws, { experiment: loaded.name, target: 'resolve', key, inputs });
   const lockFile = join(outDir, 'lock.json');
   await writeJsonAtomic(lockFile, lock);

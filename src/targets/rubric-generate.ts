@@ -50,22 +50,27 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   if (options.estimate) return `rubric-generate ${loaded.name}: ${plan}`;
   log(`rubric-generate ${loaded.name}: ${plan}`);
 
-  const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-  await client.preflight();
-  const progress = new ProgressReporter('seeds', process.stderr);
-  const result = await buildRubric(e, seeds, {
-    client,
-    encoder,
-    workspaceRoot: ref.workspaceRoot,
-    noCache: options.noCache,
-    onSeed: (done, total) => progress.update({ done, total, tokens: client.usage.promptTokens + client.usage.completionTokens, cost: client.usage.cost }),
-  });
+  // The judge is asked inside the build, under the key's lock: a second process building the same key
+  // waits for this one and reuses its artifact instead of paying for the same calls again.
+  let result: Awaited<ReturnType<typeof buildRubric>> | undefined;
   await ctx.store.build('rubric-generate', inputs, async (dir) => {
-    await writeFile(join(dir, 'rubric.txt'), result.text);
-    await writeFile(join(dir, 'trace.jsonl'), result.trace.map((t) => JSON.stringify(t)).join('\n') + (result.trace.length ? '\n' : ''));
-    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', ...result.stats }, null, 2)}\n`);
+    const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+    await client.preflight();
+    const progress = new ProgressReporter('seeds', process.stderr);
+    const made = await buildRubric(e, seeds, {
+      client,
+      encoder,
+      workspaceRoot: ref.workspaceRoot,
+      noCache: options.noCache,
+      onSeed: (done, total) => progress.update({ done, total, tokens: client.usage.promptTokens + client.usage.completionTokens, cost: client.usage.cost }),
+    });
+    await writeFile(join(dir, 'rubric.txt'), made.text);
+    await writeFile(join(dir, 'trace.jsonl'), made.trace.map((t) => JSON.stringify(t)).join('\n') + (made.trace.length ? '\n' : ''));
+    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', ...made.stats }, null, 2)}\n`);
+    result = made;
   });
   await publish(ctx, 'rubric-generate', files);
+  if (!result) return `rubric-generate ${loaded.name}: artifact ${key.slice(0, 12)} was built by another process meanwhile; no judge call made`;
   const s = result.stats;
   return [
     `rubric-generate ${loaded.name}: kept ${s.seeds.kept}/${s.seeds.total} seed pair(s), ${s.criteria.used} criteria (${s.criteria.selection})${s.categorized ? ` merged into ${result.doc.kind === 'categories' ? result.doc.categories.length : 0} Theme/Tips rubric(s)` : ' as a numbered list'}`,

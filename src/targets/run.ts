@@ -1,10 +1,12 @@
-import { ArrError } from '../util/errors.js';
 import type { ExperimentRef } from '../manifest/valid.js';
+import { ArrError } from '../util/errors.js';
 import { RUNNABLE_TARGETS, TARGET_REGISTRY, isTargetName, type TargetName } from './registry.js';
 
 export interface TargetOptions {
   estimate?: boolean;
   noCache?: boolean;
+  /** First run the training pre-launch checks that need nothing built (Nx passes it when a train-* task is in the graph). */
+  trainChecks?: boolean;
 }
 
 /** What every engine entry named in the registry is: run one target, return its one-line summary. */
@@ -26,6 +28,11 @@ export async function runTarget(target: string, ref: ExperimentRef, options: Tar
     throw new ArrError(`unknown target ${target}; targets: ${RUNNABLE_TARGETS.join(', ')}`);
   }
   if (options.estimate && target !== 'rubric-generate') throw new ArrError('--estimate applies to rubric-generate only');
+  let early = '';
+  if (options.trainChecks && TARGET_REGISTRY[target].cached) {
+    const { earlyTrainChecks } = await import('./train.js');
+    early = `${await earlyTrainChecks(ref)}\n`;
+  }
   const run = await loadTargetEntry(target);
-  return run(ref, { ...options, target });
+  return early + (await run(ref, { ...options, target }));
 }

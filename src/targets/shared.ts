@@ -7,8 +7,10 @@ import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import type { CachedTarget } from '../keys/slices.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import { targetOutputDir, writeStamp } from '../state/stamps.js';
-import { ArtifactStore } from '../store/artifacts.js';
+import type { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
+import { openArtifactStore } from '../state/artifact-fallbacks.js';
+import { copyToNxOutput } from '../state/nx-outputs.js';
 import { cacheDir } from '../workspace.js';
 import { checkInputs } from '../manifest/inputs.js';
 import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../manifest/valid.js';
@@ -23,7 +25,7 @@ export interface TargetContext {
 export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
   const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
-  return { loaded, workspaceRoot, keys, store: new ArtifactStore(cacheDir(workspaceRoot), { memo }) };
+  return { loaded, workspaceRoot, keys, store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name }) };
 }
 
 /**
@@ -41,13 +43,17 @@ export async function openTarget(ref: ExperimentRef): Promise<TargetContext> {
   return ctx;
 }
 
-/** Records the build in the experiment's stamp and copies chosen artifact files to the target's Nx output folder. */
+/**
+ * Records the build in the experiment's stamp and copies chosen artifact files to the target's Nx output
+ * folder, with a full copy of a small artifact in `artifact/` so an Nx replay restores the artifact itself.
+ */
 export async function publish(ctx: TargetContext, target: CachedTarget, files: string[]): Promise<string> {
   const { key, inputs } = ctx.keys[target];
   const out = targetOutputDir(ctx.workspaceRoot, ctx.loaded.name, target);
   await mkdir(out, { recursive: true });
   const dir = ctx.store.path(target, key);
   for (const file of files) await copyFile(join(dir, file), join(out, file));
+  await copyToNxOutput(ctx.store, ctx.workspaceRoot, ctx.loaded.name, target, key);
   await writeStamp(ctx.workspaceRoot, { experiment: ctx.loaded.name, target, key, inputs });
   return out;
 }

@@ -52,6 +52,7 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
   const e = loaded.experiment;
   if (e.verify.test === null) throw new Error(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
   const { key, inputs } = ctx.keys.verify;
+  const test = e.verify.test;
 
   let report: VerifyReport;
   if (await ctx.store.has('verify', key)) {
@@ -59,50 +60,57 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
   } else {
     const rubricDir = await requireArtifact(ctx, 'rubric-generate');
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
-    const items = await loadLabelled(ctx, e.verify.test);
-    const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-    await client.preflight();
-    const started = new Date().toISOString();
-    const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
-    const progress = new ProgressReporter('verify', process.stderr);
-    const total = items.length * (e.verify.baseline ? 2 : 1);
-    const done = { rubric: 0, baseline: 0 };
-    const onProgress = (arm: 'rubric' | 'baseline') => (p: { done: number; usage: typeof client.usage }) => {
-      done[arm] = p.done;
-      progress.update({ done: done.rubric + done.baseline, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
+    const items = await loadLabelled(ctx, test);
+    const judgeReport = async (): Promise<VerifyReport> => {
+      const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+      await client.preflight();
+      const started = new Date().toISOString();
+      const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
+      const progress = new ProgressReporter('verify', process.stderr);
+      const total = items.length * (e.verify.baseline ? 2 : 1);
+      const done = { rubric: 0, baseline: 0 };
+      const onProgress = (arm: 'rubric' | 'baseline') => (p: { done: number; usage: typeof client.usage }) => {
+        done[arm] = p.done;
+        progress.update({ done: done.rubric + done.baseline, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
+      };
+      // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
+      const [withRubric, baseline] = await Promise.all([
+        evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
+        e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
+      ]);
+      const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
+      const partial = { with_rubric: withRubric, gain };
+      const report: VerifyReport = {
+        schema: 1,
+        kind: 'verify-report',
+        experiment: loaded.name,
+        key,
+        task: e.task,
+        mode: e.rubric.mode,
+        model: e.judge.model,
+        test,
+        both_orders: e.verify.both_orders,
+        rubric: { sha256: sha256Hex(rubric), text: rubric, source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}` },
+        with_rubric: withRubric,
+        baseline,
+        gain,
+        ...thresholdChecks(partial, e.verify),
+        usage: { ...client.usage },
+        started,
+        finished: new Date().toISOString(),
+      };
+      return report;
     };
-    // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
-    const [withRubric, baseline] = await Promise.all([
-      evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
-      e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
-    ]);
-    const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
-    const partial = { with_rubric: withRubric, gain };
-    report = {
-      schema: 1,
-      kind: 'verify-report',
-      experiment: loaded.name,
-      key,
-      task: e.task,
-      mode: e.rubric.mode,
-      model: e.judge.model,
-      test: e.verify.test,
-      both_orders: e.verify.both_orders,
-      rubric: { sha256: sha256Hex(rubric), text: rubric, source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}` },
-      with_rubric: withRubric,
-      baseline,
-      gain,
-      ...thresholdChecks(partial, e.verify),
-      usage: { ...client.usage },
-      started,
-      finished: new Date().toISOString(),
-    };
-    const thumbnails = await makeThumbnails(items.map((i) => ({ index: i.index, source: i.source, candidates: i.candidates })), {});
-    const built = report;
-    await ctx.store.build('verify', inputs, async (dir) => {
-      await writeFile(join(dir, 'report.json'), `${JSON.stringify(built, null, 2)}\n`);
-      await writeFile(join(dir, 'report.html'), renderVerifyHtml(built, thumbnails));
+    // Judged inside the build, under the key's lock, so two processes never pay for one report twice.
+    let made: VerifyReport | undefined;
+    const built = await ctx.store.build('verify', inputs, async (dir) => {
+      const fresh = await judgeReport();
+      const thumbnails = await makeThumbnails(items.map((i) => ({ index: i.index, source: i.source, candidates: i.candidates })), {});
+      await writeFile(join(dir, 'report.json'), `${JSON.stringify(fresh, null, 2)}\n`);
+      await writeFile(join(dir, 'report.html'), renderVerifyHtml(fresh, thumbnails));
+      made = fresh;
     });
+    report = (made as VerifyReport | undefined) ?? JSON.parse(await readFile(join(built.dir, 'report.json'), 'utf8'));
   }
 
   // Thresholds are not part of the key: check the (possibly reused) report against today's manifest.

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type D
 import { dirname, join } from 'node:path';
 import type { ProjectPlan } from '../../src/graph/project-plan';
 
-const VERSION = 3;
+const VERSION = 4;
 
 interface Entry {
   plan: ProjectPlan;

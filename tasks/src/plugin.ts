@@ -2,7 +2,8 @@
 // It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
 import { join } from 'node:path';
-import { planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
+import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+import { PLAN_CACHE_FILE, planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
 import { codeHash, PlanCache } from './plan-cache';
 
 function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): TargetConfiguration {
@@ -37,7 +38,8 @@ function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
         name: plan.name,
         root,
         projectType: 'application',
-        tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : ['invalid'])],
+        // Any problem found while planning (a file that does not parse, a missing base) tags it invalid.
+        tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : []), ...(plan.task && plan.problems.length === 0 ? [] : ['invalid'])],
         metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})` },
         targets,
       },
@@ -49,7 +51,8 @@ export const createNodes: CreateNodes = [
   'experiments/*.{yaml,yml}',
   async (files, options, context: CreateNodesContext) => {
     const root = context.workspaceRoot;
-    const cache = new PlanCache(join(root, 'cache', 'graph', 'plans.json'), codeHash(root, ['src', 'schemas', 'tasks/src']));
+    // In Nx's workspace data folder, so `nx reset` clears it with Nx's own graph cache.
+    const cache = new PlanCache(join(workspaceDataDirectoryForWorkspace(root), PLAN_CACHE_FILE), codeHash(root, ['src', 'schemas', 'tasks/src']));
     const memo = planMemo();
     try {
       return await createNodesFromFiles(

@@ -42,8 +42,9 @@ describe('createNodes', () => {
     const envOf = (name: string) => (t[name].inputs as unknown[]).filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i).map((i) => i.env);
     expect(t['rubric-generate'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/data/t2i/seed.jsonl', '{workspaceRoot}/data/t2i/images/0.png', '{workspaceRoot}/experiments/base/judge.yaml']));
     expect(t['rubric-generate'].inputs).not.toContain('{workspaceRoot}/data/t2i/test.jsonl');
-    expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_MODEL']);
-    expect(envOf('resolve')).toEqual(['ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
+    expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL']);
+    expect(envOf('resolve')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
+    expect(t.preprocess.cache).toBe(false);
     expect(envOf('preprocess')).toEqual([]);
     expect(t.verify.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*', transitive: true });
   });
@@ -72,6 +73,15 @@ describe('createNodes', () => {
     expect(p.targets!.train.dependsOn).toEqual(['resolve']);
   });
 
+  it('tags a manifest invalid while a file it extends is missing, even when it names its task, and re-plans once it appears', async ({ t2iWs: ws, project }) => {
+    ws.write('experiments/late.yaml', 'task: t2i\nextends: ./base/later.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
+    const before = await project('experiments/late.yaml');
+    expect(before.tags).toEqual(expect.arrayContaining(['task:t2i', 'invalid']));
+    expect(before.targets!.resolve.inputs).toContain('{workspaceRoot}/experiments/base/later.yaml');
+    ws.write('experiments/base/later.yaml', 'judge: { concurrency: 2 }\n');
+    expect((await project('experiments/late.yaml')).tags).not.toContain('invalid');
+  });
+
   it('reuses a cached plan until a file it was computed from changes', async ({ t2iWs: ws, project }) => {
     const first = await project('experiments/exp-a.yaml');
     ws.write('data/t2i/seed.jsonl', '{"query":"q","response":["images/7.png","images/6.png"],"label_rank":[1,2]}\n');
@@ -90,7 +100,7 @@ describe('the plugin’s plan cache', () => {
     let computed = 0;
     const compute = () => {
       computed++;
-      return { name: 'exp-a', task: 't2i' as const, chain: [], targets: {}, problems: [], dependencies: [manifest] };
+      return { name: 'exp-a', task: 't2i' as const, chain: [], tried: [], targets: {}, problems: [], dependencies: [manifest] };
     };
     const first = new PlanCache(file, 'code-1');
     first.get(manifest, compute);

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ArtifactCorruptError, ArtifactStore } from '../../src/store/artifacts.js';
+import { ArtifactStore, describeProblem } from '../../src/store/artifacts.js';
 import { HashMemo } from '../../src/store/hash.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -64,32 +64,39 @@ describe('ArtifactStore.build and read', () => {
     expect(built.reused).toBe(false);
   });
 
-  it('detects a tampered file on read, naming the file and both hashes, then rebuilds it', async () => {
-    const { key, dir } = await store.build('rubric', inputs, writeTwo);
+  it('detects a tampered file, naming the file and both hashes; a reader moves it aside and rebuilds', async () => {
+    const warnings: string[] = [];
+    const quiet = new ArtifactStore(cache, { warn: (l) => warnings.push(l) });
+    const { key, dir } = await quiet.build('rubric', inputs, writeTwo);
     await writeFile(join(dir, 'rubric.txt'), 'be SHARP\n'); // same size
-    const error = await store.read('rubric', key).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ArtifactCorruptError);
-    expect((error as ArtifactCorruptError).problems).toEqual([
-      { file: 'rubric.txt', reason: 'sha256 mismatch', expected: sha('be sharp\n'), actual: sha('be SHARP\n') },
-    ]);
-    expect((error as Error).message).toContain('rubric.txt');
-    expect((error as Error).message).toContain(sha('be sharp\n'));
+    expect(await quiet.inspect('rubric', key)).toEqual({
+      state: 'corrupt',
+      problems: [{ file: 'rubric.txt', reason: 'sha256 mismatch', expected: sha('be sharp\n'), actual: sha('be SHARP\n') }],
+    });
+    // inspect() only looks; read() moves the corrupt copy aside and reports a miss.
+    expect(await quiet.read('rubric', key)).toBeUndefined();
+    expect(warnings.join('\n')).toMatch(/artifact rubric\/[0-9a-f]{12} was corrupt \(rubric\.txt: sha256 mismatch/);
+    const aside = (await readdir(join(cache, 'artifacts', 'rubric'))).filter((n) => n.startsWith('.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(await readFile(join(cache, 'artifacts', 'rubric', aside[0], 'rubric.txt'), 'utf8')).toBe('be SHARP\n');
 
     const producer = vi.fn(writeTwo);
-    const rebuilt = await store.build('rubric', inputs, producer);
+    const rebuilt = await quiet.build('rubric', inputs, producer);
     expect(rebuilt.reused).toBe(false);
     expect(producer).toHaveBeenCalledOnce();
     expect(await readFile(join(dir, 'rubric.txt'), 'utf8')).toBe('be sharp\n');
     expect((await readdir(join(cache, 'artifacts', 'rubric'))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    expect((await quiet.gc()).removed.map((r) => r.reason)).toEqual(['corrupt']);
   });
 
   it('detects missing files, changed sizes and a broken artifact.json', async () => {
     const { key, dir } = await store.build('rubric', inputs, writeTwo);
     await rm(join(dir, 'traces', 'epoch-1.jsonl'));
     await writeFile(join(dir, 'rubric.txt'), 'longer than before\n');
-    await expect(store.read('rubric', key)).rejects.toThrow(/rubric\.txt: size 19 bytes, expected 9.*traces\/epoch-1\.jsonl: missing/);
+    const problems = (s: Awaited<ReturnType<ArtifactStore['inspect']>>) => (s.state === 'corrupt' ? s.problems.map(describeProblem).join('; ') : s.state);
+    expect(problems(await store.inspect('rubric', key))).toMatch(/rubric\.txt: size 19 bytes, expected 9.*traces\/epoch-1\.jsonl: missing/);
     await writeFile(join(dir, 'artifact.json'), '{ not json');
-    await expect(store.read('rubric', key)).rejects.toThrow(/artifact\.json: not valid JSON/);
+    expect(problems(await store.inspect('rubric', key))).toMatch(/artifact\.json: not valid JSON/);
   });
 
   it('uses a HashMemo for reads when given one, so an unchanged artifact costs only stats', async () => {

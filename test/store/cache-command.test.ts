@@ -75,6 +75,16 @@ describe('arr cache', () => {
     expect(await store.has('rubric', key)).toBe(false);
   });
 
+  it('gc clears the Nx plugin\'s plan cache (it is recomputed on the next graph build)', async () => {
+    const { mkdir, stat } = await import('node:fs/promises');
+    await mkdir(join(root, '.nx', 'workspace-data'), { recursive: true });
+    await writeFile(join(root, '.nx', 'workspace-data', 'arr-plans.json'), '{}');
+    await arr('gc', '--dry-run');
+    expect((await stat(join(root, '.nx', 'workspace-data', 'arr-plans.json'))).isFile()).toBe(true);
+    await arr('gc');
+    await expect(stat(join(root, '.nx', 'workspace-data', 'arr-plans.json'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('rejects a malformed --older-than', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     await expect(arr('gc', '--older-than', 'soon')).rejects.toThrow(/expected a number of days/);

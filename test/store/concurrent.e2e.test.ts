@@ -24,10 +24,11 @@ afterEach(async () => {
 });
 
 describe('ArtifactStore across processes', () => {
-  it('two processes building the same key at once both end with the one valid artifact', { timeout: 60_000 }, async () => {
+  it('two processes building the same key at once: one builds, the other waits for it and reuses it', { timeout: 60_000 }, async () => {
     const [one, two] = await Promise.all([runWorker(cache, barrier, 'race'), runWorker(cache, barrier, 'race')]);
     const results = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
-    expect(await readdir(barrier)).toHaveLength(2); // both producers really ran
+    expect((await readdir(barrier)).filter((n) => n.startsWith('built-'))).toHaveLength(1); // one producer ran
+    expect(one.stderr + two.stderr).toMatch(/waiting for demo\/[0-9a-f]{12}: pid \d+ on .* is building it/);
 
     const store = new ArtifactStore(cache);
     const [key] = new Set(results.map((r) => r.key));
@@ -42,16 +43,19 @@ describe('ArtifactStore across processes', () => {
     expect(await readdir(join(cache, 'artifacts', 'demo'))).toEqual([key]);
   });
 
-  it('a killed build leaves only a .tmp dir, which gc removes and the next build replaces', { timeout: 60_000 }, async () => {
+  it('a killed build leaves a .tmp dir, which gc removes, and a dead lock, which the next build takes over', { timeout: 60_000 }, async () => {
     const child = runWorker(cache, barrier, 'hang');
-    while ((await readdir(barrier)).length === 0) await sleep(20);
+    while (!(await readdir(barrier)).some((n) => n.startsWith('built-'))) await sleep(20);
     child.kill('SIGKILL');
     await child.catch(() => undefined);
 
     const kindDir = join(cache, 'artifacts', 'demo');
-    const left = await readdir(kindDir);
-    expect(left).toHaveLength(1);
-    expect(left[0]).toMatch(/^\.tmp-[0-9a-f]{64}-\d+-/);
+    const left = (await readdir(kindDir)).sort();
+    expect(left).toHaveLength(2);
+    expect(left[0]).toMatch(/^\.lock-[0-9a-f]{64}$/);
+    expect(left[1]).toMatch(/^\.tmp-[0-9a-f]{64}-\d+-/);
+    expect(JSON.parse(await readFile(join(kindDir, left[0]), 'utf8'))).toMatchObject({ pid: child.pid });
+    left.shift();
 
     const store = new ArtifactStore(cache);
     expect(await store.list()).toEqual([]);

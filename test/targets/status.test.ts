@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeKeys } from '../../src/keys/compute.js';
@@ -8,7 +8,7 @@ import { writeStamp } from '../../src/state/stamps.js';
 import { ArtifactStore } from '../../src/store/artifacts.js';
 import { HashMemo } from '../../src/store/hash.js';
 import { runResolve } from '../../src/targets/resolve.js';
-import { experimentStatus } from '../../src/targets/status.js';
+import { describeState, experimentStatus, FAILING_STATES } from '../../src/targets/status.js';
 import { makeWorkspace, png, repoRoot, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
 
 let ws: TestWorkspace;
@@ -22,7 +22,7 @@ afterEach(() => ws.cleanup());
 async function recordBuild(target: 'preprocess' | 'rubric-generate') {
   const loaded = loadExperiment(ws.path('experiments/exp-a.yaml'), { workspaceRoot: ws.root });
   const keys = await computeKeys(loaded.experiment!, { workspaceRoot: ws.root, memo: new HashMemo(ws.path('cache')) });
-  await new ArtifactStore(ws.path('cache')).build(target, keys[target].inputs, async (dir) => writeFileSync(join(dir, 'out.txt'), target));
+  await new ArtifactStore(ws.path('cache'), { owner: 'exp-a' }).build(target, keys[target].inputs, async (dir) => writeFileSync(join(dir, 'out.txt'), target));
   await writeStamp(ws.root, { experiment: 'exp-a', target, key: keys[target].key, inputs: keys[target].inputs });
 }
 
@@ -61,6 +61,32 @@ describe('arr status', () => {
     expect(s.preprocess.state).toBe('fresh');
   });
 
+  it('says who built a shared artifact: fresh (built by exp-a), with state and built_by in --json', async () => {
+    await recordBuild('rubric-generate');
+    ws.write('experiments/exp-b.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('learning_rate: 5.0e-5', 'learning_rate: 3.0e-5'));
+    const b = await experimentStatus({ experiment: 'exp-b', workspaceRoot: ws.root });
+    const rubric = b.targets.find((t) => t.target === 'rubric-generate')!;
+    expect(rubric).toMatchObject({ state: 'fresh', built_by: 'exp-a' });
+    expect(describeState(rubric, 'exp-b')).toBe('fresh (built by exp-a)');
+    expect(describeState(rubric, 'exp-a')).toBe('fresh');
+  });
+
+  it('calls an artifact that its stamp says was built but is gone missing, and a tampered one corrupt, never fresh', async () => {
+    await recordBuild('rubric-generate');
+    const key = (await stateOf())['rubric-generate'].key;
+    const dir = ws.path(`cache/artifacts/rubric-generate/${key}`);
+    writeFileSync(join(dir, 'out.txt'), 'rubric-GENERATE'.slice(0, 15)); // same size, other bytes
+    const corrupt = (await stateOf())['rubric-generate'];
+    expect(corrupt.state).toBe('corrupt');
+    expect(corrupt.changes[0]).toMatch(/^out\.txt: sha256 mismatch/);
+    expect(existsSync(dir)).toBe(true); // status only looks
+    rmSync(dir, { recursive: true });
+    const missing = (await stateOf())['rubric-generate'];
+    expect(missing.state).toBe('missing');
+    expect(missing.changes[0]).toContain('the artifact is gone from cache/artifacts; rebuild: npx nx run exp-a:rubric-generate');
+    expect(FAILING_STATES).toEqual(['stale', 'missing', 'corrupt']);
+  });
+
   it('shares one rubric artifact between experiments with the same rubric slice', async () => {
     await recordBuild('rubric-generate');
     ws.write('experiments/exp-b.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('learning_rate: 5.0e-5', 'learning_rate: 3.0e-5'));
@@ -96,6 +122,21 @@ describe('arr validate and arr show', () => {
     expect(json.ok).toBe(false);
     expect(json.files[0].diagnostics).toHaveLength(2);
   }, 30_000);
+
+  it('two experiments freezing to the same rubric file: validate and either project\'s targets name both manifests', async () => {
+    ws.write('experiments/copy.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8') + 'freeze:\n  name: exp-a\n');
+    const validate = await arr(['validate']);
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toContain('experiments/copy.yaml:13:3 freeze.name: freeze writes rubrics/exp-a.v1.txt, and so does experiments/exp-a.yaml');
+    expect(validate.stdout).toContain('experiments/exp-a.yaml freeze.name: freeze writes rubrics/exp-a.v1.txt, and so does experiments/copy.yaml');
+    for (const name of ['exp-a', 'copy']) {
+      const build = await arr(['build', 'resolve', name]);
+      expect(build.exitCode).toBe(1);
+      expect(build.stderr).toContain(`freeze writes rubrics/exp-a.v1.txt, and so does experiments/${name === 'exp-a' ? 'copy' : 'exp-a'}.yaml`);
+    }
+    ws.write('experiments/copy.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8') + 'freeze:\n  name: exp-a\n  version: 2\n');
+    expect((await arr(['validate'])).exitCode).toBe(0);
+  }, 60_000);
 
   it('show prints where each value came from and masks the api key', async () => {
     const shown = await arr(['show', 'exp-a', '--set', 'judge.concurrency=32'], { ARR_JUDGE_API_KEY: 'sk-hidden-1', ARR_JUDGE_MODEL: 'm/x' });

@@ -201,6 +201,14 @@ describe('arr train (CLI)', () => {
     expect(run.all).toContain('failed (exit code 4)');
   }, 60_000);
 
+  it('arr build train-flux (what the Nx executor runs) exits with the trainer\'s status too', async () => {
+    ws = trainWorkspace({ mode: 'exit:6' });
+    await ws.freeze();
+    const run = await execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], { cwd: ws.root, env: { ...env(), ARR_ALLOW_NO_GPU: '1' }, reject: false, all: true });
+    expect(run.exitCode, run.all).toBe(6);
+    expect(run.all).toContain('failed (exit code 6)');
+  }, 60_000);
+
   it('forwards SIGTERM to the trainer\'s process group and records it in run.json', async () => {
     ws = trainWorkspace({ mode: 'hang' });
     await ws.freeze();
