@@ -190,6 +190,22 @@ export class ArtifactStore {
     }
   }
 
+  /**
+   * Removes an artifact so the next `build` makes it again (e.g. one built with more failed judge
+   * calls than today's limit accepts). It is moved aside first, so readers never see half of it.
+   */
+  async discard(kind: string, key: string): Promise<void> {
+    const dir = this.path(kind, key);
+    const aside = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}-discarded`);
+    try {
+      await rename(dir, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw prefixed(error, `cannot remove artifact ${dir}`);
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
+
   async list(): Promise<ArtifactInfo[]> {
     const out: ArtifactInfo[] = [];
     for (const { kind, key, dir } of await this.entries()) {
