@@ -6,7 +6,7 @@ import { findEnvReferences, resolveEnv, type Env, type EnvReference } from './en
 import { fieldDiagnostic, loadMerged, isPlainObject, type Origins } from './layers.js';
 import { resolvePaths } from './paths.js';
 import { applyDefaults, fieldsMarked, validateExperiment } from './schema.js';
-import { checkSecrets } from './secrets.js';
+import { checkSecrets, checkUrlSecrets } from './secrets.js';
 
 export interface LoadOptions {
   workspaceRoot: string;
@@ -99,6 +99,7 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
   const resolved = resolveEnv(merged.value, merged.origins, env, base.file);
   diagnostics.push(...resolved.diagnostics);
   const value = resolved.value;
+  diagnostics.push(...checkUrlSecrets(value, merged.origins, base.file));
   for (const [field, v] of Object.entries(options.overrides ?? {})) {
     setAt(value, field, v);
     merged.origins.set(field, { kind: 'cli' });
