@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
+import { byteLimit, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
+import { FORBIDDEN_KEYS, forbiddenKeyMessage, MAX_DEPTH } from '../util/safe-keys.js';
 
 export interface Position {
   line: number;
@@ -53,7 +54,14 @@ function toPosition(lc: LineCounter, offset: number): Position {
 /** Parses YAML text; syntax errors come back as diagnostics with their line and column. */
 export function parseYaml(file: string, text: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    // The parser recurses per nesting level: absurd nesting must end in a message, not a crash.
+    if (error instanceof RangeError) return { diagnostics: [{ file, line: 1, col: 1, message: `invalid YAML: nested too deeply to read (more than ${MAX_DEPTH} levels are never needed)` }] };
+    throw error;
+  }
   const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'DUPLICATE_KEY')];
   if (problems.length > 0) {
     return {
@@ -63,18 +71,53 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
       }),
     };
   }
+  const unsafe = unsafeYamlKey(doc.contents as Node | null);
+  if (unsafe) {
+    const { line, col } = unsafe.offset === undefined ? { line: 1, col: 1 } : toPosition(lineCounter, unsafe.offset);
+    return { diagnostics: [{ file, line, col, field: unsafe.field || undefined, message: unsafe.message }] };
+  }
   const positions = new Map<string, Position>();
   collectPositions(doc.contents as Node | null, '', lineCounter, positions);
   return { source: { file, value: doc.toJS({ maxAliasCount: 100 }), positions }, diagnostics: [] };
 }
 
-export function readYamlFile(file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+/**
+ * The first mapping key that could reach Object.prototype, or nesting deeper than MAX_DEPTH, found
+ * on the parsed nodes before any plain object is built from them (building one is what pollutes).
+ */
+export function unsafeYamlKey(root: Node | null | undefined): { offset?: number; field: string; message: string } | undefined {
+  const stack: { node: Node | null | undefined; path: string; depth: number }[] = [{ node: root, path: '', depth: 0 }];
+  while (stack.length) {
+    const { node, path, depth } = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= MAX_DEPTH) return { offset: node.range?.[0], field: path, message: `nested more than ${MAX_DEPTH} levels deep` };
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const keyNode = pair.key as Node | null;
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        const childPath = joinPath(path, key);
+        if (FORBIDDEN_KEYS.has(key)) return { offset: keyNode?.range?.[0], field: childPath, message: forbiddenKeyMessage(key) };
+        stack.push({ node: pair.value as Node | null, path: childPath, depth: depth + 1 });
+      }
+    } else {
+      node.items.forEach((item, i) => stack.push({ node: item as Node | null, path: joinPath(path, i), depth: depth + 1 }));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads a manifest (or a base, or an encoder spec file): a regular file of at most
+ * ARR_MAX_MANIFEST_BYTES, valid UTF-8, then parsed. Problems come back as located diagnostics.
+ */
+export function readYamlFile(file: string, env: Record<string, string | undefined> = process.env): { source?: YamlSource; diagnostics: Diagnostic[] } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = decodeUtf8(readRegularFileSync(file, byteLimit('ARR_MAX_MANIFEST_BYTES', env), 'ARR_MAX_MANIFEST_BYTES'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    return { diagnostics: [{ file, message: `cannot read manifest: ${reason}` }] };
+    if (!(error instanceof InputFileProblem)) throw error;
+    if (error.line !== undefined) return { diagnostics: [{ file, line: error.line, col: error.col, message: error.message }] };
+    return { diagnostics: [{ file, message: `cannot read manifest: ${error.message}` }] };
   }
   return parseYaml(file, text);
 }
