@@ -1,7 +1,8 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { byteLimit, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
-import { FORBIDDEN_KEYS, forbiddenKeyMessage, MAX_DEPTH } from '../util/safe-keys.js';
+import { MAX_DEPTH } from '../util/safe-keys.js';
+import { unsafeYamlKey } from '../util/yaml-keys.js';
 
 export interface Position {
   line: number;
@@ -79,31 +80,6 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
   const positions = new Map<string, Position>();
   collectPositions(doc.contents as Node | null, '', lineCounter, positions);
   return { source: { file, value: doc.toJS({ maxAliasCount: 100 }), positions }, diagnostics: [] };
-}
-
-/**
- * The first mapping key that could reach Object.prototype, or nesting deeper than MAX_DEPTH, found
- * on the parsed nodes before any plain object is built from them (building one is what pollutes).
- */
-export function unsafeYamlKey(root: Node | null | undefined): { offset?: number; field: string; message: string } | undefined {
-  const stack: { node: Node | null | undefined; path: string; depth: number }[] = [{ node: root, path: '', depth: 0 }];
-  while (stack.length) {
-    const { node, path, depth } = stack.pop()!;
-    if (!isMap(node) && !isSeq(node)) continue;
-    if (depth >= MAX_DEPTH) return { offset: node.range?.[0], field: path, message: `nested more than ${MAX_DEPTH} levels deep` };
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const keyNode = pair.key as Node | null;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-        const childPath = joinPath(path, key);
-        if (FORBIDDEN_KEYS.has(key)) return { offset: keyNode?.range?.[0], field: childPath, message: forbiddenKeyMessage(key) };
-        stack.push({ node: pair.value as Node | null, path: childPath, depth: depth + 1 });
-      }
-    } else {
-      node.items.forEach((item, i) => stack.push({ node: item as Node | null, path: joinPath(path, i), depth: depth + 1 }));
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -40,6 +40,8 @@ export class InputFileProblem extends Error {
     super(message);
     this.name = 'InputFileProblem';
   }
+  /** The operating system's error, when the file could not even be examined. */
+  osError?: NodeJS.ErrnoException;
 }
 
 /** Throws InputFileProblem unless `path` (symlinks followed) is a regular file of at most `limit` bytes. */
@@ -49,7 +51,9 @@ export function checkRegularFile(path: string, limit: number, limitVariable: str
     s = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputFileProblem(code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
+    const problem = new InputFileProblem(code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
+    problem.osError = error as NodeJS.ErrnoException;
+    throw problem;
   }
   if (!s.isFile()) throw new InputFileProblem(`${kindOf(s)}, not a regular file`);
   if (s.size > limit) throw new InputFileProblem(`${s.size} bytes, over the ${limit}-byte limit (${limitVariable})`);
