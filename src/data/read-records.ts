@@ -56,6 +56,8 @@ export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 /** Longest .jsonl line (one record) read. */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/** Lines longer than this are located by line only (finding a column means parsing the line again). */
+const MAX_LOCATE_CHARS = 256 * 1024;
 
 /**
  * Reads and parses a dataset file. Never throws for unreadable or malformed input: it reports.
@@ -210,6 +212,8 @@ function parseJsonlLine(file: string, line: string, lineNo: number, counter: { i
     line: lineNo,
     col,
     locate(path) {
+      // Re-parsing a huge line for a column costs seconds; its line is location enough.
+      if (raw.length > MAX_LOCATE_CHARS) return { line: lineNo, col };
       if (doc === undefined) doc = safeParseDocument(raw);
       const offset = doc ? offsetOf(doc.contents, path) : undefined;
       return offset === undefined ? { line: lineNo, col } : { line: lineNo, col: offset + 1 };
@@ -306,7 +310,8 @@ function parseYaml(file: string, text: string, out: ReadRecordsResult): void {
   }
   for (const e of doc.errors) {
     const p = lineCounter.linePos(e.pos[0]);
-    out.diagnostics.push({ file, line: p.line, col: p.col, message: `not valid YAML (${firstLine(e.message)})` });
+    const reason = /call stack/i.test(e.message) ? 'nested too deeply to read' : firstLine(e.message);
+    out.diagnostics.push({ file, line: p.line, col: p.col, message: `not valid YAML (${reason})` });
   }
   if (doc.errors.length) return;
   const unsafe = unsafeYamlKey(doc.contents as Node | null);

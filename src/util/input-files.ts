@@ -134,3 +134,14 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   }
   return bytes.length;
 }
+
+/** Text files read whole (prompt lists, rubric files) stay below this even when the dataset limit is higher. */
+export const MAX_TEXT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A prompt list or similar text file: a regular file within ARR_MAX_DATASET_BYTES (and MAX_TEXT_BYTES),
+ * strictly UTF-8. Throws InputFileProblem, located when the bytes are the problem.
+ */
+export function readListFileSync(path: string, env: Record<string, string | undefined> = process.env): string {
+  return decodeUtf8(readRegularFileSync(path, Math.min(byteLimit('ARR_MAX_DATASET_BYTES', env), MAX_TEXT_BYTES), 'ARR_MAX_DATASET_BYTES'));
+}
