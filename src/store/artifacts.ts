@@ -184,7 +184,7 @@ export class ArtifactStore {
       }
     } catch (error) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
-      throw prefixed(error, `building artifact ${kind}/${key} failed`);
+      throw prefixed(error, `building artifact ${kind}/${key} in ${dir} failed`);
     } finally {
       clearInterval(heartbeat);
     }
