@@ -36,7 +36,9 @@ export function outageOrOriginal(target: string, experiment: string, tally: Judg
     try {
       refuseOnFailures(target, experiment, tally, maxFailures, field);
     } catch (refusal) {
-      return refusal;
+      // Keep what the build itself said (which seeds were dropped, and why) under the count.
+      const detail = error instanceof Error ? `\n${error.message}` : '';
+      return new JudgeFailuresError(`${(refusal as Error).message}${detail}`, { hint: (refusal as JudgeFailuresError).hint, cause: error });
     }
   }
   return error;
