@@ -7,7 +7,7 @@ import { extname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { byteLimit, checkRegularFile, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
-import { checkJsonText, renderPath } from '../util/safe-keys.js';
+import { checkParsedJson, renderPath } from '../util/safe-keys.js';
 import { unsafeYamlKey } from '../util/yaml-keys.js';
 
 export type DatasetFormat = 'jsonl' | 'json' | 'yaml';
@@ -131,7 +131,8 @@ function readJsonlFile(file: string): ReadRecordsResult {
       if (n === 0) break;
       let start = 0;
       for (let nl = chunk.indexOf(0x0a, 0); nl !== -1 && nl < n; nl = chunk.indexOf(0x0a, start)) {
-        finishLine(overlong ? Buffer.alloc(0) : Buffer.from(chunk.subarray(start, nl)));
+        // No copy: the line is decoded before the next read overwrites the chunk.
+        finishLine(overlong ? Buffer.alloc(0) : chunk.subarray(start, nl));
         start = nl + 1;
       }
       if (start < n && !overlong) {
@@ -199,7 +200,7 @@ function parseJsonlLine(file: string, line: string, lineNo: number, counter: { i
     });
     return;
   }
-  const problem = checkJsonText(raw);
+  const problem = checkParsedJson(raw, value);
   if (problem) {
     out.diagnostics.push({ file, line: lineNo, col: problem.offset + 1, field: renderPath(`records[${recordIndex}]`, problem.path), message: problem.message });
     return;
@@ -238,7 +239,7 @@ function parseJsonArray(file: string, text: string, out: ReadRecordsResult): voi
     out.diagnostics.push({ file, line: 1, message: `a .json dataset must be an array of records, found ${describe(value)}` });
     return;
   }
-  const problem = checkJsonText(text);
+  const problem = checkParsedJson(text, value);
   if (problem) {
     out.diagnostics.push({ file, ...new Lines(text).position(problem.offset), field: renderPath('records', problem.path), message: problem.message });
     return;

@@ -69,6 +69,42 @@ export function checkJsonText(text: string, maxDepth = MAX_DEPTH): JsonTextProbl
 }
 
 /**
+ * checkJsonText for text whose parsed `value` is at hand, fast in the common case: the value is walked
+ * (forbidden keys, depth) and its keys counted against the `"…":` pairs in the text; only when they
+ * disagree (a duplicate collapsed, or a string merely looks like a key) is the text scanned.
+ */
+export function checkParsedJson(text: string, value: unknown, maxDepth = MAX_DEPTH): JsonTextProblem | undefined {
+  let keys = 0;
+  let suspicious = false;
+  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
+  while (stack.length && !suspicious) {
+    const { node, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= maxDepth) {
+      suspicious = true;
+      break;
+    }
+    if (Array.isArray(node)) {
+      for (const item of node) if (typeof item === 'object' && item !== null) stack.push({ node: item, depth: depth + 1 });
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      keys++;
+      if (FORBIDDEN_KEYS.has(key)) suspicious = true;
+      const child = (node as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push({ node: child, depth: depth + 1 });
+    }
+  }
+  if (!suspicious) {
+    let written = 0;
+    const pair = /"\s*:/g;
+    while (pair.exec(text)) written++;
+    if (written === keys) return undefined;
+  }
+  return checkJsonText(text, maxDepth);
+}
+
+/**
  * The first forbidden key in an already parsed value, or undefined; checks without recursion, and
  * reports nesting deeper than `maxDepth`. For request bodies (the reward service) and YAML values.
  * @example findUnsafeKey(JSON.parse('{"a":{"__proto__":{}}}')) // { path: ['a', '__proto__'], message: … }
