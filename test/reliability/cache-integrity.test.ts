@@ -124,5 +124,5 @@ freezeRubric(process.argv[2], { name: 'big', version: 1, text, lock: lockInput()
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain(`writing ${ws.path('rubrics/big.v1.txt')} failed: EFBIG`);
     expect(readdirSync(ws.path('rubrics'))).toEqual([]);
-  });
+  }, 60_000);
 });

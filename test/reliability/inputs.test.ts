@@ -192,7 +192,7 @@ describe('reliability: deep or huge records (item 9)', () => {
     ws.write('data/t2i/seed.jsonl', JSON.stringify({ query: 'q', response: images, label_rank: images.map((_, i) => i + 1) }) + '\n');
     const result = await loadDataset(ws.path('data/t2i/seed.jsonl'), { task: 't2i', allowedRoots: roots() });
     expect(shown(result.diagnostics)).toMatch(/seed\.jsonl:1:\d+ records\[0\]\.response: 200000 candidate images in one record; at most 64/);
-  });
+  }, 30_000);
 
   it('item 9: absurd nesting in a record, a .json dataset and a manifest is a located error', () => {
     ws.write('data/deep.jsonl', `{"query":"q","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n`);

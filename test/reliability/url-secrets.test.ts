@@ -62,7 +62,7 @@ describe('reliability: credentials in URLs', () => {
     expect(run.exitCode).toBe(1);
     expect(run.stdout + run.stderr).toContain('judge.base_url');
     expect(run.stdout + run.stderr).not.toContain(KEY);
-  });
+  }, 60_000);
 
   it('item 4: the --base-url flag goes through the same check', async () => {
     const loaded = load({});
