@@ -62,7 +62,7 @@ export function registerCacheCommand(program: Command): void {
         result.removed.push({ kind: 'judge', name: entry.key, path: entry.path, reason: 'corrupt', bytes });
       }
       for (const [dir, depth] of [[cacheDir(ws), 4], [join(ws, 'rubrics'), 0]] as const) {
-        for (const temp of await sweepTempFiles(dir, { dryRun: opts.dryRun, depth, skip: ['artifacts', 'node_modules'] })) {
+        for (const temp of await sweepTempFiles(dir, { dryRun: opts.dryRun, depth, skip: ['artifacts', 'nx', 'node_modules'] })) {
           result.removed.push({ kind: relative(ws, dirname(temp.path)), name: basename(temp.path), path: temp.path, reason: 'stale-tmp', bytes: temp.bytes });
         }
       }
