@@ -7,6 +7,8 @@ import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
 import type { ExperimentRef } from './context.js';
 import { loadLabelled, openTarget, publish } from './shared.js';
+import { InvalidInputError } from '../diagnostics.js';
+import { InputFileProblem, readListFileSync } from '../util/input-files.js';
 import { builtWithTooManyFailures, outageOrOriginal, refuseOnFailures } from './judge-failures.js';
 
 export interface RubricGenerateOptions {
@@ -44,7 +46,14 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   }
 
   if (e.rubric.from !== null) {
-    const text = await readFile(fromStoredPath(e.rubric.from, ref.workspaceRoot), 'utf8');
+    const fromFile = fromStoredPath(e.rubric.from, ref.workspaceRoot);
+    let text: string;
+    try {
+      text = readListFileSync(fromFile);
+    } catch (error) {
+      if (!(error instanceof InputFileProblem)) throw error;
+      throw new InvalidInputError([{ file: fromFile, line: error.line, col: error.col, field: error.line === undefined ? 'rubric.from' : undefined, message: error.message }], ref.workspaceRoot);
+    }
     await ctx.store.build('rubric-generate', inputs, async (dir) => {
       await writeFile(join(dir, 'rubric.txt'), text);
       await writeFile(join(dir, 'trace.jsonl'), '');
