@@ -1,8 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { planCacheFile } from '../graph/project-plan.js';
-import { ArtifactStore, describeProblem } from '../store/artifacts.js';
+import { ResponseCache } from '../judge/response-cache.js';
+import { ArtifactStore, describeProblem, type VerifyResult } from '../store/artifacts.js';
+import { sweepTempFiles } from '../store/atomic.js';
 import { cacheDir, findWorkspaceRoot } from '../workspace.js';
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
@@ -26,10 +28,13 @@ export function registerCacheCommand(program: Command): void {
 
   cache
     .command('verify')
-    .description('Re-hash every artifact file against its recorded sha256; exits 1 when anything is corrupt.')
+    .description('Re-hash every artifact file against its recorded sha256 and check every cached judge reply against its request key and checksum; exits 1 when anything is corrupt.')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
-      const results = await openStore().verify();
+      const judge = (await judgeCache().verify()).map((e): VerifyResult =>
+        e.ok ? { kind: 'judge', key: e.key, dir: e.path, ok: true } : { kind: 'judge', key: e.key, dir: e.path, ok: false, problems: [{ file: relative(cacheDir(findWorkspaceRoot()), e.path), reason: e.problem ?? 'corrupt' }] },
+      );
+      const results = [...(await openStore().verify()), ...judge];
       const bad = results.filter((r) => !r.ok);
       if (bad.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(results);
@@ -41,16 +46,30 @@ export function registerCacheCommand(program: Command): void {
 
   cache
     .command('gc')
-    .description('Remove abandoned build directories, corrupt artifacts, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
+    .description('Remove abandoned build directories and temp files (cache/, rubrics/), corrupt artifacts and judge replies, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
     .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { dryRun?: boolean; olderThan?: number; unreferenced?: boolean; json?: boolean }) => {
-      const keep = opts.unreferenced ? await referencedArtifacts(findWorkspaceRoot()) : undefined;
+      const ws = findWorkspaceRoot();
+      const keep = opts.unreferenced ? await referencedArtifacts(ws) : undefined;
       const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan, keep });
       // Plans are recomputed on the next graph build; removing them is always safe.
       if (!opts.dryRun) await removePlanCaches(findWorkspaceRoot());
+      // Judge replies that fail their checks are never used again; temp files of killed writers never finish.
+      for (const entry of await judgeCache().verify()) {
+        if (entry.ok) continue;
+        const bytes = (await stat(entry.path).catch(() => undefined))?.size ?? 0;
+        if (!opts.dryRun) await rm(entry.path, { force: true });
+        result.removed.push({ kind: 'judge', name: entry.key, path: entry.path, reason: 'corrupt', bytes });
+      }
+      for (const [dir, depth] of [[cacheDir(ws), 4], [join(ws, 'rubrics'), 0]] as const) {
+        for (const temp of await sweepTempFiles(dir, { dryRun: opts.dryRun, depth, skip: ['artifacts', 'nx', 'node_modules'] })) {
+          result.removed.push({ kind: relative(ws, dirname(temp.path)), name: basename(temp.path), path: temp.path, reason: 'stale-tmp', bytes: temp.bytes });
+        }
+      }
+      result.bytesFreed = result.removed.reduce((a, r) => a + r.bytes, 0);
       if (opts.json) return printJson(result);
       const verb = result.dryRun ? 'would remove' : 'removed';
       if (result.removed.length > 0) {
@@ -83,6 +102,10 @@ async function referencedArtifacts(workspaceRoot: string): Promise<Set<string>> 
     }
   }
   return keep;
+}
+
+function judgeCache(): ResponseCache {
+  return new ResponseCache(join(cacheDir(findWorkspaceRoot()), 'judge'));
 }
 
 function openStore(): ArtifactStore {

@@ -104,6 +104,9 @@ function realRoots(roots: readonly string[]): Root[] {
   });
 }
 
+/** Largest image file checked or judged (the judge's encoder refuses larger ones too). */
+export const MAX_IMAGE_BYTES = 256 * 1024 * 1024;
+
 /** True when `path` is `root` or lies below it. */
 export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
@@ -118,6 +121,7 @@ async function checkWithRoots(ref: ImageRef, roots: Root[], given: readonly stri
   try {
     const st = await stat(path);
     if (!st.isFile()) return { ok: false, ref, message: `${path} is not a file` };
+    if (st.size > MAX_IMAGE_BYTES) return { ok: false, ref, message: `${path} is ${st.size} bytes, over the ${MAX_IMAGE_BYTES}-byte limit for one image` };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, ref, message: `image not found: ${path}` };

@@ -58,7 +58,7 @@ export async function loadDataset(file: string, opts: LoadDatasetOptions): Promi
   }
 
   const read = readRecords(abs);
-  diagnostics.push(...read.diagnostics);
+  for (const d of read.diagnostics) diagnostics.push(d);
   if (!read.records.length) {
     if (!read.diagnostics.length) diagnostics.push({ file: abs, message: 'the dataset holds no records' });
     return empty();
@@ -74,8 +74,9 @@ export async function loadDataset(file: string, opts: LoadDatasetOptions): Promi
       maxScore: opts.maxScore,
       requireLabel: opts.requireLabel,
     });
-    diagnostics.push(...r.diagnostics);
-    uses.push(...r.images);
+    // A loop, not push(...x): spreading a huge list as arguments overflows the stack.
+    for (const d of r.diagnostics) diagnostics.push(d);
+    for (const use of r.images) uses.push(use);
     if (r.item) items.push(r.item);
   }
 

@@ -178,6 +178,9 @@ export function fieldName(index: number, path: FieldPath = []): string {
 }
 
 /** Normalizes one raw record of `file` (absolute path of the dataset). */
+/** Most candidate images one record may hold: a judge compares them in one prompt. */
+export const MAX_CANDIDATES = 64;
+
 export function normalizeRecord(record: RawRecord, file: string, opts: NormalizeOptions): NormalizedRecord {
   const diagnostics: Diagnostic[] = [];
   const images: ImageUse[] = [];
@@ -201,6 +204,11 @@ export function normalizeRecord(record: RawRecord, file: string, opts: Normalize
   // 2. Images.
   const baseDir = dirname(file);
   const split = splitImages(rec, opts.task);
+  if (split.candidates.length > MAX_CANDIDATES) {
+    const slot = split.candidates[0];
+    error([slot.key], `${split.candidates.length} candidate images in one record; at most ${MAX_CANDIDATES} can be ranked or judged together`);
+    return { images, diagnostics };
+  }
   const toRef = (slot: ImageSlot, role: ImageUse['role']): ImageRef | undefined => {
     const path: FieldPath = slot.index === undefined ? [slot.key] : [slot.key, slot.index];
     const ref = resolveImageRef(slot.value, baseDir);

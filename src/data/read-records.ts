@@ -2,10 +2,13 @@
 // they came from. Values come from a strict parser (JSON.parse for JSON, the yaml package for YAML);
 // positions of records and of fields inside them come from the yaml package's node ranges (it parses
 // JSON too), built lazily so callers that never report a problem never pay for them.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
+import { byteLimit, checkRegularFile, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
+import { checkParsedJson, renderPath } from '../util/safe-keys.js';
+import { unsafeYamlKey } from '../util/yaml-keys.js';
 
 export type DatasetFormat = 'jsonl' | 'json' | 'yaml';
 
@@ -48,8 +51,20 @@ export function datasetFormat(file: string): DatasetFormat | undefined {
   return EXTENSIONS[extname(file).toLowerCase()];
 }
 
-/** Reads and parses a dataset file. Never throws for unreadable or malformed input: it reports. */
-export function readRecords(file: string): ReadRecordsResult {
+/** A .json or .yaml dataset is one document, parsed whole; above this size it must be .jsonl. */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+/** Longest .jsonl line (one record) read. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+/** Lines longer than this are located by line only (finding a column means parsing the line again). */
+const MAX_LOCATE_CHARS = 256 * 1024;
+
+/**
+ * Reads and parses a dataset file. Never throws for unreadable or malformed input: it reports.
+ * Only a regular file of at most ARR_MAX_DATASET_BYTES (default 2 GiB) is read; .jsonl is read line
+ * by line in bounded memory, .json and .yaml whole (at most MAX_DOCUMENT_BYTES).
+ */
+export function readRecords(file: string, options: { maxBytes?: number } = {}): ReadRecordsResult {
   const abs = resolve(file);
   const format = datasetFormat(abs);
   if (!format) {
@@ -61,13 +76,78 @@ export function readRecords(file: string): ReadRecordsResult {
       diagnostics: [{ file: abs, message: `unsupported dataset extension ${ext}; use .jsonl, .json, .yaml or .yml` }],
     };
   }
-  let text: string;
+  const limit = options.maxBytes ?? byteLimit('ARR_MAX_DATASET_BYTES');
+  const failed = (problem: unknown): ReadRecordsResult => {
+    if (!(problem instanceof InputFileProblem) || problem.osError) {
+      if (problem instanceof InputFileProblem) problem = problem.osError;
+      return { file: abs, format, records: [], diagnostics: [{ file: abs, message: `cannot read the dataset (${osReason(problem)})` }] };
+    }
+    const where = problem.line === undefined ? {} : { line: problem.line, col: problem.col };
+    return { file: abs, format, records: [], diagnostics: [{ file: abs, ...where, message: problem.line === undefined ? `cannot read the dataset (${problem.message})` : problem.message }] };
+  };
   try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    return { file: abs, format, records: [], diagnostics: [{ file: abs, message: `cannot read the dataset (${osReason(err)})` }] };
+    const stats = checkRegularFile(abs, limit, 'ARR_MAX_DATASET_BYTES');
+    if (format === 'jsonl') return readJsonlFile(abs);
+    if (stats.size > MAX_DOCUMENT_BYTES) {
+      return failed(new InputFileProblem(`${stats.size} bytes: a .${format} dataset is parsed as one document, at most ${MAX_DOCUMENT_BYTES} bytes; write it as .jsonl (one record per line, read in bounded memory)`));
+    }
+    return parseRecords(abs, decodeUtf8(readRegularFileSync(abs, Math.min(limit, MAX_DOCUMENT_BYTES), 'ARR_MAX_DATASET_BYTES')), format);
+  } catch (error) {
+    return failed(error);
   }
-  return parseRecords(abs, text, format);
+}
+
+/** A .jsonl file, line by line through a fixed buffer: memory grows with the records, not the file. */
+function readJsonlFile(file: string): ReadRecordsResult {
+  const out: ReadRecordsResult = { file, format: 'jsonl', records: [], diagnostics: [] };
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  let lineNo = 0;
+  const counter = { index: 0 };
+  const finishLine = (tail: Buffer) => {
+    lineNo++;
+    if (overlong) {
+      out.diagnostics.push({ file, line: lineNo, field: `records[${counter.index++}]`, message: `line ${lineNo} is longer than ${MAX_LINE_BYTES} bytes; one record never needs that much` });
+    } else {
+      let bytes = pending.length ? Buffer.concat([...pending, tail]) : tail;
+      if (lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      try {
+        parseJsonlLine(file, decodeUtf8(bytes, lineNo), lineNo, counter, out);
+      } catch (error) {
+        if (!(error instanceof InputFileProblem)) throw error;
+        out.diagnostics.push({ file, line: error.line, col: error.col, field: `records[${counter.index++}]`, message: error.message });
+      }
+    }
+    pending = [];
+    pendingBytes = 0;
+    overlong = false;
+  };
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (n === 0) break;
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a, 0); nl !== -1 && nl < n; nl = chunk.indexOf(0x0a, start)) {
+        // No copy: the line is decoded before the next read overwrites the chunk.
+        finishLine(overlong ? Buffer.alloc(0) : chunk.subarray(start, nl));
+        start = nl + 1;
+      }
+      if (start < n && !overlong) {
+        pendingBytes += n - start;
+        if (pendingBytes > MAX_LINE_BYTES) {
+          overlong = true;
+          pending = [];
+        } else pending.push(Buffer.from(chunk.subarray(start, n)));
+      }
+    }
+    if (pendingBytes > 0 || overlong) finishLine(Buffer.alloc(0));
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 /** Parses dataset text that was read from `file` (used for positions in diagnostics). */
@@ -97,40 +177,49 @@ export function osReason(err: unknown): string {
 
 function parseJsonl(file: string, text: string, out: ReadRecordsResult): void {
   const lines = text.split('\n');
-  let index = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
-    if (raw.trim() === '') continue;
-    const lineNo = i + 1;
-    const recordIndex = index++;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      const pos = jsonErrorOffset(err);
-      out.diagnostics.push({
-        file,
-        line: lineNo,
-        col: pos === undefined ? undefined : Math.min(pos, raw.length) + 1,
-        field: `records[${recordIndex}]`,
-        message: `line ${lineNo} is not valid JSON (${(err as Error).message})`,
-      });
-      continue;
-    }
-    const col = raw.length - raw.trimStart().length + 1;
-    let doc: Document | null | undefined;
-    out.records.push({
-      index: recordIndex,
-      value,
+  const counter = { index: 0 };
+  for (let i = 0; i < lines.length; i++) parseJsonlLine(file, lines[i], i + 1, counter, out);
+}
+
+/** One .jsonl line: a record, a located problem, or nothing (blank). */
+function parseJsonlLine(file: string, line: string, lineNo: number, counter: { index: number }, out: ReadRecordsResult): void {
+  const raw = line.endsWith('\r') ? line.slice(0, -1) : line;
+  if (raw.trim() === '') return;
+  const recordIndex = counter.index++;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    const pos = jsonErrorOffset(err);
+    out.diagnostics.push({
+      file,
       line: lineNo,
-      col,
-      locate(path) {
-        if (doc === undefined) doc = safeParseDocument(raw);
-        const offset = doc ? offsetOf(doc.contents, path) : undefined;
-        return offset === undefined ? { line: lineNo, col } : { line: lineNo, col: offset + 1 };
-      },
+      col: pos === undefined ? undefined : Math.min(pos, raw.length) + 1,
+      field: `records[${recordIndex}]`,
+      message: `line ${lineNo} is not valid JSON (${(err as Error).message})`,
     });
+    return;
   }
+  const problem = checkParsedJson(raw, value);
+  if (problem) {
+    out.diagnostics.push({ file, line: lineNo, col: problem.offset + 1, field: renderPath(`records[${recordIndex}]`, problem.path), message: problem.message });
+    return;
+  }
+  const col = raw.length - raw.trimStart().length + 1;
+  let doc: Document | null | undefined;
+  out.records.push({
+    index: recordIndex,
+    value,
+    line: lineNo,
+    col,
+    locate(path) {
+      // Re-parsing a huge line for a column costs seconds; its line is location enough.
+      if (raw.length > MAX_LOCATE_CHARS) return { line: lineNo, col };
+      if (doc === undefined) doc = safeParseDocument(raw);
+      const offset = doc ? offsetOf(doc.contents, path) : undefined;
+      return offset === undefined ? { line: lineNo, col } : { line: lineNo, col: offset + 1 };
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +237,11 @@ function parseJsonArray(file: string, text: string, out: ReadRecordsResult): voi
   }
   if (!Array.isArray(value)) {
     out.diagnostics.push({ file, line: 1, message: `a .json dataset must be an array of records, found ${describe(value)}` });
+    return;
+  }
+  const problem = checkParsedJson(text, value);
+  if (problem) {
+    out.diagnostics.push({ file, ...new Lines(text).position(problem.offset), field: renderPath('records', problem.path), message: problem.message });
     return;
   }
   const lazy = lazyDocument(text);
@@ -207,12 +301,26 @@ function arrayElementStarts(text: string): number[] {
 
 function parseYaml(file: string, text: string, out: ReadRecordsResult): void {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    out.diagnostics.push({ file, line: 1, message: 'not valid YAML (nested too deeply to read)' });
+    return;
+  }
   for (const e of doc.errors) {
     const p = lineCounter.linePos(e.pos[0]);
-    out.diagnostics.push({ file, line: p.line, col: p.col, message: `not valid YAML (${firstLine(e.message)})` });
+    const reason = /call stack/i.test(e.message) ? 'nested too deeply to read' : firstLine(e.message);
+    out.diagnostics.push({ file, line: p.line, col: p.col, message: `not valid YAML (${reason})` });
   }
   if (doc.errors.length) return;
+  const unsafe = unsafeYamlKey(doc.contents as Node | null);
+  if (unsafe) {
+    const p = unsafe.offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(unsafe.offset);
+    out.diagnostics.push({ file, line: p.line, col: p.col, field: unsafe.field.replace(/^\[(\d+)\]/, 'records[$1]'), message: unsafe.message });
+    return;
+  }
   for (const w of doc.warnings) {
     const p = lineCounter.linePos(w.pos[0]);
     out.diagnostics.push({ file, line: p.line, col: p.col, severity: 'warning', message: firstLine(w.message) });

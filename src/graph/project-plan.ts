@@ -90,10 +90,10 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   const name = experimentName(file);
   const readOnce = (path: string) => {
     let result = memo.yaml.get(path);
-    if (!result) memo.yaml.set(path, (result = readYamlFile(path)));
+    if (!result) memo.yaml.set(path, (result = readYamlFile(path, env)));
     return result;
   };
-  const merged = loadMerged(file, readOnce);
+  const merged = loadMerged(file, readOnce, { workspaceRoot });
   const problems = merged.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot));
   const raw = merged.value;
   const task = raw.task === 't2i' || raw.task === 'edit' ? raw.task : undefined;

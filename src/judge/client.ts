@@ -66,9 +66,30 @@ export class JudgementError extends ArrError {
   constructor(
     message: string,
     readonly replies: string[],
+    /** Why, in a few words fit for a summary (`timeout after 5 s`, `HTTP 503`, `answers that never parsed`). */
+    readonly reason: string = message,
   ) {
     super(message);
   }
+}
+
+/**
+ * Judgements asked through `ask` and how many failed for good, by reason. A failure is an outage
+ * (transport error, timeout, refusal, an answer that never parsed), never a verdict: a judge that
+ * answered, however wrongly, is a result.
+ */
+export interface JudgementTally {
+  asked: number;
+  failed: number;
+  reasons: Record<string, number>;
+}
+
+/** `timeout after 5 s (18), HTTP 503 (3)`: the reasons of a tally, most frequent first. */
+export function describeFailures(tally: JudgementTally): string {
+  return Object.entries(tally.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => (n === tally.failed ? reason : `${reason}: ${n}`))
+    .join(', ');
 }
 
 /** Judge traffic counters, as the report records them (schemas/judge-report.schema.json). */
@@ -114,6 +135,8 @@ function retryAfterMs(error: unknown): number | undefined {
 
 export class JudgeClient {
   readonly usage: Usage;
+  /** Every judgement asked and the ones that failed for good; builds refuse to store results with failures. */
+  readonly tally: JudgementTally = { asked: 0, failed: 0, reasons: {} };
   readonly caps: Capabilities;
   private readonly replicas: Replica[];
   private next = 0;
@@ -196,6 +219,20 @@ export class JudgeClient {
    * asked again with the problem, at most `reasks` times. Only a valid reply is cached.
    */
   async ask<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean } = {}): Promise<AskResult<T>> {
+    this.tally.asked++;
+    try {
+      return await this.askOnce(request, parse, options);
+    } catch (error) {
+      if (error instanceof JudgementError || error instanceof JudgeUnavailableError) {
+        const reason = error instanceof JudgementError ? error.reason : 'judge unreachable';
+        this.tally.failed++;
+        this.tally.reasons[reason] = (this.tally.reasons[reason] ?? 0) + 1;
+      }
+      throw error;
+    }
+  }
+
+  private async askOnce<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean }): Promise<AskResult<T>> {
     const key = this.requestKey(request);
     const cache = options.noCache ? undefined : this.options.cache;
     const hit = await cache?.get(key);
@@ -221,7 +258,7 @@ export class JudgeClient {
         if (!(error instanceof AnswerError)) throw error;
         if (ask >= this.settings.reasks) {
           this.usage.failures++;
-          throw new JudgementError(`invalid answer after ${ask + 1} ask(s): ${error.message}`, replies);
+          throw new JudgementError(`invalid answer after ${ask + 1} ask(s): ${error.message}`, replies, 'answers that never parsed');
         }
         this.usage.reasks++;
         turns.push({ role: 'assistant', content }, { role: 'user', content: reaskText(error.message, request.answer) });
@@ -259,7 +296,7 @@ export class JudgeClient {
         }
         if (!isRetryable(error) || attempt >= this.settings.retries) {
           this.usage.failures++;
-          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, []);
+          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
         }
         this.usage.retries++;
         // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
@@ -300,6 +337,14 @@ export class JudgeClient {
     });
     parts.push(Buffer.from(`],${JSON.stringify(rest).slice(1)}`));
     return Buffer.concat(parts);
+  }
+
+  /** A failure's cause in a few words, the same for every call it hit, so a summary can count them. */
+  private shortReason(error: unknown): string {
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return `timeout after ${this.settings.timeoutS} s`;
+    if (error instanceof OpenAI.APIError && error.status !== undefined) return `HTTP ${error.status}`;
+    if (error instanceof JudgementError) return error.reason;
+    return describeError(error);
   }
 
   private pickReplica(): Replica {

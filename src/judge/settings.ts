@@ -1,10 +1,17 @@
 import type { Experiment } from '../types/experiment.js';
 import type { JudgeSettings } from './client.js';
+import { ArrError } from '../util/errors.js';
+import { urlSecretMessage } from '../util/url-secrets.js';
 
 /** The judge client's settings from a resolved experiment; CLI flags override. */
 export function judgeSettings(experiment: Experiment, overrides: { baseUrl?: string; concurrency?: number } = {}): JudgeSettings {
   const j = experiment.judge;
   const baseUrls = overrides.baseUrl ? overrides.baseUrl.split(',') : Array.isArray(j.base_url) ? j.base_url : [j.base_url];
+  for (const url of baseUrls) {
+    // The manifest loader refuses these already; a --base-url flag has not been through it.
+    const problem = urlSecretMessage(overrides.baseUrl ? '--base-url' : 'judge.base_url', url);
+    if (problem) throw new ArrError(problem);
+  }
   return {
     model: j.model,
     baseUrls: baseUrls.map((u) => u.trim()).filter(Boolean),

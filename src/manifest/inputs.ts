@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { InputFileProblem, readListFileSync } from '../util/input-files.js';
 import { checkEditList } from '../data/edit-list.js';
 import { loadDataset } from '../data/load-dataset.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -55,7 +56,13 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
       (async () => {
         const missing = await unreadable(file);
         if (missing) return [at(field, `${missing}: ${file}`)];
-        const text = await readFile(file, 'utf8');
+        let text: string;
+        try {
+          text = readListFileSync(file);
+        } catch (error) {
+          if (!(error instanceof InputFileProblem)) throw error;
+          return [error.line === undefined ? at(field, `${error.message}: ${file}`) : { file, line: error.line, col: error.col, message: error.message }];
+        }
         return text.trim() === '' ? [at(field, `${file} is empty`)] : [];
       })(),
     );

@@ -1,4 +1,5 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { joinPath, readYamlFile, type Position, type YamlSource } from './yaml-source.js';
 
@@ -86,12 +87,14 @@ function extendsList(source: YamlSource, diagnostics: Diagnostic[]): { path: str
  * Reads a manifest and its `extends` chain and merges them: mappings merge key by key, scalars and
  * lists replace, `key: null` deletes. Bases apply left to right, then the file itself.
  */
-export function loadMerged(file: string, read: typeof readYamlFile = readYamlFile): MergedManifest {
+export function loadMerged(file: string, read: (path: string) => ReturnType<typeof readYamlFile> = readYamlFile, options: { workspaceRoot?: string } = {}): MergedManifest {
   const diagnostics: Diagnostic[] = [];
   const chain: string[] = [];
   const tried: string[] = [];
   const origins: Origins = new Map();
   const value: Record<string, unknown> = {};
+  // Bases must sit under the workspace or the leaf manifest's data.allowed_roots, like data paths do.
+  let roots: string[] | undefined;
 
   const visit = (path: string, stack: string[], via?: { file: string; field: string; pos?: Position }): void => {
     if (stack.includes(path)) {
@@ -100,6 +103,13 @@ export function loadMerged(file: string, read: typeof readYamlFile = readYamlFil
       return;
     }
     if (!tried.includes(path)) tried.push(path);
+    if (via && roots) {
+      const outside = outsideRoots(path, roots);
+      if (outside) {
+        diagnostics.push({ file: via.file, ...via.pos, field: via.field, message: outside });
+        return;
+      }
+    }
     const { source, diagnostics: readProblems } = read(path);
     if (!source) {
       if (via) {
@@ -120,6 +130,7 @@ export function loadMerged(file: string, read: typeof readYamlFile = readYamlFil
       diagnostics.push({ file: path, line: 1, col: 1, message: 'a manifest must be a mapping of keys to values' });
       return;
     }
+    if (!via && options.workspaceRoot) roots = manifestRoots(options.workspaceRoot, source);
     for (const base of extendsList(source, diagnostics)) {
       visit(base.path, [...stack, path], { file: path, field: base.field, pos: source.positions.get(base.field) });
     }
@@ -129,6 +140,35 @@ export function loadMerged(file: string, read: typeof readYamlFile = readYamlFil
   visit(resolve(file), []);
   return { chain, tried, value, origins, diagnostics };
 }
+
+/** The workspace and the leaf manifest's `data.allowed_roots` (relative to the leaf), symlinks resolved. */
+function manifestRoots(workspaceRoot: string, leaf: YamlSource): string[] {
+  const data = isPlainObject(leaf.value) ? leaf.value.data : undefined;
+  const listed = isPlainObject(data) && Array.isArray(data.allowed_roots) ? data.allowed_roots : [];
+  const given = [workspaceRoot, ...listed.filter((r): r is string => typeof r === 'string' && r !== '' && !r.includes('${')).map((r) => resolve(dirname(leaf.file), r))];
+  return given.map(realOrSelf);
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Why `path` may not be read as a manifest base (symlinks resolved first), or undefined when it may. */
+function outsideRoots(path: string, roots: string[]): string | undefined {
+  const real = realOrSelf(path);
+  if (roots.some((root) => isInsideRoot(real, root))) return undefined;
+  const shown = real === path ? path : `${path} (a link to ${real})`;
+  return `${shown} is outside the workspace and data.allowed_roots; a base manifest must live under one of them (${roots.join(', ')})`;
+}
+
+const isInsideRoot = (path: string, root: string): boolean => {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
 
 /** `judge.concurrency` → `judge`, `data.allowed_roots[0]` → `data.allowed_roots`, `task` → ``. */
 export const parentField = (field: string): string => field.replace(/(\.[^.[\]]+|\[\d+\]|^[^.[\]]+)$/, '');

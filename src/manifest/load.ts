@@ -5,8 +5,10 @@ import type { Experiment } from '../types/experiment.js';
 import { findEnvReferences, resolveEnv, type Env, type EnvReference } from './env.js';
 import { fieldDiagnostic, loadMerged, isPlainObject, type Origins } from './layers.js';
 import { resolvePaths } from './paths.js';
+import { readYamlFile } from './yaml-source.js';
+import { FORBIDDEN_KEYS, forbiddenKeyMessage } from '../util/safe-keys.js';
 import { applyDefaults, fieldsMarked, validateExperiment } from './schema.js';
-import { checkSecrets } from './secrets.js';
+import { checkSecrets, checkUrlSecrets } from './secrets.js';
 
 export interface LoadOptions {
   workspaceRoot: string;
@@ -90,7 +92,7 @@ function semanticChecks(value: Record<string, any>, origins: Origins, file: stri
 export function loadExperiment(file: string, options: LoadOptions): LoadedExperiment {
   const env = options.env ?? process.env;
   const name = experimentName(file);
-  const merged = loadMerged(file);
+  const merged = loadMerged(file, (path) => readYamlFile(path, env), { workspaceRoot: options.workspaceRoot });
   const base = { name, file: resolve(file), chain: merged.chain, origins: merged.origins };
   const envRefs = findEnvReferences(merged.value);
   if (merged.diagnostics.length) return { ...base, ok: false, envRefs, diagnostics: merged.diagnostics };
@@ -99,7 +101,13 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
   const resolved = resolveEnv(merged.value, merged.origins, env, base.file);
   diagnostics.push(...resolved.diagnostics);
   const value = resolved.value;
+  diagnostics.push(...checkUrlSecrets(value, merged.origins, base.file));
   for (const [field, v] of Object.entries(options.overrides ?? {})) {
+    const unsafe = field.split('.').find((k) => FORBIDDEN_KEYS.has(k));
+    if (unsafe !== undefined) {
+      diagnostics.push({ file: base.file, field, message: `--set ${field}: ${forbiddenKeyMessage(unsafe)}` });
+      continue;
+    }
     setAt(value, field, v);
     merged.origins.set(field, { kind: 'cli' });
   }

@@ -1,11 +1,11 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { fieldDiagnostic, isPlainObject, type Origins } from './layers.js';
 import { joinPath } from './yaml-source.js';
+import { urlSecretProblem } from '../util/url-secrets.js';
 
 const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
 /** Values that mean "no key" to local OpenAI-compatible servers such as vLLM. */
 const NO_KEY = new Set(['', 'EMPTY', 'none', 'None']);
-const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+@/i;
 
 /**
  * Secrets may appear only as env references. The message names the field and never the value.
@@ -24,9 +24,21 @@ export function checkSecrets(value: Record<string, unknown>, origins: Origins, f
       out.push(at(field, `the default of \${${ref[1]}} must not be a secret (value not shown); use \${${ref[1]}:-EMPTY}`));
     }
   }
+  return out;
+}
+
+/**
+ * Refuses credentials inside any URL-valued field (user info, `?api-key=`, `?token=` …). Runs on the
+ * manifest after env resolution, so a URL that arrives through `${ARR_JUDGE_URL}` is caught too; the
+ * message names the field and the variable, never the value.
+ */
+export function checkUrlSecrets(value: Record<string, unknown>, origins: Origins, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
   const walk = (node: unknown, path: string): void => {
-    if (typeof node === 'string' && URL_WITH_CREDENTIALS.test(node)) {
-      out.push(at(path, 'credentials embedded in a URL are not allowed (value not shown); put the key in judge.api_key as an env reference'));
+    if (typeof node === 'string') {
+      const env = origins.get(path)?.env?.filter((e) => !e.usedDefault).map((e) => e.name);
+      const problem = urlSecretProblem(node, env?.length ? `the variable ${env.join(', ')}` : undefined);
+      if (problem) out.push(fieldDiagnostic(origins, path, file, problem));
     } else if (Array.isArray(node)) node.forEach((v, i) => walk(v, joinPath(path, i)));
     else if (isPlainObject(node)) for (const [k, v] of Object.entries(node)) walk(v, joinPath(path, k));
   };

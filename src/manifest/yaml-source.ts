@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
+import { byteLimit, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
+import { MAX_DEPTH } from '../util/safe-keys.js';
+import { unsafeYamlKey } from '../util/yaml-keys.js';
 
 export interface Position {
   line: number;
@@ -53,7 +55,14 @@ function toPosition(lc: LineCounter, offset: number): Position {
 /** Parses YAML text; syntax errors come back as diagnostics with their line and column. */
 export function parseYaml(file: string, text: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (error) {
+    // The parser recurses per nesting level: absurd nesting must end in a message, not a crash.
+    if (error instanceof RangeError) return { diagnostics: [{ file, line: 1, col: 1, message: `invalid YAML: nested too deeply to read (more than ${MAX_DEPTH} levels are never needed)` }] };
+    throw error;
+  }
   const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'DUPLICATE_KEY')];
   if (problems.length > 0) {
     return {
@@ -63,18 +72,28 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
       }),
     };
   }
+  const unsafe = unsafeYamlKey(doc.contents as Node | null);
+  if (unsafe) {
+    const { line, col } = unsafe.offset === undefined ? { line: 1, col: 1 } : toPosition(lineCounter, unsafe.offset);
+    return { diagnostics: [{ file, line, col, field: unsafe.field || undefined, message: unsafe.message }] };
+  }
   const positions = new Map<string, Position>();
   collectPositions(doc.contents as Node | null, '', lineCounter, positions);
   return { source: { file, value: doc.toJS({ maxAliasCount: 100 }), positions }, diagnostics: [] };
 }
 
-export function readYamlFile(file: string): { source?: YamlSource; diagnostics: Diagnostic[] } {
+/**
+ * Reads a manifest (or a base, or an encoder spec file): a regular file of at most
+ * ARR_MAX_MANIFEST_BYTES, valid UTF-8, then parsed. Problems come back as located diagnostics.
+ */
+export function readYamlFile(file: string, env: Record<string, string | undefined> = process.env): { source?: YamlSource; diagnostics: Diagnostic[] } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = decodeUtf8(readRegularFileSync(file, byteLimit('ARR_MAX_MANIFEST_BYTES', env), 'ARR_MAX_MANIFEST_BYTES'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    return { diagnostics: [{ file, message: `cannot read manifest: ${reason}` }] };
+    if (!(error instanceof InputFileProblem)) throw error;
+    if (error.line !== undefined) return { diagnostics: [{ file, line: error.line, col: error.col, message: error.message }] };
+    return { diagnostics: [{ file, message: `cannot read manifest: ${error.message}` }] };
   }
   return parseYaml(file, text);
 }

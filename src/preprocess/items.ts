@@ -1,6 +1,6 @@
 // What `preprocess` encodes: the t2i prompt list or the edit list, with the input rules the reference
 // applies silently (blank lines, CJK prompts, a cap) made explicit and counted.
-import { readFile } from 'node:fs/promises';
+import { InputFileProblem, readListFileSync } from '../util/input-files.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readRecords } from '../data/read-records.js';
 import { InvalidInputError, type Diagnostic } from '../diagnostics.js';
@@ -49,7 +49,14 @@ function applyRules(candidates: PreprocessItem[], rules: Experiment['preprocess'
 }
 
 export async function readPromptItems(file: string, rules: Experiment['preprocess']): Promise<{ items: PreprocessItem[]; counts: ItemCounts }> {
-  const lines = (await readFile(file, 'utf8')).split(/\r?\n/);
+  let text: string;
+  try {
+    text = readListFileSync(file);
+  } catch (error) {
+    if (!(error instanceof InputFileProblem)) throw error;
+    throw new InvalidInputError([{ file, line: error.line, col: error.col, field: 'preprocess.prompts', message: error.message }]);
+  }
+  const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop(); // the final newline ends the last line; it is not a blank prompt
   return applyRules(lines.map((caption, i) => ({ index: i, caption, line: i + 1 })), rules);
 }

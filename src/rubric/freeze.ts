@@ -18,7 +18,7 @@ import { link, mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidInputError, type Diagnostic } from '../diagnostics.js';
 import { joinPath, parseYaml, pointerToField, type Position } from '../manifest/yaml-source.js';
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { errorWithPath, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { RubricLock } from '../types/rubric-lock.js';
 import { schemas } from '../types/schemas.js';
@@ -122,12 +122,18 @@ function readExisting(txt: string, lockFile: string): { txtSha?: string; lockSha
 /** Creates `path` with `text`, never replacing a file: on a race, the file already there must hold the same text. */
 async function writeNewFile(path: string, text: string, sha256: string, bump: string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx');
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    // ENOSPC and friends: leave no temp file behind, and say which file could not be written.
+    await rm(tmp, { force: true }).catch(() => {});
+    throw errorWithPath(error, path);
   }
   try {
     await link(tmp, path);

@@ -30,6 +30,7 @@ import type { Env } from '../manifest/env.js';
 import { isPlainObject } from '../manifest/layers.js';
 import { isInside } from '../manifest/paths.js';
 import { parseYaml, type Position } from '../manifest/yaml-source.js';
+import { byteLimit, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { loadExperimentForCheck } from './check.js';
 import { RUBRIC_NAME } from './freeze.js';
@@ -109,10 +110,11 @@ interface Built {
 function readConfig(configFile: string): { config: Record<string, unknown>; positions: Map<string, Position> } {
   let text: string;
   try {
-    text = readFileSync(configFile, 'utf8');
+    text = decodeUtf8(readRegularFileSync(configFile, byteLimit('ARR_MAX_MANIFEST_BYTES'), 'ARR_MAX_MANIFEST_BYTES'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    throw new InvalidInputError([{ file: configFile, message: `cannot read the config: ${reason}` }]);
+    if (!(error instanceof InputFileProblem)) throw error;
+    if (error.line !== undefined) throw new InvalidInputError([{ file: configFile, line: error.line, col: error.col, message: error.message }]);
+    throw new InvalidInputError([{ file: configFile, message: `cannot read the config: ${error.message}` }]);
   }
   const parsed = parseYaml(configFile, text);
   if (!parsed.source) throw new InvalidInputError(parsed.diagnostics);

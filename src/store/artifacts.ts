@@ -137,6 +137,8 @@ export class ArtifactStore {
   private readonly owner?: string;
   private readonly warn: (line: string) => void;
   private readonly lockOptions: KeyLockOptions;
+  /** Keys discarded by this store: never adopted again from a source, whose copy would be the same one. */
+  private readonly discarded = new Set<string>();
 
   constructor(cacheDir: string, options: ArtifactStoreOptions = {}) {
     this.root = join(cacheDir, 'artifacts');
@@ -192,6 +194,7 @@ export class ArtifactStore {
    * and `arr status`, which adopt what Nx restored before looking further.
    */
   async adopt(kind: string, key: string): Promise<ArtifactManifest | undefined> {
+    if (this.discarded.has(`${kind}/${key}`)) return undefined;
     for (const source of this.sources) {
       if (source.kinds && !source.kinds.includes(kind)) continue;
       await mkdir(join(this.root, kind), { recursive: true });
@@ -290,10 +293,27 @@ export class ArtifactStore {
     } catch (error) {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
       // Our own errors already say what failed and what to do; others get the artifact named.
-      throw error instanceof ArrError ? error : prefixed(error, `building artifact ${kind}/${key} failed`);
+      throw error instanceof ArrError ? error : prefixed(error, `building artifact ${kind}/${key} in ${dir} failed`);
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /**
+   * Removes an artifact so the next `build` makes it again (e.g. one built with more failed judge
+   * calls than today's limit accepts). It is moved aside first, so readers never see half of it.
+   */
+  async discard(kind: string, key: string): Promise<void> {
+    this.discarded.add(`${kind}/${key}`);
+    const dir = this.path(kind, key);
+    const aside = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}-discarded`);
+    try {
+      await rename(dir, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw prefixed(error, `cannot remove artifact ${dir}`);
+    }
+    await rm(aside, { recursive: true, force: true });
   }
 
   async list(): Promise<ArtifactInfo[]> {

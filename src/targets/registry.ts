@@ -113,7 +113,7 @@ const TARGETS = {
       const onnx = experiment.rubric.select.embedder === 'onnx';
       return {
         fields: ['task', ...JUDGE_SHAPE, 'rubric', ...(onnx ? ['preprocess.encoders'] : [])],
-        exclude: ['rubric.from'],
+        exclude: ['rubric.from', 'rubric.max_failures'],
         files: [{ field: 'rubric.seed', images: true }, ...(onnx ? [{ field: 'preprocess.models', tree: true }] : [])],
         constants: { prompts: PROMPT_TEMPLATE_VERSION },
       };

@@ -7,6 +7,9 @@ import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
 import type { ExperimentRef } from '../manifest/valid.js';
 import { loadLabelled, openTarget, publish } from './shared.js';
+import { InvalidInputError } from '../diagnostics.js';
+import { InputFileProblem, readListFileSync } from '../util/input-files.js';
+import { builtWithTooManyFailures, outageOrOriginal, refuseOnFailures } from './judge-failures.js';
 
 export interface RubricGenerateOptions {
   /** Print the worst-case number of judge calls and stop before any call. */
@@ -28,13 +31,29 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   const { key, inputs } = ctx.keys['rubric-generate'];
   const files = ['rubric.txt', 'stats.json'];
 
+  if (e.rubric.from === null && (await ctx.store.has('rubric-generate', key))) {
+    // Failed calls are not part of the key: a rubric built with more than today's limit accepts is
+    // built again, asking only the calls that failed (the rest come from the response cache).
+    const stats = JSON.parse(await readFile(join(ctx.store.path('rubric-generate', key), 'stats.json'), 'utf8').catch(() => '{}')) as { usage?: { failures?: number } };
+    if (builtWithTooManyFailures(stats.usage?.failures, e.rubric.max_failures)) {
+      log(`rubric-generate ${loaded.name}: the stored rubric has ${stats.usage!.failures} failed judge call(s), more than rubric.max_failures (${e.rubric.max_failures}); asking them again`);
+      await ctx.store.discard('rubric-generate', key);
+    }
+  }
   if (await ctx.store.has('rubric-generate', key)) {
     await publish(ctx, 'rubric-generate', files);
     return `rubric-generate ${loaded.name}: artifact ${key.slice(0, 12)} already built; no judge call made`;
   }
 
   if (e.rubric.from !== null) {
-    const text = await readFile(fromStoredPath(e.rubric.from, ref.workspaceRoot), 'utf8');
+    const fromFile = fromStoredPath(e.rubric.from, ref.workspaceRoot);
+    let text: string;
+    try {
+      text = readListFileSync(fromFile);
+    } catch (error) {
+      if (!(error instanceof InputFileProblem)) throw error;
+      throw new InvalidInputError([{ file: fromFile, line: error.line, col: error.col, field: error.line === undefined ? 'rubric.from' : undefined, message: error.message }], ref.workspaceRoot);
+    }
     await ctx.store.build('rubric-generate', inputs, async (dir) => {
       await writeFile(join(dir, 'rubric.txt'), text);
       await writeFile(join(dir, 'trace.jsonl'), '');
@@ -63,7 +82,11 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
       workspaceRoot: ref.workspaceRoot,
       noCache: options.noCache,
       onSeed: (done, total) => progress.update({ done, total, tokens: client.usage.promptTokens + client.usage.completionTokens, cost: client.usage.cost }),
+    }).catch((error: unknown) => {
+      throw outageOrOriginal('rubric-generate', loaded.name, client.tally, e.rubric.max_failures, 'rubric.max_failures', error);
     });
+    // An outage is not a result: throwing here leaves no artifact behind.
+    refuseOnFailures('rubric-generate', loaded.name, client.tally, e.rubric.max_failures, 'rubric.max_failures');
     await writeFile(join(dir, 'rubric.txt'), made.text);
     await writeFile(join(dir, 'trace.jsonl'), made.trace.map((t) => JSON.stringify(t)).join('\n') + (made.trace.length ? '\n' : ''));
     await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', ...made.stats }, null, 2)}\n`);

@@ -9,6 +9,7 @@ import type { Experiment } from '../types/experiment.js';
 import type { VerifyReport } from '../types/verify-report.js';
 import type { ExperimentRef } from '../manifest/valid.js';
 import { loadLabelled, openTarget, publish, requireArtifact } from './shared.js';
+import { builtWithTooManyFailures, outageOrOriginal, refuseOnFailures } from './judge-failures.js';
 import { ArrError } from '../util/errors.js';
 
 /** A threshold missed: the report is kept, only the target's exit status fails. */
@@ -50,14 +51,22 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
   const ctx = await openTarget(ref);
   const { loaded } = ctx;
   const e = loaded.experiment;
-  if (e.verify.test === null) throw new Error(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
+  if (e.verify.test === null) throw new ArrError(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
   const { key, inputs } = ctx.keys.verify;
   const test = e.verify.test;
 
-  let report: VerifyReport;
+  let report: VerifyReport | undefined;
   if (await ctx.store.has('verify', key)) {
-    report = JSON.parse(await readFile(join(ctx.store.path('verify', key), 'report.json'), 'utf8'));
-  } else {
+    report = JSON.parse(await readFile(join(ctx.store.path('verify', key), 'report.json'), 'utf8')) as VerifyReport;
+    // Failed calls are not part of the key: a report built with more than today's limit accepts is made
+    // again, and only its failed calls are asked (the rest come from the response cache).
+    if (builtWithTooManyFailures(report.usage?.failures, e.verify.max_failures)) {
+      log(`verify ${loaded.name}: the stored report has ${report.usage.failures} failed judge call(s), more than verify.max_failures (${e.verify.max_failures}); asking them again`);
+      await ctx.store.discard('verify', key);
+      report = undefined;
+    }
+  }
+  if (report === undefined) {
     const rubricDir = await requireArtifact(ctx, 'rubric-generate');
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
     const items = await loadLabelled(ctx, test);
@@ -77,7 +86,11 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       const [withRubric, baseline] = await Promise.all([
         evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
         e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
-      ]);
+      ]).catch((error: unknown) => {
+        throw outageOrOriginal('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures', error);
+      });
+      // An outage is not a result: throwing here, inside the build, leaves no artifact behind.
+      refuseOnFailures('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures');
       const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
       const partial = { with_rubric: withRubric, gain };
       const report: VerifyReport = {
@@ -110,11 +123,12 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       await writeFile(join(dir, 'report.html'), renderVerifyHtml(fresh, thumbnails));
       made = fresh;
     });
-    report = (made as VerifyReport | undefined) ?? JSON.parse(await readFile(join(built.dir, 'report.json'), 'utf8'));
+    report = (made as VerifyReport | undefined) ?? (JSON.parse(await readFile(join(built.dir, 'report.json'), 'utf8')) as VerifyReport);
   }
 
   // Thresholds are not part of the key: check the (possibly reused) report against today's manifest.
-  report = { ...report, ...thresholdChecks(report, e.verify) };
+  const stored: VerifyReport = report;
+  report = { ...stored, ...thresholdChecks(stored, e.verify) };
   const out = await publish(ctx, 'verify', ['report.html']);
   await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const summary = `${describeVerify(report)}\n  report: ${join(out, 'report.html')}`;

@@ -132,6 +132,10 @@ export interface ExperimentManifest {
      */
     max_epochs?: number;
     /**
+     * Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before rubric-generate refuses to store its rubric. A rubric built with more failures than this is built again, asking only the failed calls. Not part of any key.
+     */
+    max_failures?: number;
+    /**
      * How verified criteria are aggregated across seed pairs.
      */
     select?: {
@@ -186,6 +190,10 @@ export interface ExperimentManifest {
      * verify fails when accuracy minus baseline accuracy is below this. Not part of any key.
      */
     min_gain?: number;
+    /**
+     * Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before verify refuses to store its report. A report built with more failures than this is made again, asking only the failed calls. Not part of any key.
+     */
+    max_failures?: number;
   };
   /**
    * Where the verified rubric is frozen: rubrics/<name>.v<version>.txt and its .lock.json.
@@ -481,6 +489,10 @@ export interface Experiment {
      */
     max_epochs: number;
     /**
+     * Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before rubric-generate refuses to store its rubric. A rubric built with more failures than this is built again, asking only the failed calls. Not part of any key.
+     */
+    max_failures: number;
+    /**
      * How verified criteria are aggregated across seed pairs.
      */
     select: {
@@ -535,6 +547,10 @@ export interface Experiment {
      * verify fails when accuracy minus baseline accuracy is below this. Not part of any key.
      */
     min_gain: number;
+    /**
+     * Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before verify refuses to store its report. A report built with more failures than this is made again, asking only the failed calls. Not part of any key.
+     */
+    max_failures: number;
   };
   /**
    * Where the verified rubric is frozen: rubrics/<name>.v<version>.txt and its .lock.json.

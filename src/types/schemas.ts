@@ -268,6 +268,12 @@ export const schemas = {
             "maximum": 50,
             "default": 5
           },
+          "max_failures": {
+            "description": "Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before rubric-generate refuses to store its rubric. A rubric built with more failures than this is built again, asking only the failed calls. Not part of any key.",
+            "type": "integer",
+            "minimum": 0,
+            "default": 0
+          },
           "select": {
             "description": "How verified criteria are aggregated across seed pairs.",
             "type": "object",
@@ -362,6 +368,12 @@ export const schemas = {
             "type": "number",
             "minimum": -1,
             "maximum": 1,
+            "default": 0
+          },
+          "max_failures": {
+            "description": "Judge calls that may fail for good (transport errors, timeouts, refusals, answers that never parse) before verify refuses to store its report. A report built with more failures than this is made again, asking only the failed calls. Not part of any key.",
+            "type": "integer",
+            "minimum": 0,
             "default": 0
           }
         }

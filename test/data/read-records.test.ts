@@ -148,7 +148,7 @@ describe('readRecords: files', () => {
   it('names the OS reason for a folder', () => {
     const sub = join(dir, 'folder.json');
     write(dir, 'folder.json/x', '');
-    expect(readRecords(sub).diagnostics[0].message).toBe('cannot read the dataset (EISDIR: illegal operation on a directory)');
+    expect(readRecords(sub).diagnostics[0].message).toBe('cannot read the dataset (a directory, not a regular file)');
   });
 
   it('refuses an unsupported extension', () => {

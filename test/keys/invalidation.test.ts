@@ -51,6 +51,8 @@ const matrix: { change: string; apply: () => void | Promise<void>; env?: Record<
   { change: 'judge.concurrency', apply: appendManifest('judge: { concurrency: 64 }\n'), targets: ['resolve'] },
   { change: 'judge.timeout_s and retries', apply: appendManifest('judge: { timeout_s: 30, retries: 1 }\n'), targets: ['resolve'] },
   { change: 'verify.min_accuracy', apply: () => writeFileSync(ws.path('experiments/base/judge.yaml'), readFileSync(ws.path('experiments/base/judge.yaml'), 'utf8').replace('min_accuracy: 0.6', 'min_accuracy: 0.8')), targets: ['resolve'] },
+  { change: 'verify.max_failures', apply: editManifest('  test: ../data/t2i/test.jsonl', '  test: ../data/t2i/test.jsonl\n  max_failures: 3'), targets: ['resolve'] },
+  { change: 'rubric.max_failures (in the base)', apply: () => writeFileSync(ws.path('experiments/base/judge.yaml'), readFileSync(ws.path('experiments/base/judge.yaml'), 'utf8').replace('per_pair: 5', 'per_pair: 5\n  max_failures: 2')), targets: ['resolve'] },
   { change: 'verify.both_orders', apply: editManifest('  test: ../data/t2i/test.jsonl', '  test: ../data/t2i/test.jsonl\n  both_orders: false'), targets: ['resolve', 'verify', 'freeze'] },
   { change: 'verify.baseline', apply: editManifest('  test: ../data/t2i/test.jsonl', '  test: ../data/t2i/test.jsonl\n  baseline: false'), targets: ['resolve', 'verify', 'freeze'] },
   { change: 'freeze.version', apply: appendManifest('freeze: { version: 2 }\n'), targets: ['resolve', 'freeze'] },

@@ -134,7 +134,7 @@ describe('secrets', () => {
     ws.write('experiments/exp.yaml', 'task: t2i\nrubric: { seed: ../data/seed.jsonl }\njudge:\n  api_key: ${KEY:-sk-oops}\n  base_url: https://user:pw@host/v1\n');
     const all = messages('experiments/exp.yaml').join('\n');
     expect(all).toContain('judge.api_key: the default of ${KEY} must not be a secret');
-    expect(all).toContain('judge.base_url: credentials embedded in a URL are not allowed');
+    expect(all).toContain('judge.base_url: the URL holds a user name and password before the host');
     expect(all).not.toMatch(/sk-oops|user:pw/);
   });
 

@@ -113,7 +113,7 @@ describe('ArtifactStore.build and read', () => {
       await writeFile(join(dir, 'half.bin'), 'partial');
       throw new Error('judge unreachable');
     };
-    await expect(store.build('rubric', inputs, failing)).rejects.toThrow(/building artifact rubric\/[0-9a-f]{64} failed: judge unreachable/);
+    await expect(store.build('rubric', inputs, failing)).rejects.toThrow(/building artifact rubric\/[0-9a-f]{64} in \S+ failed: judge unreachable/);
     expect(await readdir(join(cache, 'artifacts', 'rubric'))).toEqual([]);
     expect(await store.has('rubric', store.keyFor(inputs))).toBe(false);
   });

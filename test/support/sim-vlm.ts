@@ -76,6 +76,8 @@ export interface SimFault {
   times?: number;
   /** Retry-After seconds for '429' (default 1) */
   retryAfterS?: number;
+  /** extra: only requests from this 0-based arrival index on can get the fault (a judge that breaks mid-run) */
+  after?: number;
 }
 
 export interface SimVlmOptions {
@@ -265,6 +267,7 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     for (const [i, f] of (opts.faults ?? []).entries()) {
       const n = fired.get(f) ?? 0;
       if (f.times !== undefined && n >= f.times) continue;
+      if (f.after !== undefined && index < f.after) continue;
       const rate = f.rate ?? 1;
       if (rate < 1 && draw(seed(), index, `fault:${i}:${f.kind}`) >= rate) continue;
       fired.set(f, n + 1);
