@@ -2,17 +2,20 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactStore, describeProblem } from '../store/artifacts.js';
-import { cacheDir, findWorkspaceRoot } from '../workspace.js';
+import { cacheDir, findWorkspaceRoot, workspaceCacheDir } from '../workspace.js';
+import { listRemoteCommand, registerRemoteCacheCommands } from './cache-remote.js';
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
 export function registerCacheCommand(program: Command): void {
-  const cache = program.command('cache').description('Inspect, verify and clean the artifact cache (<workspace>/cache/artifacts).');
+  const cache = program.command('cache').description('Inspect, verify, clean and share the artifact cache (<workspace>/cache/artifacts, or ARR_CACHE_DIR).');
 
   cache
     .command('ls')
-    .description('List cached artifacts with their size and last use.')
+    .description('List cached artifacts with their size and last use; --remote lists ARR_CACHE_REMOTE instead.')
+    .option('--remote', 'list the artifacts on ARR_CACHE_REMOTE')
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; remote?: boolean }) => {
+      if (opts.remote) return listRemoteCommand(opts);
       const items = await openStore().list();
       if (opts.json) return printJson(items);
       if (items.length === 0) return console.log('no artifacts');
@@ -58,12 +61,14 @@ export function registerCacheCommand(program: Command): void {
       }
       console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
     });
+
+  registerRemoteCacheCommands(cache);
 }
 
 /** `kind/key` of every artifact an experiment's stamp (its last build of a target) points at. */
 async function referencedArtifacts(workspaceRoot: string): Promise<Set<string>> {
   const keep = new Set<string>();
-  const root = join(cacheDir(workspaceRoot), 'experiments');
+  const root = join(workspaceCacheDir(workspaceRoot), 'experiments');
   for (const experiment of await readdir(root).catch(() => [] as string[])) {
     for (const target of await readdir(join(root, experiment)).catch(() => [] as string[])) {
       try {

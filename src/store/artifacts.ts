@@ -91,6 +91,12 @@ export interface GcResult {
   dryRun: boolean;
 }
 
+/**
+ * Asked when an artifact is not in the store, before anything builds it (see src/store/remote). It
+ * installs the artifact into the store and resolves true, or resolves false when it has none.
+ */
+export type MissHandler = (store: ArtifactStore, kind: string, key: string) => Promise<boolean>;
+
 const KIND = /^[a-z0-9][a-z0-9_-]*$/i;
 const KEY = /^[0-9a-f]{64}$/;
 const TMP = /^\.tmp-([0-9a-f]{64})-(\d+)-/;
@@ -106,10 +112,12 @@ const HEARTBEAT_MS = 30_000;
 export class ArtifactStore {
   readonly root: string;
   private readonly memo?: HashMemo;
+  private readonly onMiss?: MissHandler;
 
-  constructor(cacheDir: string, options: { memo?: HashMemo } = {}) {
+  constructor(cacheDir: string, options: { memo?: HashMemo; onMiss?: MissHandler } = {}) {
     this.root = join(cacheDir, 'artifacts');
     this.memo = options.memo;
+    this.onMiss = options.onMiss;
   }
 
   keyFor(inputs: unknown): string {
@@ -124,13 +132,15 @@ export class ArtifactStore {
 
   /** Whether the artifact is present (its artifact.json exists); does not verify it. */
   async has(kind: string, key: string): Promise<boolean> {
-    return (await stat(join(this.path(kind, key), MANIFEST)).catch(() => undefined))?.isFile() ?? false;
+    const present = (await stat(join(this.path(kind, key), MANIFEST)).catch(() => undefined))?.isFile() ?? false;
+    return present || this.fetchMissing(kind, key);
   }
 
   /** The verified manifest, or undefined when absent. Throws ArtifactCorruptError when a check fails. */
   async read(kind: string, key: string): Promise<ArtifactManifest | undefined> {
     const dir = this.path(kind, key);
-    const checked = await this.check(kind, key, this.memo);
+    let checked = await this.check(kind, key, this.memo);
+    if (checked === undefined && (await this.fetchMissing(kind, key))) checked = await this.check(kind, key, this.memo);
     if (checked === undefined) return undefined;
     if ('problems' in checked) throw new ArtifactCorruptError(kind, key, dir, checked.problems);
     await touch(join(dir, MANIFEST));
@@ -144,7 +154,8 @@ export class ArtifactStore {
   async build(kind: string, inputs: unknown, producer: (tmpDir: string) => Promise<void>): Promise<BuildResult> {
     const key = this.keyFor(inputs);
     const dir = this.path(kind, key);
-    const existing = await this.readOrDiscard(kind, key);
+    let existing = await this.readOrDiscard(kind, key);
+    if (!existing && (await this.fetchMissing(kind, key))) existing = await this.readOrDiscard(kind, key);
     if (existing) {
       await touch(join(dir, MANIFEST));
       return { key, dir, reused: true, manifest: existing };
@@ -260,6 +271,11 @@ export class ArtifactStore {
       }
     }
     return { removed, bytesFreed: removed.reduce((a, r) => a + r.bytes, 0), dryRun };
+  }
+
+  /** Gives the miss handler (the artifact remote) a chance to install an artifact absent here. */
+  private async fetchMissing(kind: string, key: string): Promise<boolean> {
+    return this.onMiss ? this.onMiss(this, kind, key) : false;
   }
 
   /** undefined: absent; { problems }: corrupt; { manifest }: every recorded file matches its hash. */

@@ -3,11 +3,11 @@ import { join, relative } from 'node:path';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { writeStamp, targetOutputDir } from '../state/stamps.js';
-import { ArtifactStore } from '../store/artifacts.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
 import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { openStore } from './shared.js';
 
 export interface ResolveResult {
   experiment: string;
@@ -30,7 +30,7 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const { key, inputs } = keys.resolve;
   const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
   // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.
-  const store = new ArtifactStore(cacheDir(ws), { memo });
+  const store = openStore(ws, memo);
   const built = await store.build('resolve', inputs, async (dir) => {
     await writeFile(join(dir, 'lock.json'), `${JSON.stringify({ schema: 1, inputs, keys: targetKeys }, null, 2)}\n`);
   });

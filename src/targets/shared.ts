@@ -9,6 +9,8 @@ import { fromStoredPath } from '../manifest/paths.js';
 import { targetOutputDir, writeStamp } from '../state/stamps.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
+import { remoteOnMiss } from '../store/remote/index.js';
+import { byteProgress } from '../report/transfer-progress.js';
 import { cacheDir } from '../workspace.js';
 import { checkInputs } from '../manifest/inputs.js';
 import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from './context.js';
@@ -23,7 +25,15 @@ export interface TargetContext {
 export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
   const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
-  return { loaded, workspaceRoot, keys, store: new ArtifactStore(cacheDir(workspaceRoot), { memo }) };
+  return { loaded, workspaceRoot, keys, store: openStore(workspaceRoot, memo) };
+}
+
+/**
+ * The store targets build into. With `ARR_CACHE_REMOTE` set, a local miss first pulls the artifact
+ * from the remote (verified against its artifact.json) and only builds when the remote has none.
+ */
+export function openStore(workspaceRoot: string, memo: HashMemo): ArtifactStore {
+  return new ArtifactStore(cacheDir(workspaceRoot), { memo, onMiss: remoteOnMiss({ progress: byteProgress, log: (line) => console.error(line) }) });
 }
 
 /**
