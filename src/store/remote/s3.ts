@@ -33,6 +33,8 @@ export class S3Remote implements RemoteBackend {
       // Self-hosted servers rarely route bucket subdomains, and many do not know the newer
       // checksum trailers (a streamed upload would be stored with the trailer bytes in it).
       forcePathStyle: customEndpoint,
+      // Some (s3rver among them) never answer `Expect: 100-continue`, which the SDK sends for bodies over 2 MB.
+      ...(customEndpoint ? { expectContinueHeader: false } : {}),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,

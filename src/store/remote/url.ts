@@ -27,18 +27,14 @@ export class RemoteUrlError extends ArrError {
 export function parseRemote(raw: string): RemoteLocation {
   const text = raw.trim();
   if (isAbsolute(text)) return { scheme: 'file', dir: text.replace(/\/+$/, '') || '/', url: `file://${text}` };
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s@]+@/i.test(text)) throw credentialsInUrl();
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new RemoteUrlError('not a URL; expected s3://bucket/prefix or file:///shared/folder');
   }
-  if (url.username || url.password) {
-    throw new RemoteUrlError(
-      'credentials embedded in the URL are not allowed (value not shown)',
-      'remove them from the URL; for S3 set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) instead',
-    );
-  }
+  if (url.username || url.password) throw credentialsInUrl();
   const secret = [...url.searchParams.keys()].find((k) => SECRET_PARAMS.test(k));
   if (secret) {
     throw new RemoteUrlError(
@@ -58,4 +54,11 @@ export function parseRemote(raw: string): RemoteLocation {
     return { scheme: 'file', dir, url: `file://${dir}` };
   }
   throw new RemoteUrlError(`unsupported scheme "${url.protocol.replace(/:$/, '')}"; expected s3://bucket/prefix or file:///shared/folder`);
+}
+
+function credentialsInUrl(): RemoteUrlError {
+  return new RemoteUrlError(
+    'credentials embedded in the URL are not allowed (value not shown)',
+    'remove them from the URL; for S3 set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) instead',
+  );
 }
