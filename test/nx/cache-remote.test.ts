@@ -97,7 +97,8 @@ describe('a tampered remote', () => {
     const b = clones[0];
     const rubricDir = readdirSync(join(shared, 'rubric-generate'))[0];
     const target = join(shared, 'rubric-generate', rubricDir, 'rubric.txt');
-    writeFileSync(target, readFileSync(target, 'utf8').replace(/brighter/g, 'BRIGHTER') // same size: only the hash can tell);
+    // Same size: only the hash can tell.
+    writeFileSync(target, readFileSync(target, 'utf8').replace(/brighter/g, 'BRIGHTER'));
     const store = mkdtempSync(join(tmpdir(), 'arr-store-'));
     try {
       const pull = await arr(b, ['cache', 'pull', 'bright'], env(folderUrl(), { ARR_CACHE_DIR: store }));
