@@ -10,5 +10,12 @@ const BAR_FROM_BYTES = 1 << 20;
 export function byteProgress(label: string, totalBytes: number): (doneBytes: number) => void {
   if (totalBytes < BAR_FROM_BYTES) return () => {};
   const bar = new ProgressReporter(label, process.stderr, false, 'bytes');
-  return (done) => bar.update({ done, total: totalBytes });
+  let last = 0;
+  return (done) => {
+    // Chunks arrive every few KiB; redraw at most ten times a second, and always at the end.
+    const now = Date.now();
+    if (done < totalBytes && now - last < 100) return;
+    last = now;
+    bar.update({ done, total: totalBytes });
+  };
 }

@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RemoteError, type RemoteBackend, type RemoteObject } from './backend.js';
 
+/** Read size for copies: 1 MiB chunks move several times faster than the 64 KiB default. */
+const CHUNK = 1 << 20;
+
 /**
  * A remote that is a folder every machine mounts (NFS, SMB, a synced drive). Objects are plain files
  * under `dir`; each is written to a temp name and renamed, so readers never see half a file.
@@ -24,7 +27,7 @@ export class FolderRemote implements RemoteBackend {
   async read(path: string, start: number): Promise<Readable> {
     const file = this.file(path);
     // Open before returning so a missing file fails here rather than mid-stream.
-    const stream = createReadStream(file, { start });
+    const stream = createReadStream(file, { start, highWaterMark: CHUNK });
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', reject);
@@ -37,7 +40,7 @@ export class FolderRemote implements RemoteBackend {
     await mkdir(dirname(target), { recursive: true });
     const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.${process.pid}.uploading`);
     try {
-      const source = createReadStream(file);
+      const source = createReadStream(file, { highWaterMark: CHUNK });
       if (onBytes) source.on('data', (chunk) => onBytes(chunk.length));
       await pipeline(source, createWriteStream(tmp, { flags: 'wx' }));
       await rename(tmp, target);
