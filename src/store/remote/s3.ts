@@ -113,7 +113,7 @@ export class S3Remote implements RemoteBackend {
   }
 
   private failure(action: string, path: string, error: unknown): RemoteError {
-    const where = `${this.url}/${path}`;
+    const where = path ? `${this.url}/${path}` : this.url;
     if (error instanceof S3ServiceException) {
       const status = error.$metadata?.httpStatusCode;
       const denied = status === 403 || error.name === 'AccessDenied' || error.name === 'InvalidAccessKeyId' || error.name === 'SignatureDoesNotMatch';
