@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactStore, describeProblem } from '../store/artifacts.js';
 import { cacheDir, findWorkspaceRoot, workspaceCacheDir } from '../workspace.js';
+import { sweepPartialPulls } from '../store/remote/partials.js';
 import { listRemoteCommand, registerRemoteCacheCommands } from './cache-remote.js';
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
@@ -43,7 +44,7 @@ export function registerCacheCommand(program: Command): void {
 
   cache
     .command('gc')
-    .description('Remove abandoned build directories, corrupt artifacts and, with --older-than, artifacts unused for that long.')
+    .description('Remove abandoned build directories and partial pulls, corrupt artifacts and, with --older-than, artifacts unused for that long.')
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
     .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
@@ -51,6 +52,9 @@ export function registerCacheCommand(program: Command): void {
     .action(async (opts: { dryRun?: boolean; olderThan?: number; unreferenced?: boolean; json?: boolean }) => {
       const keep = opts.unreferenced ? await referencedArtifacts(findWorkspaceRoot()) : undefined;
       const result = await openStore().gc({ dryRun: opts.dryRun, olderThanDays: opts.olderThan, keep });
+      const partial = await sweepPartialPulls(cacheDir(findWorkspaceRoot()), { dryRun: opts.dryRun });
+      result.removed.push(...partial);
+      result.bytesFreed += partial.reduce((n, r) => n + r.bytes, 0);
       if (opts.json) return printJson(result);
       const verb = result.dryRun ? 'would remove' : 'removed';
       if (result.removed.length > 0) {

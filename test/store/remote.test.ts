@@ -2,7 +2,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -17,6 +17,7 @@ import {
   remoteOnMiss,
   type RemoteBackend,
 } from '../../src/store/remote/index.js';
+import { sweepPartialPulls } from '../../src/store/remote/partials.js';
 import { startS3, type S3Server } from '../support/s3.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -153,6 +154,30 @@ describe.each(remotes)('the artifact remote on %s', (_name, remoteUrl) => {
     expect(made).toHaveBeenCalledTimes(1);
     expect(await withRemote.has('rubric-generate', withRemote.keyFor({ other: 1 }))).toBe(false);
   }, 60_000);
+});
+
+describe('arr cache gc and partial pulls', () => {
+  it('removes partial downloads untouched for a week and keeps recent ones', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'arr-partials-'));
+    try {
+      const old = join(store, 'remote-partial', 'embedding', 'a'.repeat(64));
+      const recent = join(store, 'remote-partial', 'embedding', 'b'.repeat(64));
+      for (const dir of [old, recent]) {
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, 'x.bin'), 'abc');
+      }
+      const weekAgo = new Date(Date.now() - 8 * 86_400_000);
+      for (const p of [join(old, 'x.bin'), old]) await utimes(p, weekAgo, weekAgo);
+      expect((await sweepPartialPulls(store, { dryRun: true })).map((r) => r.name)).toEqual(['a'.repeat(64)]);
+      expect(existsSync(old)).toBe(true);
+      const removed = await sweepPartialPulls(store);
+      expect(removed).toEqual([{ kind: 'embedding', name: 'a'.repeat(64), path: old, reason: 'stale-tmp', bytes: 3 }]);
+      expect(existsSync(old)).toBe(false);
+      expect(existsSync(recent)).toBe(true);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Replaces a remote object's bytes, as anyone with write access to the bucket or folder could. */
