@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes } from '../report/progress.js';
 import { ArtifactStore, describeProblem } from '../store/artifacts.js';
 import { cacheDir, findWorkspaceRoot, workspaceCacheDir } from '../workspace.js';
 import { sweepPartialPulls } from '../store/remote/partials.js';
@@ -111,13 +112,4 @@ function day(iso: string): string {
   return iso.slice(0, 16).replace('T', ' ');
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
-}
+export { formatBytes };
