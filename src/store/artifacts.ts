@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic.js';
 import { keyOf } from './canonical-json.js';
 import { hashFile, type FileHash, type HashMemo } from './hash.js';
+import type { ArtifactSource } from './sources.js';
 import { ArrError } from '../util/errors.js';
 
 export const MANIFEST = 'artifact.json';
@@ -91,12 +92,6 @@ export interface GcResult {
   dryRun: boolean;
 }
 
-/**
- * Asked when an artifact is not in the store, before anything builds it (see src/store/remote). It
- * installs the artifact into the store and resolves true, or resolves false when it has none.
- */
-export type MissHandler = (store: ArtifactStore, kind: string, key: string) => Promise<boolean>;
-
 const KIND = /^[a-z0-9][a-z0-9_-]*$/i;
 const KEY = /^[0-9a-f]{64}$/;
 const TMP = /^\.tmp-([0-9a-f]{64})-(\d+)-/;
@@ -112,12 +107,16 @@ const HEARTBEAT_MS = 30_000;
 export class ArtifactStore {
   readonly root: string;
   private readonly memo?: HashMemo;
-  private readonly onMiss?: MissHandler;
+  private readonly sources: ArtifactSource[];
 
-  constructor(cacheDir: string, options: { memo?: HashMemo; onMiss?: MissHandler } = {}) {
+  /**
+   * @param options.sources where a missing artifact is fetched from, in order, before anything builds
+   * it (the artifact remote, see src/store/remote); what they hand over is checked before it is used.
+   */
+  constructor(cacheDir: string, options: { memo?: HashMemo; sources?: ArtifactSource[] } = {}) {
     this.root = join(cacheDir, 'artifacts');
     this.memo = options.memo;
-    this.onMiss = options.onMiss;
+    this.sources = options.sources ?? [];
   }
 
   keyFor(inputs: unknown): string {
@@ -273,9 +272,27 @@ export class ArtifactStore {
     return { removed, bytesFreed: removed.reduce((a, r) => a + r.bytes, 0), dryRun };
   }
 
-  /** Gives the miss handler (the artifact remote) a chance to install an artifact absent here. */
+  /** Asks each source for an artifact absent here; the first complete copy is renamed into place. */
   private async fetchMissing(kind: string, key: string): Promise<boolean> {
-    return this.onMiss ? this.onMiss(this, kind, key) : false;
+    for (const source of this.sources) {
+      if (source.kinds && !source.kinds.includes(kind)) continue;
+      await mkdir(join(this.root, kind), { recursive: true });
+      const tmp = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await mkdir(tmp);
+      try {
+        if (!(await source.fetch(kind, key, tmp))) continue;
+        try {
+          await rename(tmp, this.path(kind, key));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error; // else another process installed it first
+        }
+        return true;
+      } finally {
+        await rm(tmp, { recursive: true, force: true }).catch(() => {});
+      }
+    }
+    return false;
   }
 
   /** undefined: absent; { problems }: corrupt; { manifest }: every recorded file matches its hash. */

@@ -9,7 +9,7 @@ import { fromStoredPath } from '../manifest/paths.js';
 import { targetOutputDir, writeStamp } from '../state/stamps.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
-import { remoteOnMiss } from '../store/remote/index.js';
+import { remoteSource } from '../store/remote/index.js';
 import { byteProgress } from '../report/transfer-progress.js';
 import { cacheDir } from '../workspace.js';
 import { checkInputs } from '../manifest/inputs.js';
@@ -33,7 +33,8 @@ export async function targetContext(loaded: ValidExperiment, workspaceRoot: stri
  * from the remote (verified against its artifact.json) and only builds when the remote has none.
  */
 export function openStore(workspaceRoot: string, memo: HashMemo): ArtifactStore {
-  return new ArtifactStore(cacheDir(workspaceRoot), { memo, onMiss: remoteOnMiss({ progress: byteProgress, log: (line) => console.error(line) }) });
+  const remote = remoteSource({ storeDir: cacheDir(workspaceRoot), progress: byteProgress, log: (line) => console.error(line) });
+  return new ArtifactStore(cacheDir(workspaceRoot), { memo, sources: remote ? [remote] : [] });
 }
 
 /**

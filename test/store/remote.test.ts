@@ -14,7 +14,7 @@ import {
   pullArtifact,
   pushArtifact,
   RemoteArtifactRefusedError,
-  remoteOnMiss,
+  remoteSource,
   type RemoteBackend,
 } from '../../src/store/remote/index.js';
 import { sweepPartialPulls } from '../../src/store/remote/partials.js';
@@ -148,7 +148,8 @@ describe.each(remotes)('the artifact remote on %s', (_name, remoteUrl) => {
     const i = inputs();
     const built = await a.build('rubric-generate', i, made);
     await pushArtifact(remote, a, 'rubric-generate', built.key);
-    const withRemote = new ArtifactStore(dirs[1], { onMiss: remoteOnMiss({ env: { ...process.env, ARR_CACHE_REMOTE: remoteUrl() } }) });
+    const source = remoteSource({ storeDir: dirs[1], env: { ...process.env, ARR_CACHE_REMOTE: remoteUrl() } })!;
+    const withRemote = new ArtifactStore(dirs[1], { sources: [source] });
     const again = await withRemote.build('rubric-generate', i, made);
     expect(again.reused).toBe(true);
     expect(made).toHaveBeenCalledTimes(1);

@@ -1,8 +1,9 @@
-import type { MissHandler } from '../artifacts.js';
+import { rename, rm } from 'node:fs/promises';
+import type { ArtifactSource } from '../sources.js';
 import type { RemoteBackend } from './backend.js';
 import { FolderRemote } from './folder.js';
 import { S3Remote } from './s3.js';
-import { pullArtifact, type ProgressFactory } from './transfer.js';
+import { downloadArtifact, partialRoot, type ProgressFactory } from './transfer.js';
 import { parseRemote } from './url.js';
 
 export { RemoteError, type RemoteBackend } from './backend.js';
@@ -23,17 +24,29 @@ export function openRemote(env: NodeJS.ProcessEnv = process.env): RemoteBackend 
 }
 
 /**
- * The store's miss handler for `ARR_CACHE_REMOTE`: on a local miss, pull the artifact (verified) before
- * anything builds it. Undefined when no remote is set, so stores without one behave as before.
+ * The artifact source for `ARR_CACHE_REMOTE` (undefined when it is unset): on a local miss the store
+ * asks it before anything builds the key. Every file is verified as it arrives; a copy that does not
+ * match its artifact.json is refused with RemoteArtifactRefusedError, naming the key.
+ * @param options.storeDir the local store (`cacheDir(workspaceRoot)`), whose `remote-partial/` keeps
+ * interrupted downloads for resuming.
  */
-export function remoteOnMiss(
-  options: { env?: NodeJS.ProcessEnv; progress?: ProgressFactory; log?: (line: string) => void } = {},
-): MissHandler | undefined {
+export function remoteSource(options: {
+  storeDir: string;
+  env?: NodeJS.ProcessEnv;
+  progress?: ProgressFactory;
+  log?: (line: string) => void;
+}): ArtifactSource | undefined {
   const remote = openRemote(options.env);
   if (!remote) return undefined;
-  return async (store, kind, key) => {
-    const outcome = await pullArtifact(remote, store, kind, key, { progress: options.progress });
-    if (outcome === 'pulled') options.log?.(`pulled ${kind}/${key.slice(0, 12)} from ${remote.url}`);
-    return outcome === 'pulled';
+  return {
+    name: remote.url,
+    async fetch(kind, key, into) {
+      const outcome = await downloadArtifact(remote, partialRoot(options.storeDir), kind, key, { progress: options.progress }, async (dir) => {
+        await rm(into, { recursive: true, force: true });
+        await rename(dir, into);
+      });
+      if (outcome === 'pulled') options.log?.(`pulled ${kind}/${key.slice(0, 12)} from ${remote.url}`);
+      return outcome === 'pulled';
+    },
   };
 }

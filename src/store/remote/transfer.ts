@@ -32,11 +32,13 @@ export type PushOutcome = 'pushed' | 'exists';
 /** The remote object path of an artifact's file. */
 export const objectPath = (kind: string, key: string, file: string): string => remotePath(kind, key, file);
 
+/** Where partial downloads wait between pulls: `<store>/remote-partial/`. */
+export const partialRoot = (storeDir: string): string => join(storeDir, 'remote-partial');
+
 /**
  * Downloads one artifact into the store: every file is hashed while it streams in and must match the
- * sha256 and size its remote artifact.json records, or the artifact is refused naming its key. Files
- * land in `<cache>/remote-partial/<kind>/<key>/` (kept on failure, so the next pull resumes with a
- * Range request) and the complete folder is renamed into the store in one step.
+ * sha256 and size its remote artifact.json records, or the artifact is refused naming its key. The
+ * complete folder is renamed into the store in one step.
  * @returns 'absent' when the remote has no artifact.json for this key (a partial push counts as absent).
  * @throws RemoteArtifactRefusedError on any mismatch; RemoteError when the remote cannot be read.
  */
@@ -48,12 +50,37 @@ export async function pullArtifact(
   options: { progress?: ProgressFactory } = {},
 ): Promise<PullOutcome> {
   const target = store.path(kind, key);
+  return downloadArtifact(remote, partialRoot(dirname(store.root)), kind, key, options, async (dir) => {
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(dir, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+      await rm(dir, { recursive: true, force: true }); // another process installed it first
+    }
+  });
+}
+
+/**
+ * Fetches and verifies one remote artifact (artifact.json included) into a folder under `partials`,
+ * then hands that folder to `place`, which must move it away. Partial files are kept when a transfer
+ * fails, so the next call resumes each file where it stopped (a Range request on S3).
+ */
+export async function downloadArtifact(
+  remote: RemoteBackend,
+  partials: string,
+  kind: string,
+  key: string,
+  options: { progress?: ProgressFactory },
+  place: (dir: string) => Promise<void>,
+): Promise<PullOutcome> {
   const manifestPath = objectPath(kind, key, MANIFEST);
   if ((await remote.size(manifestPath)) === undefined) return 'absent';
   const text = await readAll(remote, manifestPath);
   const manifest = parseRemoteManifest(text, kind, key, (reason) => new RemoteArtifactRefusedError(remote.url, kind, key, reason));
 
-  const area = join(dirname(store.root), 'remote-partial', kind);
+  const area = join(partials, kind);
   await mkdir(area, { recursive: true });
   const lock = await takeLock(join(area, `${key}.lock`));
   // A live process holding the lock is pulling the same key: download privately rather than interleave.
@@ -80,14 +107,7 @@ export async function pullArtifact(
     }
     report?.(total);
     await writeFile(join(dir, MANIFEST), text);
-    await mkdir(dirname(target), { recursive: true });
-    try {
-      await rename(dir, target);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
-      await rm(dir, { recursive: true, force: true }); // another process installed it first
-    }
+    await place(dir);
     return 'pulled';
   } catch (error) {
     if (!lock || error instanceof RemoteArtifactRefusedError) await rm(dir, { recursive: true, force: true }).catch(() => {});
