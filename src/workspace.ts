@@ -14,7 +14,21 @@ export function findWorkspaceRoot(from: string = process.cwd()): string {
   }
 }
 
-/** Where rebuildable state lives: `<workspace>/cache`. */
-export function cacheDir(workspaceRoot: string): string {
+/**
+ * The local store: artifacts, judge responses, encoded images, the hash memo and runs. It is
+ * `<workspace>/cache` unless `ARR_CACHE_DIR` names another folder (relative to the workspace root), for
+ * example a larger disk or one store shared by several checkouts. Every engine path into the store
+ * starts here.
+ */
+export function cacheDir(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  const moved = env.ARR_CACHE_DIR?.trim();
+  return moved ? resolve(workspaceRoot, moved) : workspaceCacheDir(workspaceRoot);
+}
+
+/**
+ * State that belongs to this checkout and never moves with `ARR_CACHE_DIR`: Nx's task cache, the
+ * per-experiment target outputs Nx records and restores (`experiments/`), and the plugin's plan cache.
+ */
+export function workspaceCacheDir(workspaceRoot: string): string {
   return join(workspaceRoot, 'cache');
 }

@@ -3,19 +3,24 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { planCacheFile } from '../graph/project-plan.js';
 import { ResponseCache } from '../judge/response-cache.js';
+import { formatBytes } from '../report/progress.js';
 import { ArtifactStore, describeProblem, type VerifyResult } from '../store/artifacts.js';
 import { sweepTempFiles } from '../store/atomic.js';
-import { cacheDir, findWorkspaceRoot } from '../workspace.js';
+import { sweepPartialPulls } from '../store/remote/partials.js';
+import { cacheDir, findWorkspaceRoot, workspaceCacheDir } from '../workspace.js';
+import { listRemoteCommand, registerRemoteCacheCommands } from './cache-remote.js';
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
 export function registerCacheCommand(program: Command): void {
-  const cache = program.command('cache').description('Inspect, verify and clean the artifact cache (<workspace>/cache/artifacts).');
+  const cache = program.command('cache').description('Inspect, verify, clean and share the artifact cache (<workspace>/cache/artifacts, or ARR_CACHE_DIR).');
 
   cache
     .command('ls')
-    .description('List cached artifacts with their size and last use.')
+    .description('List cached artifacts with their size and last use; --remote lists ARR_CACHE_REMOTE instead.')
+    .option('--remote', 'list the artifacts on ARR_CACHE_REMOTE')
     .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; remote?: boolean }) => {
+      if (opts.remote) return listRemoteCommand(opts);
       const items = await openStore().list();
       if (opts.json) return printJson(items);
       if (items.length === 0) return console.log('no artifacts');
@@ -46,7 +51,7 @@ export function registerCacheCommand(program: Command): void {
 
   cache
     .command('gc')
-    .description('Remove abandoned build directories and temp files (cache/, rubrics/), corrupt artifacts and judge replies, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
+    .description('Remove abandoned build directories, temp files (cache/, rubrics/) and partial pulls, corrupt artifacts and judge replies, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
     .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
@@ -64,11 +69,13 @@ export function registerCacheCommand(program: Command): void {
         if (!opts.dryRun) await rm(entry.path, { force: true });
         result.removed.push({ kind: 'judge', name: entry.key, path: entry.path, reason: 'corrupt', bytes });
       }
-      for (const [dir, depth] of [[cacheDir(ws), 4], [join(ws, 'rubrics'), 0]] as const) {
+      for (const [dir, depth] of [...new Map([[cacheDir(ws), 4], [workspaceCacheDir(ws), 4], [join(ws, 'rubrics'), 0]])]) {
         for (const temp of await sweepTempFiles(dir, { dryRun: opts.dryRun, depth, skip: ['artifacts', 'nx', 'node_modules'] })) {
           result.removed.push({ kind: relative(ws, dirname(temp.path)), name: basename(temp.path), path: temp.path, reason: 'stale-tmp', bytes: temp.bytes });
         }
       }
+            const partial = await sweepPartialPulls(cacheDir(findWorkspaceRoot()), { dryRun: opts.dryRun });
+      result.removed.push(...partial);
       result.bytesFreed = result.removed.reduce((a, r) => a + r.bytes, 0);
       if (opts.json) return printJson(result);
       const verb = result.dryRun ? 'would remove' : 'removed';
@@ -80,17 +87,19 @@ export function registerCacheCommand(program: Command): void {
       }
       console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
     });
+
+  registerRemoteCacheCommands(cache);
 }
 
 /** The Nx plugin's plan cache (and where older versions kept it). */
 async function removePlanCaches(workspaceRoot: string): Promise<void> {
-  for (const file of [planCacheFile(workspaceRoot), join(cacheDir(workspaceRoot), 'graph', 'plans.json')]) await rm(file, { force: true });
+  for (const file of [planCacheFile(workspaceRoot), join(workspaceCacheDir(workspaceRoot), 'graph', 'plans.json')]) await rm(file, { force: true });
 }
 
 /** `kind/key` of every artifact an experiment's stamp (its last build of a target) points at. */
 async function referencedArtifacts(workspaceRoot: string): Promise<Set<string>> {
   const keep = new Set<string>();
-  const root = join(cacheDir(workspaceRoot), 'experiments');
+  const root = join(workspaceCacheDir(workspaceRoot), 'experiments');
   for (const experiment of await readdir(root).catch(() => [] as string[])) {
     for (const target of await readdir(join(root, experiment)).catch(() => [] as string[])) {
       try {
@@ -133,13 +142,4 @@ function day(iso: string): string {
   return iso.slice(0, 16).replace('T', ' ');
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
-}
+export { formatBytes };

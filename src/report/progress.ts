@@ -12,10 +12,15 @@ export class ProgressReporter {
   private lastLine = 0;
   private readonly tty: boolean;
 
+  /**
+   * @param unit 'bytes' shows amounts as KiB/MiB and the rate per second in bytes (transfers);
+   * 'items' (the default) shows plain counts.
+   */
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly quiet = false,
+    private readonly unit: 'items' | 'bytes' = 'items',
   ) {
     this.tty = Boolean(stream.isTTY) && !process.env.CI;
   }
@@ -38,11 +43,25 @@ export class ProgressReporter {
     const width = 24;
     const filled = state.total ? Math.round((state.done / state.total) * width) : width;
     const bar = `${'='.repeat(filled)}${' '.repeat(width - filled)}`;
-    const parts = [`${this.label} [${bar}] ${state.done}/${state.total}`, `${rate.toFixed(1)}/s`, `ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}`];
+    const amount = this.unit === 'bytes' ? `${formatBytes(state.done)}/${formatBytes(state.total)}` : `${state.done}/${state.total}`;
+    const speed = this.unit === 'bytes' ? `${formatBytes(rate)}/s` : `${rate.toFixed(1)}/s`;
+    const parts = [`${this.label} [${bar}] ${amount}`, speed, `ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}`];
     if (state.tokens !== undefined) parts.push(`${state.tokens.toLocaleString('en-US')} tokens`);
     if (state.cost !== undefined && state.cost !== null) parts.push(`cost ${state.cost.toFixed(4)}`);
     return parts.join('  ');
   }
+}
+
+/** 1536 → "1.5 KiB": binary units, one decimal above bytes. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(n)} B` : `${n.toFixed(1)} ${units[u]}`;
 }
 
 function formatSeconds(s: number): string {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CachedTarget } from '../keys/slices.js';
 import { MANIFEST, type ArtifactStore } from '../store/artifacts.js';
 import type { ArtifactSource } from '../store/sources.js';
-import { cacheDir } from '../workspace.js';
+import { workspaceCacheDir } from '../workspace.js';
 import { targetOutputDir } from './stamps.js';
 
 /** Kinds small enough to travel in Nx's task cache; embeddings and preprocess go through the artifact store only. */
@@ -19,7 +19,7 @@ const carried = (kind: string): kind is CachedTarget => (NX_CARRIED_KINDS as rea
 
 /** Every copy of `kind` in any experiment's Nx outputs, as [folder, recorded key]. */
 async function copiesOf(workspaceRoot: string, kind: CachedTarget): Promise<[string, string][]> {
-  const root = join(cacheDir(workspaceRoot), 'experiments');
+  const root = join(workspaceCacheDir(workspaceRoot), 'experiments');
   const out: [string, string][] = [];
   for (const experiment of (await readdir(root).catch(() => [] as string[])).sort()) {
     const dir = nxArtifactDir(workspaceRoot, experiment, kind);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { KeyInputs } from '../keys/compute.js';
 import type { CachedTarget } from '../keys/slices.js';
 import { writeJsonAtomic } from '../store/atomic.js';
-import { cacheDir } from '../workspace.js';
+import { workspaceCacheDir } from '../workspace.js';
 
 /**
  * A stamp records which key an experiment's target was last built with, and from what inputs. It is
@@ -19,7 +19,7 @@ export interface Stamp {
 }
 
 export const targetOutputDir = (workspaceRoot: string, experiment: string, target: string): string =>
-  join(cacheDir(workspaceRoot), 'experiments', experiment, target);
+  join(workspaceCacheDir(workspaceRoot), 'experiments', experiment, target);
 
 export async function writeStamp(workspaceRoot: string, stamp: Omit<Stamp, 'schema' | 'built'>): Promise<void> {
   const full: Stamp = { schema: 1, ...stamp, built: new Date().toISOString() };

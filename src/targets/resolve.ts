@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { writeStamp, targetOutputDir } from '../state/stamps.js';
+import { byteProgress } from '../report/transfer-progress.js';
 import { openArtifactStore } from '../state/artifact-fallbacks.js';
 import { copyToNxOutput } from '../state/nx-outputs.js';
 import { writeJsonAtomic } from '../store/atomic.js';
@@ -31,7 +32,7 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const { key, inputs } = keys.resolve;
   const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
   // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.
-  const store = openArtifactStore(ws, { memo, owner: loaded.name });
+  const store = openArtifactStore(ws, { memo, owner: loaded.name, remote: { progress: byteProgress } });
   const built = await store.build('resolve', inputs, async (dir) => {
     await writeFile(join(dir, 'lock.json'), `${JSON.stringify({ schema: 1, inputs, keys: targetKeys }, null, 2)}\n`);
   });

@@ -9,6 +9,7 @@ import { fromStoredPath } from '../manifest/paths.js';
 import { targetOutputDir, writeStamp } from '../state/stamps.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
+import { byteProgress } from '../report/transfer-progress.js';
 import { openArtifactStore } from '../state/artifact-fallbacks.js';
 import { copyToNxOutput } from '../state/nx-outputs.js';
 import { cacheDir } from '../workspace.js';
@@ -25,7 +26,7 @@ export interface TargetContext {
 export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
   const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
-  return { loaded, workspaceRoot, keys, store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name }) };
+  return { loaded, workspaceRoot, keys, store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name, remote: { progress: byteProgress } }) };
 }
 
 /**
