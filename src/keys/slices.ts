@@ -29,7 +29,7 @@ export interface KeySpec {
 
 const JUDGE_SHAPE = ['judge.model', 'judge.temperature', 'judge.max_tokens', 'judge.image_max_side'];
 /** Never in any key: where the judge runs and how hard we push it, and pass/fail thresholds. */
-export const NEVER_IN_KEYS = ['judge.api_key', 'judge.base_url', 'judge.concurrency', 'judge.timeout_s', 'judge.retries', 'verify.min_accuracy', 'verify.min_agreement', 'verify.min_gain'];
+export const NEVER_IN_KEYS = ['judge.api_key', 'judge.base_url', 'judge.concurrency', 'judge.timeout_s', 'judge.retries', 'verify.min_accuracy', 'verify.min_agreement', 'verify.min_gain', 'rubric.allow_unlocked'];
 
 export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
   switch (target) {
@@ -37,7 +37,8 @@ export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
       // The lock of the whole manifest; api_key is kept as the reference the user wrote, never its value.
       return {
         fields: [''],
-        exclude: ['judge.api_key'],
+        // allow_unlocked only permits reading a rubric; it changes nothing that is built.
+        exclude: ['judge.api_key', 'rubric.allow_unlocked'],
         files: [
           { field: 'rubric.seed', images: true },
           { field: 'rubric.from' },
@@ -60,7 +61,7 @@ export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
       // An ONNX selection embedder makes the preprocess encoders part of what shapes the rubric.
       return {
         fields: ['task', ...JUDGE_SHAPE, 'rubric', ...(experiment.rubric.select.embedder === 'onnx' ? ['preprocess.encoders'] : [])],
-        exclude: ['rubric.from'],
+        exclude: ['rubric.from', 'rubric.allow_unlocked'],
         files: [{ field: 'rubric.seed', images: true }, ...(experiment.rubric.select.embedder === 'onnx' ? [{ field: 'preprocess.models', tree: true }] : [])],
         constants: { prompts: PROMPT_TEMPLATE_VERSION },
       };

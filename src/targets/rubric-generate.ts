@@ -4,9 +4,9 @@ import { fromStoredPath } from '../manifest/paths.js';
 import { openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
-import { readFile } from 'node:fs/promises';
 import type { ExperimentRef } from './context.js';
 import { loadLabelled, openTarget, publish } from './shared.js';
+import { readLockedRubric } from '../rubric/locked.js';
 
 export interface RubricGenerateOptions {
   /** Print the worst-case number of judge calls and stop before any call. */
@@ -28,13 +28,15 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   const { key, inputs } = ctx.keys['rubric-generate'];
   const files = ['rubric.txt', 'stats.json'];
 
+  // A reused rubric is checked against its lock on every run, cached artifact or not.
+  const reused = e.rubric.from === null ? undefined : readLockedRubric(fromStoredPath(e.rubric.from, ref.workspaceRoot), ref.workspaceRoot, { allowUnlocked: e.rubric.allow_unlocked });
   if (await ctx.store.has('rubric-generate', key)) {
     await publish(ctx, 'rubric-generate', files);
     return `rubric-generate ${loaded.name}: artifact ${key.slice(0, 12)} already built; no judge call made`;
   }
 
-  if (e.rubric.from !== null) {
-    const text = await readFile(fromStoredPath(e.rubric.from, ref.workspaceRoot), 'utf8');
+  if (reused) {
+    const text = reused.text;
     await ctx.store.build('rubric-generate', inputs, async (dir) => {
       await writeFile(join(dir, 'rubric.txt'), text);
       await writeFile(join(dir, 'trace.jsonl'), '');
