@@ -2,8 +2,9 @@
 //
 // A frozen rubric is a file directly under rubrics/ (`rubrics/<name>.v<N>.txt`). Each must have a lock
 // beside it that validates against schemas/rubric-lock.schema.json, records the file's sha256, the name
-// and version of its file name, and metrics that meet the thresholds recorded in the same lock; its text
-// must parse (a text that starts as `Rubric 1:` blocks or a numbered list must keep that format).
+// and version of its file name, and metrics that meet the thresholds recorded in the same lock; a text
+// generated here must parse (one that starts as `Rubric 1:` blocks or a numbered list keeps that format),
+// while a reused text (no source artifact) is any text, as the reference takes it.
 // Files in subfolders (rubrics/imported/ from `arr import`) are not frozen: any text, as the reference
 // takes it, vouched for by the lock `arr import` writes beside it (or, without one, only when the
 // experiment sets rubric.allow_unlocked).
@@ -102,15 +103,18 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
   if (!named) {
     diagnostics.push({ file: txt, message: 'a frozen rubric is named <name>.v<version>.txt (name matching ^[a-z0-9][a-z0-9._-]*$); keep other rubric texts in a subfolder such as rubrics/imported/' });
   }
-  diagnostics.push(...parseRubricStrict(bytes.toString('utf8'), txt).diagnostics);
+  const strictFormat = () => diagnostics.push(...parseRubricStrict(bytes.toString('utf8'), txt).diagnostics);
 
   if (!existsSync(lockFile)) {
+    strictFormat();
     diagnostics.push({ file: txt, message: `has no lock beside it (expected ${rel(lockFile)}): frozen rubrics are written with their lock by the freeze target, not copied in by hand` });
     return result(sha256, null);
   }
   const read = readLockFile(lockFile);
   diagnostics.push(...read.diagnostics);
   const lock = read.lock;
+  // Only a text generated here (it has a source artifact) must keep the format it was generated in.
+  if (!lock || lock.source_artifact !== null) strictFormat();
   if (!lock) return result(sha256, null);
 
   const at = (field: string, message: string, severity?: 'warning'): Diagnostic => {
