@@ -18,8 +18,8 @@ export function handleModels(ctx: ServiceContext, res: ServerResponse): void {
 /** POST /v1/chat/completions, forwarded to the judge. */
 export async function handleChat(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
   ctx.stats.chat.requests++;
-  const body = parseChatBody(parseJsonBody(await readBody(req, res, ctx.limits, ctx.budget)), ctx.limits.maxChatTextChars);
   ctx.breaker.admit();
+  const body = parseChatBody(parseJsonBody(await readBody(req, res, ctx.limits, ctx.budget)), ctx.limits.maxChatTextChars);
   const release = ctx.queue.reserve(1);
   try {
     await downscaleImages(ctx, body);

@@ -20,8 +20,9 @@ export interface RewardResult {
 
 export async function handleRewards(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
   const { experiment, limits } = ctx;
-  const parsed = parseRewardRequest(await readBody(req, res, limits, ctx.budget), experiment.task, limits);
+  // While the judge is unreachable the body is not even read: the answer is 503 at once.
   ctx.breaker.admit();
+  const parsed = parseRewardRequest(await readBody(req, res, limits, ctx.budget), experiment.task, limits);
   const release = ctx.queue.reserve(parsed.length);
   try {
     const items = await toDatasetItems(ctx, parsed);
