@@ -1,7 +1,7 @@
 // Reward service under faults (run: npx tsx bench/reward-recovery.ts).
 // 1. Recovery: the simulated judge stops listening for 2 s and comes back on the same port while a
 //    client keeps sending; the figure is the time from the judge's return to the first 200 (target
-//    well under 5 s), over several outages.
+//    well under 5 s), over several outages falling at different points between two probes (1 s apart).
 // 2. Memory: 40 clients at once each send a body of the maximum size (64 MiB by default) holding one
 //    huge query, to a service running in its own process; the figure is that process's peak RSS, next
 //    to what 40 bodies would weigh, and how each request was answered.
@@ -19,7 +19,7 @@ import { makeWorkspace, type TestWorkspace } from '../test/support/workspace.js'
 
 const TOKEN = 'bench-recovery-token';
 const OUTAGE_MS = 2_000;
-const OUTAGES = Number(process.env.OUTAGES ?? 3);
+const OUTAGES = Number(process.env.OUTAGES ?? 6);
 const CLIENTS = 40;
 const MiB = 1024 * 1024;
 
@@ -57,6 +57,8 @@ async function recovery(ws: TestWorkspace): Promise<number[]> {
       await judge.close();
       const down = Date.now();
       const statuses = new Map<number, number>();
+      // Where the outage falls between two probes decides the wait; a random first request varies it.
+      await sleep(Math.random() * 1_000);
       while (Date.now() - down < OUTAGE_MS) {
         const s = await post();
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
