@@ -139,12 +139,21 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
 /** JSON keys that would reach, or pretend to be, an object's prototype; refused in every body. */
 const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Parses a JSON body, refusing prototype keys anywhere in it; `what` names the body in messages. */
+/** Bytes that are not UTF-8 are refused rather than turned into U+FFFD and passed on to the judge. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body, refusing invalid UTF-8 and prototype keys anywhere in it; `what` names the body in messages. */
 export function parseJsonBody(raw: Buffer, what = 'body'): unknown {
+  let text: string;
+  try {
+    text = strictUtf8.decode(raw);
+  } catch {
+    throw new HttpError(400, `${what}: not valid UTF-8`);
+  }
   let refused: string | undefined;
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'), (key, v: unknown) => {
+    value = JSON.parse(text, (key, v: unknown) => {
       if (REFUSED_KEYS.has(key)) refused ??= key;
       return v;
     });

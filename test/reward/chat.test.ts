@@ -121,6 +121,13 @@ describe('OpenAI-compatible endpoint (/v1/chat/completions, /v1/models)', () => 
     expect(polluted.status).toBe(400);
     expect(((await polluted.json()) as { error: string }).error).toContain('"__proto__" is refused');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const latin1 = await fetch(`${service.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"model":"m","messages":[{"role":"user","content":"caf'), Buffer.from([0xe9]), Buffer.from('"}]}')]),
+    });
+    expect(latin1.status).toBe(400);
+    expect(((await latin1.json()) as { error: string }).error).toBe('body: not valid UTF-8');
     expect(sim.requests.length).toBe(calls); // nothing refused reached the judge
     expect(service.stats().chat.completions).toBe(0);
   });
