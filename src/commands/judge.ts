@@ -8,6 +8,7 @@ import { runDoctor } from '../judge/doctor.js';
 import { loadValidExperiment } from '../manifest/valid.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { reportFailure, workspace } from './shared.js';
+import { readLockedRubric } from '../rubric/locked.js';
 
 interface JudgeFlags {
   experiment: string;
@@ -70,6 +71,7 @@ export function registerJudgeCommand(program: Command): void {
           items: data.items,
           datasetPath: relative(ws, dataset) || dataset,
           rubricFlag: flags.rubric ? resolve(flags.rubric) : undefined,
+          readRubric: (file) => readLockedRubric(file, ws, { allowUnlocked: experiment.rubric.allow_unlocked }).text,
           baseUrl: flags.baseUrl,
           concurrency: flags.concurrency,
           bothOrders: flags.bothOrders ?? false,

@@ -67,6 +67,7 @@ export function registerRubricCommands(program: Command): void {
         const rel = (p: string) => relative(process.cwd(), p) || p;
         for (const note of result.notes) console.log(`note: ${note}`);
         if (result.rubricFile) console.log(`wrote ${rel(result.rubricFile)}`);
+        if (result.lockFile) console.log(`wrote ${rel(result.lockFile)} (source: imported; serve, train and rubric.from check the rubric against it)`);
         console.log(`wrote ${rel(result.manifest)}; check it with: npx arr validate ${result.name}`);
       } catch (error) {
         reportFailure(error);

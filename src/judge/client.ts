@@ -307,6 +307,61 @@ export class JudgeClient {
   }
 
   /**
+   * Forwards a caller's own chat-completion body (the reward service's OpenAI-compatible endpoint) through
+   * this client's limiter, replicas, retries and breaker, and returns the endpoint's completion unchanged.
+   * The body's `model` is replaced by the configured model. Nothing is cached: the caller parses the answer.
+   */
+  async forwardChat(body: Record<string, unknown>): Promise<OpenAI.Chat.ChatCompletion> {
+    const bytes = Buffer.from(JSON.stringify({ ...body, model: this.settings.model }));
+    for (let attempt = 0; ; attempt++) {
+      if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
+      this.checkBudget();
+      const replica = this.pickReplica();
+      try {
+        this.usage.calls++;
+        const completion = await this.limiter.run(() =>
+          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body: bytes, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
+        );
+        this.firstConnectionFailure = undefined;
+        this.count({ prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 });
+        return completion;
+      } catch (error) {
+        if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
+          throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
+        }
+        const connection = isConnectionFailure(error);
+        if (connection) this.connectionFailed(replica, error, attempt >= this.settings.retries);
+        if (this.breakerOpen) {
+          this.usage.failures++;
+          throw new JudgeUnavailableError(this.breakerOpen);
+        }
+        if (!isRetryable(error) || attempt >= this.settings.retries) {
+          this.usage.failures++;
+          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, []);
+        }
+        this.usage.retries++;
+        const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
+        await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
+      }
+    }
+  }
+
+  /** Why the breaker ended calls, or undefined while it is closed. */
+  get breakerReason(): string | undefined {
+    return this.breakerOpen;
+  }
+
+  /**
+   * Closes the breaker again and forgets every replica's cool-down. Batch builds never call this (an
+   * outage ends their run); the long-lived reward service calls it once a probe saw the judge answer.
+   */
+  resetBreaker(): void {
+    this.breakerOpen = undefined;
+    this.firstConnectionFailure = undefined;
+    for (const replica of this.replicas) replica.downUntil = 0;
+  }
+
+  /**
    * The request body as UTF-8 bytes. Image blocks are the bulk of every request and repeat across
    * requests, so each image's JSON fragment is encoded once and spliced in; this keeps client CPU per
    * request well under a millisecond where `JSON.stringify` of the whole body would not.

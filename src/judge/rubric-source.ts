@@ -11,10 +11,14 @@ export interface RubricSource {
   sha256: string | null;
 }
 
-/** `--rubric`, else the experiment's `rubric.from`, else its frozen rubric if one exists, else none. */
-export function findRubric(experiment: Experiment, workspaceRoot: string, flag?: string): RubricSource {
+/**
+ * `--rubric`, else the experiment's `rubric.from`, else its frozen rubric if one exists, else none.
+ * `readChecked` reads the last two (the commands pass one that verifies the rubric against its lock,
+ * which lives in a higher layer); a file named by `--rubric` is read as is.
+ */
+export function findRubric(experiment: Experiment, workspaceRoot: string, flag?: string, readChecked?: (file: string) => string): RubricSource {
   const read = (source: RubricSource['source'], path: string): RubricSource => {
-    const text = readFileSync(path, 'utf8');
+    const text = source !== 'flag' && readChecked ? readChecked(path) : readFileSync(path, 'utf8');
     return { source, path, text, sha256: sha256Hex(text) };
   };
   if (flag) return read('flag', flag);

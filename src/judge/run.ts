@@ -16,6 +16,8 @@ export interface RunJudgeOptions {
   items: DatasetItem[];
   datasetPath: string;
   rubricFlag?: string;
+  /** Reads rubric.from or the frozen rubric, checked against its lock. */
+  readRubric?: (file: string) => string;
   baseUrl?: string;
   concurrency?: number;
   bothOrders: boolean;
@@ -25,7 +27,7 @@ export interface RunJudgeOptions {
 
 export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
   const started = new Date().toISOString();
-  const rubric = findRubric(o.experiment, o.workspaceRoot, o.rubricFlag);
+  const rubric = findRubric(o.experiment, o.workspaceRoot, o.rubricFlag, o.readRubric);
   const warn = (m: string) => o.quiet || console.error(`warning: ${m}`);
   const { client, encoder } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, concurrency: o.concurrency, warn });
   if (rubric.source === 'none' && !o.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');

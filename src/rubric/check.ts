@@ -2,10 +2,12 @@
 //
 // A frozen rubric is a file directly under rubrics/ (`rubrics/<name>.v<N>.txt`). Each must have a lock
 // beside it that validates against schemas/rubric-lock.schema.json, records the file's sha256, the name
-// and version of its file name, and metrics that meet the thresholds recorded in the same lock; its text
-// must parse (a text that starts as `Rubric 1:` blocks or a numbered list must keep that format).
-// Files in subfolders (rubrics/imported/ from `arr import`) are not frozen and need no lock; an
-// experiment that reuses one only needs it to exist and parse.
+// and version of its file name, and metrics that meet the thresholds recorded in the same lock; a text
+// generated here must parse (one that starts as `Rubric 1:` blocks or a numbered list keeps that format),
+// while a reused text (no source artifact) is any text, as the reference takes it.
+// Files in subfolders (rubrics/imported/ from `arr import`) are not frozen: any text, as the reference
+// takes it, vouched for by the lock `arr import` writes beside it (or, without one, only when the
+// experiment sets rubric.allow_unlocked).
 // Every experiment (experiments/*.yaml) whose rubric.from names a file: the file exists, and when it is a
 // frozen rubric it passes the checks above.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -101,15 +103,18 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
   if (!named) {
     diagnostics.push({ file: txt, message: 'a frozen rubric is named <name>.v<version>.txt (name matching ^[a-z0-9][a-z0-9._-]*$); keep other rubric texts in a subfolder such as rubrics/imported/' });
   }
-  diagnostics.push(...parseRubricStrict(bytes.toString('utf8'), txt).diagnostics);
+  const strictFormat = () => diagnostics.push(...parseRubricStrict(bytes.toString('utf8'), txt).diagnostics);
 
   if (!existsSync(lockFile)) {
+    strictFormat();
     diagnostics.push({ file: txt, message: `has no lock beside it (expected ${rel(lockFile)}): frozen rubrics are written with their lock by the freeze target, not copied in by hand` });
     return result(sha256, null);
   }
   const read = readLockFile(lockFile);
   diagnostics.push(...read.diagnostics);
   const lock = read.lock;
+  // Only a text generated here (it has a source artifact) must keep the format it was generated in.
+  if (!lock || lock.source_artifact !== null) strictFormat();
   if (!lock) return result(sha256, null);
 
   const at = (field: string, message: string, severity?: 'warning'): Diagnostic => {
@@ -126,6 +131,10 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
   if (named && lock.version !== named.version) diagnostics.push(at('version', `is ${lock.version} but the file is ${basename(txt)} (expected ${named.version})`));
 
   const { metrics: m, thresholds: t } = lock;
+  if (!m || !t) {
+    diagnostics.push(at('source', 'is imported (no verification recorded): a rubric directly under rubrics/ is frozen by the freeze target; keep imported rubrics in rubrics/imported/'));
+    return result(sha256, null);
+  }
   if (m.accuracy + EPSILON < t.min_accuracy) {
     diagnostics.push(at('metrics.accuracy', `${m.accuracy} is below the lock's thresholds.min_accuracy ${t.min_accuracy}: this rubric did not pass verification`));
   }
@@ -198,7 +207,17 @@ export function checkExperimentRubric(file: string, workspaceRoot: string, froze
     const firstError = check.diagnostics.find(isError);
     if (firstError) diagnostics.push(at(`${from} is not a valid frozen rubric: ${firstError.message}${check.diagnostics.filter(isError).length > 1 ? ' (and more; see its own check)' : ''}`));
   } else {
-    diagnostics.push(...parseRubricStrict(readFileSync(path, 'utf8'), path).diagnostics);
+    // Imported and hand-written rubrics are any text, as the reference takes them; their lock vouches for them.
+    const lockFile = lockPathFor(path);
+    if (existsSync(lockFile)) {
+      const read = readLockFile(lockFile);
+      diagnostics.push(...read.diagnostics.filter(isError).map((d) => at(`${from}: its lock ${relative(workspaceRoot, lockFile)} is invalid: ${d.field ? `${d.field} ` : ''}${d.message}`)));
+      if (read.lock && read.lock.rubric_sha256 !== sha256Hex(readFileSync(path))) {
+        diagnostics.push(at(`${from} does not match its lock ${relative(workspaceRoot, lockFile)} (sha256 ${shortSha(sha256Hex(readFileSync(path)))}, lock ${shortSha(read.lock.rubric_sha256)}): the text changed after it was locked`));
+      }
+    } else if (!loaded.experiment.rubric.allow_unlocked) {
+      diagnostics.push(at(`${from} has no lock (expected ${relative(workspaceRoot, lockFile)}); re-import it with \`arr import\`, freeze it, or set rubric.allow_unlocked: true`));
+    }
   }
   return { ...base, rubric: path, ok: !diagnostics.some(isError), diagnostics };
 }

@@ -74,7 +74,8 @@ export async function freezeRubric(workspaceRoot: string, input: FreezeInput): P
   if (!Number.isInteger(version) || version < 1) throw new Error(`freeze.version must be an integer >= 1, got ${version}`);
   const { txt, lockFile } = frozenRubricPaths(workspaceRoot, name, version);
   if (text.trim() === '') throw new Error(`refusing to freeze an empty rubric as ${txt}`);
-  const parsed = parseRubricStrict(text, txt);
+  // Texts generated here must keep their format; a reused one (rubric.from) is any text, as the reference takes it.
+  const parsed = input.lock.source_artifact === null ? { diagnostics: [] } : parseRubricStrict(text, txt);
   if (parsed.diagnostics.length) throw new InvalidInputError(parsed.diagnostics.map((d) => ({ ...d, message: `rubric to freeze: ${d.message}` })), workspaceRoot);
 
   const sha256 = sha256Hex(text);

@@ -32,8 +32,9 @@ import { isInside } from '../manifest/paths.js';
 import { parseYaml, type Position } from '../manifest/yaml-source.js';
 import { byteLimit, decodeUtf8, InputFileProblem, readRegularFileSync } from '../util/input-files.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { loadExperimentForCheck } from './check.js';
-import { RUBRIC_NAME } from './freeze.js';
+import { isFrozenLocation, loadExperimentForCheck } from './check.js';
+import { lockPathFor, RUBRIC_NAME } from './freeze.js';
+import { writeImportedLock } from './locked.js';
 import { renderRubric } from './text.js';
 
 /** Values the reference reads as "not set". */
@@ -68,6 +69,8 @@ export interface ImportResult {
   manifest: string;
   /** Absolute path of the rubric text written under rubrics/imported/, when the config held one inline (or outside the workspace). */
   rubricFile: string | null;
+  /** Absolute path of the lock written beside the rubric (`source: imported`), when the config named or held one. */
+  lockFile: string | null;
   /** What the user should know: replaced secrets, defaults filled in, files not found, keys ignored. */
   notes: string[];
   /** The manifest text as written. */
@@ -102,6 +105,8 @@ interface Built {
   comments: Map<string, string>;
   notes: string[];
   rubricText: string | null;
+  /** The config's rubrics_file when it lies inside the workspace (used in place, locked where it is). */
+  rubricsFileInside: string | null;
   /** A rubric file outside the workspace, to copy into rubrics/imported/. */
   copyRubric: string | null;
 }
@@ -188,6 +193,7 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
   const rel = (abs: string) => toPosix(relative(experimentsDir, abs)) || '.';
   let rubricText: string | null = null;
   let copyRubric: string | null = null;
+  let rubricsFileInside: string | null = null;
   const importedRel = `../rubrics/imported/${name}.txt`;
   const rubricsFile = get('rubrics_file');
   const inline = get('rubrics');
@@ -203,6 +209,7 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
       notes.push(`rubrics_file ${abs} is outside the workspace: copied to rubrics/imported/${name}.txt`);
     } else {
       set('rubric.from', rel(abs), 'rubrics_file');
+      rubricsFileInside = abs;
     }
     if (inline !== undefined) notes.push('rubrics (inline) is ignored: rubrics_file takes precedence, as in the reference');
   } else if (inline !== undefined) {
@@ -260,7 +267,7 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
   if (unknown.length) notes.push(`ignored (not keys of the reference's config): ${unknown.join(', ')}`);
   if (problems.length) throw new InvalidInputError(problems);
   if (value.data === undefined) delete value.data;
-  return { value, from, comments, notes, rubricText, copyRubric };
+  return { value, from, comments, notes, rubricText, rubricsFileInside, copyRubric };
 }
 
 function render(built: Built, header: string[]): string {
@@ -329,6 +336,16 @@ export async function importReferenceConfig(configPath: string, options: ImportO
     mkdirSync(dirname(rubricFile), { recursive: true });
     await writeFileAtomic(rubricFile, built.copyRubric ? readFileSync(built.copyRubric) : built.rubricText!);
   }
+  // Every rubric the manifest reuses gets a lock, so serve, train and rubric.from can tell if it changes.
+  let lockFile: string | null = null;
+  const lockTarget = rubricFile ?? (built.rubricsFileInside && existsSync(built.rubricsFileInside) ? built.rubricsFileInside : null);
+  if (lockTarget) {
+    const existingLock = lockPathFor(lockTarget);
+    // A frozen rubric (rubrics/<name>.v<N>.txt) keeps the lock its verification wrote.
+    if (!isFrozenLocation(lockTarget, ws) && (rubricFile || options.force || !existsSync(existingLock))) {
+      lockFile = await writeImportedLock(lockTarget, { name, importedFrom: built.copyRubric ?? (rubricFile ? source : lockTarget) });
+    }
+  }
   await writeFileAtomic(manifest, text);
-  return { name, manifest, rubricFile, notes: built.notes, text };
+  return { name, manifest, rubricFile, lockFile, notes: built.notes, text };
 }

@@ -79,7 +79,8 @@ const TARGETS = {
     // The lock of the whole manifest; api_key is kept as the reference the user wrote, never its value.
     key: (): KeySpec => ({
       fields: [''],
-      exclude: ['judge.api_key'],
+      // allow_unlocked only permits reading a rubric; it changes nothing that is built.
+      exclude: ['judge.api_key', 'rubric.allow_unlocked'],
       files: [
         { field: 'rubric.seed', images: true },
         { field: 'rubric.from' },
@@ -113,7 +114,7 @@ const TARGETS = {
       const onnx = experiment.rubric.select.embedder === 'onnx';
       return {
         fields: ['task', ...JUDGE_SHAPE, 'rubric', ...(onnx ? ['preprocess.encoders'] : [])],
-        exclude: ['rubric.from', 'rubric.max_failures'],
+        exclude: ['rubric.from', 'rubric.max_failures', 'rubric.allow_unlocked'],
         files: [{ field: 'rubric.seed', images: true }, ...(onnx ? [{ field: 'preprocess.models', tree: true }] : [])],
         constants: { prompts: PROMPT_TEMPLATE_VERSION },
       };

@@ -7,8 +7,7 @@ import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
 import type { ExperimentRef } from '../manifest/valid.js';
 import { loadLabelled, openTarget, publish } from './shared.js';
-import { InvalidInputError } from '../diagnostics.js';
-import { InputFileProblem, readListFileSync } from '../util/input-files.js';
+import { readLockedRubric } from '../rubric/locked.js';
 import { builtWithTooManyFailures, outageOrOriginal, refuseOnFailures } from './judge-failures.js';
 
 export interface RubricGenerateOptions {
@@ -40,20 +39,15 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
       await ctx.store.discard('rubric-generate', key);
     }
   }
+  // A reused rubric is checked against its lock on every run, cached artifact or not.
+  const reused = e.rubric.from === null ? undefined : readLockedRubric(fromStoredPath(e.rubric.from, ref.workspaceRoot), ref.workspaceRoot, { allowUnlocked: e.rubric.allow_unlocked });
   if (await ctx.store.has('rubric-generate', key)) {
     await publish(ctx, 'rubric-generate', files);
     return `rubric-generate ${loaded.name}: artifact ${key.slice(0, 12)} already built; no judge call made`;
   }
 
-  if (e.rubric.from !== null) {
-    const fromFile = fromStoredPath(e.rubric.from, ref.workspaceRoot);
-    let text: string;
-    try {
-      text = readListFileSync(fromFile);
-    } catch (error) {
-      if (!(error instanceof InputFileProblem)) throw error;
-      throw new InvalidInputError([{ file: fromFile, line: error.line, col: error.col, field: error.line === undefined ? 'rubric.from' : undefined, message: error.message }], ref.workspaceRoot);
-    }
+  if (reused) {
+    const text = reused.text;
     await ctx.store.build('rubric-generate', inputs, async (dir) => {
       await writeFile(join(dir, 'rubric.txt'), text);
       await writeFile(join(dir, 'trace.jsonl'), '');

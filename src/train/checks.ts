@@ -4,8 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import type { Env } from '../manifest/env.js';
-import { checkFrozenRubric, isFrozenLocation } from '../rubric/check.js';
-import { parseRubricStrict } from '../rubric/text.js';
+import { readLockedRubric, RubricLockError } from '../rubric/locked.js';
 import { flagValue, NUM_GENERATIONS, type TrainPlan } from './plan.js';
 
 export interface TrainCheck {
@@ -100,7 +99,7 @@ export function checkEmbeddings(plan: TrainPlan): TrainCheck {
   return { name: 'embeddings', ok: true, severity: 'error', message: `${rel(src.metadata)}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, all files present` };
 }
 
-/** The frozen rubric: present and matching its lock (a rubric.from outside rubrics/ must exist and parse). */
+/** The rubric the run rewards with: present and matching its lock (or unlocked by explicit opt-in). */
 export function checkRubric(plan: TrainPlan): TrainCheck {
   const rel = (p: string) => relative(plan.workspaceRoot, p) || p;
   const { file } = plan.rubric;
@@ -110,19 +109,14 @@ export function checkRubric(plan: TrainPlan): TrainCheck {
       : 'fix rubric.from, or freeze a rubric and point rubric.from at it';
     return { name: 'rubric', ok: false, severity: 'error', message: `the frozen rubric ${rel(file)} does not exist; ${how}` };
   }
-  if (isFrozenLocation(file, plan.workspaceRoot)) {
-    const check = checkFrozenRubric(file, plan.workspaceRoot);
-    const errors = check.diagnostics.filter((d) => d.severity !== 'warning');
-    if (errors.length) {
-      return { name: 'rubric', ok: false, severity: 'error', message: `${rel(file)} does not match its lock: ${errors.map((d) => d.message).join('; ')}` };
-    }
-    return { name: 'rubric', ok: true, severity: 'error', message: `${rel(file)} matches its lock (sha256 ${check.sha256!.slice(0, 12)}…)` };
+  try {
+    const rubric = readLockedRubric(file, plan.workspaceRoot, { allowUnlocked: plan.rubric.allowUnlocked });
+    const how = rubric.lock ? `matches its lock ${rel(rubric.lock)} (${rubric.trust}, sha256 ${rubric.sha256.slice(0, 12)}…)` : 'has no lock; used because rubric.allow_unlocked is true';
+    return { name: 'rubric', ok: true, severity: 'error', message: `${rel(file)} ${how}` };
+  } catch (error) {
+    if (!(error instanceof RubricLockError)) throw error;
+    return { name: 'rubric', ok: false, severity: 'error', message: `${error.message}${error.hint ? `; ${error.hint}` : ''}` };
   }
-  const parsed = parseRubricStrict(readFileSync(file, 'utf8'), file);
-  if (parsed.diagnostics.length) {
-    return { name: 'rubric', ok: false, severity: 'error', message: `${rel(file)} does not parse: ${parsed.diagnostics.map((d) => `${d.line ? `line ${d.line}: ` : ''}${d.message}`).join('; ')}` };
-  }
-  return { name: 'rubric', ok: true, severity: 'error', message: `${rel(file)} exists (not under rubrics/, so it has no lock to match)` };
 }
 
 /** Every check, in the order they are shown. */

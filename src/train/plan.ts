@@ -109,7 +109,7 @@ export interface TrainPlan {
   baseModel: string | null;
   embeddings: EmbeddingsSource;
   /** The frozen rubric (absolute) and its lock. */
-  rubric: { file: string; lock: string; frozen: boolean };
+  rubric: { file: string; lock: string; frozen: boolean; allowUnlocked: boolean };
   /** Trainer flags by the reference's names, in order; `data_json_path`, `output_dir`, `arr_config_path` are filled at launch. */
   flags: [string, FlagValue][];
   /** Variables added to the trainer's environment (values the run fills in are placeholders here). */
@@ -163,13 +163,14 @@ export function embeddingsSource(loaded: ValidExperiment, workspaceRoot: string)
 }
 
 /** The frozen rubric a run rewards with: `rubric.from`, else `rubrics/<freeze.name>.v<freeze.version>.txt`. */
-export function frozenRubricOf(e: Experiment, workspaceRoot: string): { file: string; lock: string; frozen: boolean } {
+export function frozenRubricOf(e: Experiment, workspaceRoot: string): { file: string; lock: string; frozen: boolean; allowUnlocked: boolean } {
+  const allowUnlocked = e.rubric.allow_unlocked;
   if (e.rubric.from) {
     const file = fromStoredPath(e.rubric.from, workspaceRoot);
-    return { file, lock: file.replace(/\.txt$/i, '') + '.lock.json', frozen: false };
+    return { file, lock: file.replace(/\.txt$/i, '') + '.lock.json', frozen: false, allowUnlocked };
   }
   const { txt, lockFile } = frozenRubricPaths(workspaceRoot, e.freeze.name!, e.freeze.version);
-  return { file: txt, lock: lockFile, frozen: true };
+  return { file: txt, lock: lockFile, frozen: true, allowUnlocked };
 }
 
 export interface PlanOptions {

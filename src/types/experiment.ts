@@ -104,6 +104,10 @@ export interface ExperimentManifest {
      */
     from?: string | null;
     /**
+     * Use rubric.from (or the frozen rubric) even when it has no lock beside it. Off by default: every rubric a run reads is checked against its lock (`freeze` and `arr import` write one), and a rubric whose lock does not match is refused whatever this says. Never part of a cache key.
+     */
+    allow_unlocked?: boolean;
+    /**
      * Free text describing what is being compared; shown to the judge in every prompt.
      */
     task_description?: string;
@@ -460,6 +464,10 @@ export interface Experiment {
      * A frozen rubric file (rubrics/<name>.v<N>.txt) to reuse instead of generating one; when set, rubric-generate does no generation.
      */
     from: string | null;
+    /**
+     * Use rubric.from (or the frozen rubric) even when it has no lock beside it. Off by default: every rubric a run reads is checked against its lock (`freeze` and `arr import` write one), and a rubric whose lock does not match is refused whatever this says. Never part of a cache key.
+     */
+    allow_unlocked: boolean;
     /**
      * Free text describing what is being compared; shown to the judge in every prompt.
      */

@@ -6,13 +6,17 @@
 export type Sha256 = string;
 
 /**
- * The lock written beside a frozen rubric (rubrics/<name>.v<version>.lock.json): which text was frozen (its sha256), what it was built and verified from, the metrics it earned and the thresholds it was held to. Reviewed in pull requests and checked in CI by `arr rubric check`.
+ * The lock written beside a frozen rubric (rubrics/<name>.v<version>.lock.json): which text was frozen (its sha256), what it was built and verified from, the metrics it earned and the thresholds it was held to. `arr import` writes one, with `source: imported`, for a reference rubric it copies. Reviewed in pull requests and checked in CI by `arr rubric check`.
  */
 export interface RubricLock {
   /**
    * Lock format version.
    */
   schema: 1;
+  /**
+   * Where the text came from: `verified` (frozen by the freeze target after verification; the default when absent) or `imported` (taken as is by `arr import` from a reference config, never verified here: its metrics, thresholds and verify key are null).
+   */
+  source?: "verified" | "imported";
   /**
    * Frozen rubric name (freeze.name); the text is rubrics/<name>.v<version>.txt.
    */
@@ -30,17 +34,17 @@ export interface RubricLock {
    */
   source_artifact: Sha256 | null;
   /**
-   * A sha256 as 64 lowercase hex characters.
+   * Key of the verify artifact whose report supplied the metrics. Null for an imported rubric.
    */
-  verify_key: string;
+  verify_key: Sha256 | null;
   /**
-   * Version of the prompt templates the rubric was generated and verified with.
+   * Version of the prompt templates the rubric was generated and verified with. Null for an imported rubric.
    */
-  prompt_version: string;
+  prompt_version: string | null;
   /**
-   * Judge model id the rubric was generated and verified with.
+   * Judge model id the rubric was generated and verified with. Null for an imported rubric.
    */
-  judge_model: string;
+  judge_model: string | null;
   /**
    * The labelled datasets behind the rubric, with their hashes when frozen.
    */
@@ -73,7 +77,7 @@ export interface RubricLock {
     } | null;
   };
   /**
-   * What verification measured, copied from the verify report.
+   * What verification measured, copied from the verify report. Null for an imported rubric.
    */
   metrics: {
     /**
@@ -107,9 +111,9 @@ export interface RubricLock {
      * Test judgements that failed (errors, invalid answers after re-asks).
      */
     failures: number;
-  };
+  } | null;
   /**
-   * The thresholds in force when the rubric was frozen (verify.min_*); the metrics must meet them.
+   * The thresholds in force when the rubric was frozen (verify.min_*); the metrics must meet them. Null for an imported rubric.
    */
   thresholds: {
     /**
@@ -124,9 +128,13 @@ export interface RubricLock {
      * Lowest acceptable gain over the baseline (verify.min_gain); checked when gain is not null.
      */
     min_gain: number;
-  };
+  } | null;
   /**
    * When the rubric was frozen (ISO 8601 date-time, UTC).
    */
   frozen_at: string;
+  /**
+   * For an imported rubric: the reference config or rubric file it came from, as given to `arr import`.
+   */
+  imported_from?: string;
 }

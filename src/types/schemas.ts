@@ -220,6 +220,11 @@ export const schemas = {
             "default": null,
             "x-arr-path": true
           },
+          "allow_unlocked": {
+            "description": "Use rubric.from (or the frozen rubric) even when it has no lock beside it. Off by default: every rubric a run reads is checked against its lock (`freeze` and `arr import` write one), and a rubric whose lock does not match is refused whatever this says. Never part of a cache key.",
+            "type": "boolean",
+            "default": false
+          },
           "task_description": {
             "description": "Free text describing what is being compared; shown to the judge in every prompt.",
             "type": "string",
@@ -1119,7 +1124,7 @@ export const schemas = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://arr.dev/schemas/rubric-lock.schema.json",
     "title": "RubricLock",
-    "description": "The lock written beside a frozen rubric (rubrics/<name>.v<version>.lock.json): which text was frozen (its sha256), what it was built and verified from, the metrics it earned and the thresholds it was held to. Reviewed in pull requests and checked in CI by `arr rubric check`.",
+    "description": "The lock written beside a frozen rubric (rubrics/<name>.v<version>.lock.json): which text was frozen (its sha256), what it was built and verified from, the metrics it earned and the thresholds it was held to. `arr import` writes one, with `source: imported`, for a reference rubric it copies. Reviewed in pull requests and checked in CI by `arr rubric check`.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -1184,6 +1189,14 @@ export const schemas = {
         "description": "Lock format version.",
         "const": 1
       },
+      "source": {
+        "description": "Where the text came from: `verified` (frozen by the freeze target after verification; the default when absent) or `imported` (taken as is by `arr import` from a reference config, never verified here: its metrics, thresholds and verify key are null).",
+        "type": "string",
+        "enum": [
+          "verified",
+          "imported"
+        ]
+      },
       "name": {
         "description": "Frozen rubric name (freeze.name); the text is rubrics/<name>.v<version>.txt.",
         "type": "string",
@@ -1210,17 +1223,30 @@ export const schemas = {
         ]
       },
       "verify_key": {
-        "description": "Key of the verify artifact whose report supplied the metrics.",
-        "$ref": "#/$defs/sha256"
+        "description": "Key of the verify artifact whose report supplied the metrics. Null for an imported rubric.",
+        "oneOf": [
+          {
+            "$ref": "#/$defs/sha256"
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "prompt_version": {
-        "description": "Version of the prompt templates the rubric was generated and verified with.",
-        "type": "string",
+        "description": "Version of the prompt templates the rubric was generated and verified with. Null for an imported rubric.",
+        "type": [
+          "string",
+          "null"
+        ],
         "minLength": 1
       },
       "judge_model": {
-        "description": "Judge model id the rubric was generated and verified with.",
-        "type": "string",
+        "description": "Judge model id the rubric was generated and verified with. Null for an imported rubric.",
+        "type": [
+          "string",
+          "null"
+        ],
         "minLength": 1
       },
       "datasets": {
@@ -1243,98 +1269,159 @@ export const schemas = {
         }
       },
       "metrics": {
-        "description": "What verification measured, copied from the verify report.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": [
-          "accuracy",
-          "ci95",
-          "agreement",
-          "baseline_accuracy",
-          "gain",
-          "seed_accuracy",
-          "failures"
-        ],
-        "properties": {
-          "accuracy": {
-            "description": "Accuracy of the judge with this rubric on the test pairs (failures and order disagreements count as wrong).",
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1
-          },
-          "ci95": {
-            "description": "Wilson 95% interval of the accuracy, [low, high].",
-            "type": "array",
-            "items": {
-              "type": "number",
-              "minimum": 0,
-              "maximum": 1
-            },
-            "minItems": 2,
-            "maxItems": 2
-          },
-          "agreement": {
-            "description": "Share of test pairs whose two candidate orders agreed; null when judged in one order only.",
-            "$ref": "#/$defs/optionalRatio"
-          },
-          "baseline_accuracy": {
-            "description": "Accuracy of the same judge without the rubric (the direct-judge baseline); null when no baseline ran.",
-            "$ref": "#/$defs/optionalRatio"
-          },
-          "gain": {
-            "description": "accuracy minus baseline_accuracy; null when no baseline ran.",
-            "type": [
-              "number",
-              "null"
+        "description": "What verification measured, copied from the verify report. Null for an imported rubric.",
+        "oneOf": [
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "accuracy",
+              "ci95",
+              "agreement",
+              "baseline_accuracy",
+              "gain",
+              "seed_accuracy",
+              "failures"
             ],
-            "minimum": -1,
-            "maximum": 1
+            "properties": {
+              "accuracy": {
+                "description": "Accuracy of the judge with this rubric on the test pairs (failures and order disagreements count as wrong).",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1
+              },
+              "ci95": {
+                "description": "Wilson 95% interval of the accuracy, [low, high].",
+                "type": "array",
+                "items": {
+                  "type": "number",
+                  "minimum": 0,
+                  "maximum": 1
+                },
+                "minItems": 2,
+                "maxItems": 2
+              },
+              "agreement": {
+                "description": "Share of test pairs whose two candidate orders agreed; null when judged in one order only.",
+                "$ref": "#/$defs/optionalRatio"
+              },
+              "baseline_accuracy": {
+                "description": "Accuracy of the same judge without the rubric (the direct-judge baseline); null when no baseline ran.",
+                "$ref": "#/$defs/optionalRatio"
+              },
+              "gain": {
+                "description": "accuracy minus baseline_accuracy; null when no baseline ran.",
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "minimum": -1,
+                "maximum": 1
+              },
+              "seed_accuracy": {
+                "description": "Accuracy of the final rubric re-verified on the seed pairs; null when not measured.",
+                "$ref": "#/$defs/optionalRatio"
+              },
+              "failures": {
+                "description": "Test judgements that failed (errors, invalid answers after re-asks).",
+                "type": "integer",
+                "minimum": 0
+              }
+            }
           },
-          "seed_accuracy": {
-            "description": "Accuracy of the final rubric re-verified on the seed pairs; null when not measured.",
-            "$ref": "#/$defs/optionalRatio"
-          },
-          "failures": {
-            "description": "Test judgements that failed (errors, invalid answers after re-asks).",
-            "type": "integer",
-            "minimum": 0
+          {
+            "type": "null"
           }
-        }
+        ]
       },
       "thresholds": {
-        "description": "The thresholds in force when the rubric was frozen (verify.min_*); the metrics must meet them.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": [
-          "min_accuracy",
-          "min_agreement",
-          "min_gain"
-        ],
-        "properties": {
-          "min_accuracy": {
-            "description": "Lowest acceptable accuracy (verify.min_accuracy).",
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1
+        "description": "The thresholds in force when the rubric was frozen (verify.min_*); the metrics must meet them. Null for an imported rubric.",
+        "oneOf": [
+          {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "min_accuracy",
+              "min_agreement",
+              "min_gain"
+            ],
+            "properties": {
+              "min_accuracy": {
+                "description": "Lowest acceptable accuracy (verify.min_accuracy).",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1
+              },
+              "min_agreement": {
+                "description": "Lowest acceptable order agreement (verify.min_agreement); checked when agreement is not null.",
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1
+              },
+              "min_gain": {
+                "description": "Lowest acceptable gain over the baseline (verify.min_gain); checked when gain is not null.",
+                "type": "number",
+                "minimum": -1,
+                "maximum": 1
+              }
+            }
           },
-          "min_agreement": {
-            "description": "Lowest acceptable order agreement (verify.min_agreement); checked when agreement is not null.",
-            "type": "number",
-            "minimum": 0,
-            "maximum": 1
-          },
-          "min_gain": {
-            "description": "Lowest acceptable gain over the baseline (verify.min_gain); checked when gain is not null.",
-            "type": "number",
-            "minimum": -1,
-            "maximum": 1
+          {
+            "type": "null"
           }
-        }
+        ]
       },
       "frozen_at": {
         "description": "When the rubric was frozen (ISO 8601 date-time, UTC).",
         "type": "string",
         "format": "date-time"
+      },
+      "imported_from": {
+        "description": "For an imported rubric: the reference config or rubric file it came from, as given to `arr import`.",
+        "type": "string",
+        "minLength": 1
+      }
+    },
+    "if": {
+      "not": {
+        "required": [
+          "source"
+        ],
+        "properties": {
+          "source": {
+            "const": "imported"
+          }
+        }
+      }
+    },
+    "then": {
+      "description": "A verified lock carries its verification.",
+      "properties": {
+        "verify_key": {
+          "not": {
+            "type": "null"
+          }
+        },
+        "prompt_version": {
+          "not": {
+            "type": "null"
+          }
+        },
+        "judge_model": {
+          "not": {
+            "type": "null"
+          }
+        },
+        "metrics": {
+          "not": {
+            "type": "null"
+          }
+        },
+        "thresholds": {
+          "not": {
+            "type": "null"
+          }
+        }
       }
     }
   },

@@ -28,7 +28,7 @@ async function writeEditExperiment(pairs: number): Promise<void> {
   }
   ws.write('data/test.jsonl', lines.join('\n') + '\n');
   ws.write('rubrics/bright.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: the brighter edit is better.\n');
-  ws.write('experiments/e.yaml', 'task: edit\nrubric: { from: ../rubrics/bright.txt }\nverify: { test: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n');
+  ws.write('experiments/e.yaml', 'task: edit\nrubric: { from: ../rubrics/bright.txt, allow_unlocked: true }\nverify: { test: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n');
 }
 
 const arr = (args: string[], env: Record<string, string> = {}) =>

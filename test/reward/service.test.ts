@@ -195,7 +195,7 @@ describe('refusals', () => {
     expect(await error({ items: [{ query: 'q', images: [bright] }] })).toMatch(/^items\[0\]\.images: 1 image/);
     expect(await error({ items: [{ query: 'q', response: 'x' }] })).toMatch(/^items\[0\]\.response/);
     expect(await error({ items: [{ query: 'q', images: ['images/bright.png', dark] }] })).toMatch(/^items\[0\]\.images\[0\]: .* is relative/);
-    expect(await error({ items: [{ query: 'q', images: [bright, ws.path('images/missing.png')] }] })).toMatch(/^items\[0\]\.images\[1\]: .*missing\.png cannot be read \(ENOENT\)/);
+    expect(await error({ items: [{ query: 'q', images: [bright, ws.path('images/missing.png')] }] })).toMatch(/^items\[0\]\.images\[1\]: .*missing\.png is not a readable file under the allowed roots/);
   });
 
   it('400 for the whole request when a path is outside the allowed roots, naming it and the roots', async () => {
@@ -207,7 +207,7 @@ describe('refusals', () => {
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as any;
     expect(error).toContain(`items[1].images[1]: ${outside}`);
-    expect(error).toContain(`outside the allowed roots: ${ws.root}`);
+    expect(error).toContain(`is not a readable file under the allowed roots (${ws.root})`);
     expect(sim.requests.length).toBe(calls); // nothing judged
     // A symlink inside the workspace to a file outside it is outside too.
     const link = ws.path('images/link.png');
@@ -243,14 +243,14 @@ describe('GET /healthz and /v1/stats', () => {
   it('reports health without a token and counters with one', async () => {
     const service = await serve();
     const health = await (await fetch(`${service.url}/healthz`)).json();
-    expect(health).toEqual({ ok: true, model: 'Qwen/Qwen3-VL-8B-Instruct', rubric_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(health).toEqual({ status: 'ok', judge: 'closed', model: 'Qwen/Qwen3-VL-8B-Instruct', rubric_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     await post(service, { items: [{ query: 'stats 1', images: [bright, dark] }, { query: 'stats 2', images: [bright, dark] }] });
     await post(service, { items: [] });
     await post(service, {}, 'nope');
     const stats = (await (await fetch(`${service.url}/v1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as any;
     expect(stats.items).toBe(2);
     expect(stats.requests).toBe(5); // healthz, 3 posts, stats
-    expect(stats.refused).toEqual({ 401: 1, 400: 1, 413: 0, 503: 0 });
+    expect(stats.refused).toEqual({ 401: 1, 400: 1, 408: 0, 413: 0, 503: 0 });
     expect(stats.failures).toBe(0);
     expect(stats.latencyMs.p50).toBeGreaterThan(0);
     expect(stats.latencyMs.p95).toBeGreaterThanOrEqual(stats.latencyMs.p50);
@@ -330,7 +330,7 @@ print(json.dumps(res))
       expect(out.retried[0].rewards).toEqual([-0.1, 1.0]);
       expect(out.waited).toBeGreaterThanOrEqual(0.9); // Retry-After: 1 honoured
       expect(out.bad[0]).toBe(400);
-      expect(out.bad[1]).toMatch(/\/etc\/passwd is outside the allowed roots/);
+      expect(out.bad[1]).toMatch(/\/etc\/passwd is not a readable file under the allowed roots/);
       expect(service.stats().refused[503]).toBeGreaterThanOrEqual(1);
     } finally {
       sim.setOptions({ latencyMs: 0 });

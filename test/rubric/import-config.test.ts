@@ -1,11 +1,13 @@
 // `arr import`: the reference's judge config (arr-method.md §2.1) becomes an experiment manifest that
 // loads, keeps no secret, and points at the rubric or seed the config named.
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/manifest/load.js';
 import { experimentNameFromConfig, importReferenceConfig, resolveReferencePath } from '../../src/rubric/import.js';
+import { readLockedRubric } from '../../src/rubric/locked.js';
 import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
 
 // The two configs the reference ships (rubric_pipeline/config/), with their shipped values.
@@ -107,7 +109,8 @@ describe('arr import', () => {
     expect(loaded.ok).toBe(true);
     // "edit" in the file name → task edit; listwise stays listwise; "none" counts as absent.
     expect(loaded.experiment).toMatchObject({ task: 'edit', rubric: { mode: 'listwise', seed: null, from: `rubrics/imported/${name}.txt` } });
-    // The imported rubric is accepted by `arr rubric check` (not frozen, so no lock needed).
+    // The imported rubric is accepted by `arr rubric check`: not frozen, vouched for by its imported lock.
+    expect(JSON.parse(readFileSync(ws.path(`rubrics/imported/${name}.lock.json`), 'utf8'))).toMatchObject({ source: 'imported', imported_from: 'cfg/Inline Edit Config.yaml', metrics: null });
     const check = await arr(['rubric', 'check'], { JUDGE_MODEL: 'm' });
     expect(check.exitCode, check.stdout).toBe(0);
   }, 60_000);
@@ -182,6 +185,33 @@ describe('importReferenceConfig', () => {
       outside.cleanup();
     }
   });
+
+  it('issue 11 item 5: takes a reference rubric file as any text and locks it (source: imported)', async () => {
+    const outside = makeWorkspace();
+    try {
+      // What the reference accepts: a list item with a blank line inside, then free prose.
+      const text = '1. The requested change is present.\n\n   Check small objects too.\n\nPrefer natural lighting overall.\n';
+      const file = outside.write('rubrics.txt', text);
+      const config = ws.write('free.yaml', `model_name: m\nrubrics_file: ${file}\n`);
+      const result = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root });
+      expect(result.lockFile).toBe(ws.path('rubrics/imported/free.lock.json'));
+      const lock = JSON.parse(readFileSync(result.lockFile!, 'utf8'));
+      expect(lock).toMatchObject({ schema: 1, source: 'imported', name: 'free', version: 1, imported_from: file, verify_key: null, metrics: null, thresholds: null });
+      expect(lock.rubric_sha256).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(readLockedRubric(result.rubricFile!, ws.root)).toMatchObject({ text, trust: 'imported', lock: result.lockFile });
+      const check = await arr(['rubric', 'check']);
+      expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+
+      // A rubrics_file already inside the workspace is used in place and locked where it is.
+      ws.write('refs/inside.txt', text);
+      const inside = await importReferenceConfig(ws.write('inside.yaml', 'model_name: m\nrubrics_file: refs/inside.txt\n'), { workspaceRoot: ws.root, cwd: ws.root });
+      expect(inside.rubricFile).toBeNull();
+      expect(inside.lockFile).toBe(ws.path('refs/inside.lock.json'));
+      expect(readLockedRubric(ws.path('refs/inside.txt'), ws.root).trust).toBe('imported');
+    } finally {
+      outside.cleanup();
+    }
+  }, 60_000);
 
   it('names experiments after the config file', () => {
     expect(experimentNameFromConfig('/x/qwen3vl_8B_instruct_t2i.yaml')).toBe('qwen3vl_8b_instruct_t2i');

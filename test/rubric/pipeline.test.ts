@@ -13,6 +13,7 @@ import { runVerify, ThresholdError } from '../../src/targets/verify.js';
 import { rubricSimRule } from '../support/rubric-sim.js';
 import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
 import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { writeImportedLock } from '../../src/rubric/locked.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
@@ -173,7 +174,7 @@ describe('verify and freeze', () => {
     await runFreeze(ref());
     // Another rubric (here a given one) frozen under the same name and version.
     ws.write('rubrics/other.txt', '1. The brighter image is preferred.\n');
-    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/other.txt\n'));
+    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/other.txt\n  allow_unlocked: true\n'));
     await runRubricGenerate(ref(), quiet);
     await runVerify(ref(), quiet);
     await expect(runFreeze(ref())).rejects.toThrow(/freeze\.version/);
@@ -182,8 +183,9 @@ describe('verify and freeze', () => {
 
   it('reuses a frozen rubric through rubric.from with no generation at all', async () => {
     await workspaceWith();
-    ws.write('rubrics/given.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: The brighter image is preferred.\n');
-    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/given.txt\n'));
+    ws.write('rubrics/imported/given.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: The brighter image is preferred.\n');
+    await writeImportedLock(ws.path('rubrics/imported/given.txt'), { name: 'given', importedFrom: 'given.txt' });
+    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/imported/given.txt\n'));
     expect(await runRubricGenerate(ref(), quiet)).toContain('reusing the frozen rubric');
     expect(sim.requests).toHaveLength(0);
     expect(await runVerify(ref(), quiet)).toContain('accuracy 90.0%');

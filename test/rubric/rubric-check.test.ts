@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkRubrics } from '../../src/rubric/check.js';
+import { writeImportedLock } from '../../src/rubric/locked.js';
 import { freezeRubric } from '../../src/rubric/freeze.js';
 import { sha256Hex } from '../../src/store/canonical-json.js';
 import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
@@ -117,14 +118,21 @@ describe('arr rubric check', () => {
     expect(run.stdout).toContain('experiments/gone.yaml:3:3 rubric.from: my-rubrics/gone.txt does not exist');
   }, 30_000);
 
-  it('accepts an unfrozen rubric outside rubrics/ (no lock needed) but checks its format', () => {
-    ws.write('rubrics/imported/mine.txt', '- Tip: anything free-form\n');
+  it('takes an imported rubric as any text, vouched for by its imported lock; no lock needs rubric.allow_unlocked', async () => {
+    // Free text the reference accepts: a list item with a blank line inside, numbering with a gap.
+    ws.write('rubrics/imported/mine.txt', '1. a\n\n   more about a\n\n3. c\n');
     ws.write('experiments/mine.yaml', 'task: t2i\nrubric:\n  from: ../rubrics/imported/mine.txt\n');
-    expect(checkRubrics(ws.root).ok).toBe(true);
-    ws.write('rubrics/imported/mine.txt', '1. a\n\n3. c\n');
-    const report = checkRubrics(ws.root);
-    expect(report.ok).toBe(false);
-    expect(report.experiments.find((e) => e.name === 'mine')!.diagnostics).toEqual([expect.objectContaining({ file: ws.path('rubrics/imported/mine.txt'), line: 3 })]);
+    const mine = () => checkRubrics(ws.root).experiments.find((e) => e.name === 'mine')!;
+    expect(mine().diagnostics).toEqual([expect.objectContaining({ field: 'rubric.from', message: expect.stringContaining('has no lock (expected rubrics/imported/mine.lock.json)') })]);
+    ws.write('experiments/mine.yaml', 'task: t2i\nrubric:\n  from: ../rubrics/imported/mine.txt\n  allow_unlocked: true\n');
+    expect(mine().ok).toBe(true);
+    ws.write('experiments/mine.yaml', 'task: t2i\nrubric:\n  from: ../rubrics/imported/mine.txt\n');
+    await writeImportedLock(ws.path('rubrics/imported/mine.txt'), { name: 'mine', importedFrom: '/elsewhere/rubrics.txt' });
+    expect(mine()).toMatchObject({ ok: true, diagnostics: [] });
+    ws.write('rubrics/imported/mine.txt', '1. a changed\n');
+    expect(mine().diagnostics).toEqual([expect.objectContaining({ message: expect.stringMatching(/does not match its lock rubrics\/imported\/mine\.lock\.json .*the text changed after it was locked/) })]);
+    rmSync(ws.path('rubrics/imported/mine.lock.json'));
+    rmSync(ws.path('experiments/mine.yaml'));
   });
 
   it('checks experiments whose API key variable is unset (CI has no secrets)', () => {

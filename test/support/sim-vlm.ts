@@ -99,6 +99,8 @@ export interface SimVlmOptions {
   strictModel?: boolean;
   /** extra: keep full data URLs in `requests[i].body` (default false: they are shortened, see SimRequestView.body) */
   keepImageData?: boolean;
+  /** extra: listen on this port (default 0, a free one); lets a test restart a judge where it was */
+  port?: number;
 }
 
 export interface SimVlm {
@@ -470,7 +472,7 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 
