@@ -461,13 +461,13 @@ export const schemas = {
             "x-arr-path": true
           },
           "format": {
-            "description": "Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.",
+            "description": "Embedding file format: `pt` (default) writes the torch files the reference trainers open with torch.load(weights_only=True); `safetensors` writes only .safetensors files, which the reference trainers cannot read (train-* refuses such a set unless train.command replaces the trainer).",
             "type": "string",
             "enum": [
               "safetensors",
               "pt"
             ],
-            "default": "safetensors"
+            "default": "pt"
           },
           "batch_size": {
             "description": "Items per encoder run.",

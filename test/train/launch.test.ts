@@ -6,7 +6,8 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/store/canonical-json.js';
-import { launchTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
+import { launchTrain, prepareTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
+import { AT_LAUNCH, materialize } from '../../src/train/plan.js';
 import { runTarget } from '../../src/targets/run.js';
 import { repoRoot } from '../support/workspace.js';
 import { SECRET, trainWorkspace, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
@@ -20,7 +21,7 @@ async function launch(options: ManifestOptions = {}, train: TrainOptions = {}) {
   ws = trainWorkspace(options);
   await ws.freeze();
   const lines: string[] = [];
-  const result = await launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, log: (l) => lines.push(l), ...train });
+  const result = await launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: (l) => lines.push(l), ...train });
   return { result, lines };
 }
 
@@ -94,17 +95,19 @@ describe('launchTrain', () => {
     }
   });
 
-  it('copies the frozen rubric and writes a judge config in the reference format pointing at the copy', async () => {
-    await launch();
+  it('copies the frozen rubric and writes a judge config pointing at the reward service, with the token by reference', async () => {
+    const { result } = await launch();
     const dir = ws.runDir();
     expect(readFileSync(join(dir, 'rubric.txt'), 'utf8')).toBe(readFileSync(ws.path('rubrics/flux-a.v1.txt'), 'utf8'));
     expect(existsSync(join(dir, 'rubric.lock.json'))).toBe(true);
-    const config = parse(readFileSync(join(dir, 'judge.yaml'), 'utf8'));
+    const text = readFileSync(join(dir, 'judge.yaml'), 'utf8');
+    const config = parse(text);
+    const serviceUrl = ws.received().env.ARR_REWARD_URL;
     expect(config).toEqual({
       grader_name: 'image quality comparator',
       model_name: 'test-vlm',
-      base_url: 'http://127.0.0.1:9/v1',
-      api_key: '${ARR_JUDGE_API_KEY}',
+      base_url: `${serviceUrl}/v1`,
+      api_key: '${ARR_REWARD_TOKEN}',
       temperature: 0,
       task_type: 't2i',
       eval_mode: 'pairwise',
@@ -112,6 +115,32 @@ describe('launchTrain', () => {
       task_description: 'Compare two images.',
       rubrics_file: join(dir, 'rubric.txt'),
     });
+    expect(result.record!.reward_service).toMatchObject({ url: serviceUrl, openai_base_url: `${serviceUrl}/v1` });
+  });
+
+  it('runs the trainer in the run directory with images/ and output/, and a free master port', async () => {
+    const { result } = await launch();
+    const dir = ws.runDir();
+    const got = ws.received();
+    expect(got.cwd).toBe(dir);
+    expect(got.imagesDir).toBe(true);
+    const port = Number(got.env.MASTER_PORT);
+    expect(port).toBeGreaterThan(0);
+    expect(ws.runJson()).toMatchObject({ cwd: dir, master_port: port, exit_code: 0, status: 'succeeded' });
+    expect(result.record).toEqual(ws.runJson());
+  });
+
+  it('gives torchrun its own --master_port on one node, and none with a rendezvous endpoint', async () => {
+    ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n' });
+    const { plan } = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
+    expect(plan.command.slice(0, 9)).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '--master_port', AT_LAUNCH.masterPort]);
+    const { args } = materialize(plan, { dir: '/r', rewardUrl: 'http://x', rewardToken: 't', masterPort: 29123 });
+    expect(args.slice(6, 8)).toEqual(['--master_port', '29123']);
+    ws.cleanup();
+    ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n  nnodes: 2\n  rdzv_endpoint: host:29400\n' });
+    const multi = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
+    expect(multi.plan.command).not.toContain('--master_port');
+    expect(multi.plan.env.MASTER_PORT).toBeUndefined();
   });
 
   it('propagates a failing exit code and never records the run as a success', async () => {
@@ -135,7 +164,7 @@ describe('launchTrain', () => {
     await ws.freeze();
     const launching = launchTrain(
       { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
-      { allowNoGpu: true, forwardSignals: false, log: () => {}, startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')) },
+      { allowNoGpu: true, forwardSignals: false, python: null, log: () => {}, startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')) },
     );
     await expect(launching).rejects.toThrow('the reward service did not start: listen EADDRINUSE');
     expect(ws.runJson()).toMatchObject({ status: 'failed', exit_code: null });
@@ -150,13 +179,13 @@ describe('launchTrain', () => {
     const failed = runTarget('train-flux', ref);
     await expect(failed).rejects.toThrow('failed (exit code 5)');
     await expect(failed).rejects.toMatchObject({ exitCode: 5 });
-  });
+  }, 60_000);
 
   it('launches nothing and writes no run directory when a check fails', async () => {
     ws = trainWorkspace();
-    const launching = launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, log: () => {} });
+    const launching = launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: () => {} });
     await expect(launching).rejects.toBeInstanceOf(TrainCheckError);
-    await expect(launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, log: () => {} })).rejects.toThrow('npx nx run exp-a:freeze');
+    await expect(launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null, log: () => {} })).rejects.toThrow('npx nx run exp-a:freeze');
     expect(existsSync(ws.path('cache/runs'))).toBe(false);
   });
 });
