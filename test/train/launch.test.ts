@@ -209,6 +209,38 @@ describe('arr train (CLI)', () => {
     expect(existsSync(ws.path('cache/runs'))).toBe(false);
   }, 60_000);
 
+  it('--plan says which reward settings apply through judge.yaml and how to switch the trainer to arr_reward_client.py', async () => {
+    ws = trainWorkspace();
+    await ws.freeze();
+    const run = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu']);
+    expect(run.exitCode, run.all).toBe(0);
+    expect(run.all).toContain('judge.yaml: model test-vlm, base_url <reward service url>/v1, api_key ${ARR_REWARD_TOKEN}');
+    expect(run.all).toContain('reward.bind 127.0.0.1, reward.port 0');
+    expect(run.all).toContain('reward.both_orders false: the trainer\'s own judge chooses the order');
+    expect(run.all).toContain('reward.on_disagreement zero');
+    expect(run.all).toContain('    arr_judge = Judger(config_path=args.arr_config_path)');
+    expect(run.all).toContain(`    sys.path.insert(0, ${JSON.stringify(join(repoRoot, 'python'))})`);
+    expect(run.all).toContain('    import arr_reward_client as arr_judge');
+    expect(existsSync(join(repoRoot, 'python/arr_reward_client.py'))).toBe(true);
+  }, 60_000);
+
+  it('--json prints the plan, or the run record, as one JSON document on stdout', async () => {
+    ws = trainWorkspace();
+    await ws.freeze();
+    const plan = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu', '--json']);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    const planned = JSON.parse(plan.stdout);
+    expect(planned).toMatchObject({ ok: true, exit_code: 0, plan: { experiment: 'exp-a', target: 'train-flux', flags: { learning_rate: 5e-5 }, rewards: { ignored: expect.any(Array) } } });
+    expect(planned.plan.checks.map((c: { name: string }) => c.name)).toContain('embeddings');
+    expect(plan.stdout).not.toContain(SECRET);
+    const run = await arr(['--experiment', 'exp-a', '--allow-no-gpu', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const done = JSON.parse(run.stdout);
+    expect(done).toMatchObject({ ok: true, exit_code: 0, run: { status: 'succeeded', exit_code: 0, experiment: 'exp-a' } });
+    expect(done.run).toEqual(ws.runJson());
+    expect(run.stderr).toContain('[exp-a] standin: started with');
+  }, 90_000);
+
   it('--plan exits 1 with the failed checks named; a launch with a failed check says what to fix', async () => {
     ws = trainWorkspace({ train: '  gradient_accumulation_steps: 8\n' });
     const plan = await arr(['--experiment', 'exp-a', '--plan'], { PATH: '/nonexistent' });
