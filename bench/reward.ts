@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { gradeItem } from '../src/judge/grade.js';
 import { openJudge } from '../src/judge/session.js';
 import { startRewardService } from '../src/reward/service.js';
-import { loadValidExperiment } from '../src/targets/context.js';
+import { loadValidExperiment } from '../src/manifest/valid.js';
 import { makeWorkspace, png } from '../test/support/workspace.js';
 
 const LATENCY_MS = 100;

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { runTarget, TARGETS } from '../targets/run.js';
+import { RUNNABLE_TARGETS } from '../targets/registry.js';
+import { runTarget } from '../targets/run.js';
 import { collectSet, reportFailure, workspace } from './shared.js';
 
 export function registerBuildCommand(program: Command): void {
   program
     .command('build')
-    .description(`Build one target of an experiment outside Nx (${TARGETS.join(', ')}); the Nx executors call this.`)
+    .description(`Build one target of an experiment outside Nx (${RUNNABLE_TARGETS.join(', ')}); the Nx executors call this.`)
     .argument('<target>', 'the target to build')
     .argument('<experiment>', 'project name (exp-flux) or manifest path')
     .option('--set <field=value>', 'override a field (repeatable)', collectSet, {})

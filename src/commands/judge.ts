@@ -5,7 +5,7 @@ import { InvalidInputError, isError } from '../diagnostics.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import { runJudge, type JudgeReport } from '../judge/run.js';
 import { runDoctor } from '../judge/doctor.js';
-import { loadValidExperiment } from '../targets/context.js';
+import { loadValidExperiment } from '../manifest/valid.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { reportFailure, workspace } from './shared.js';
 

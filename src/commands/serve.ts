@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { findRubric } from '../judge/rubric-source.js';
 import { openJudge } from '../judge/session.js';
 import { startRewardService } from '../reward/service.js';
-import { loadValidExperiment } from '../targets/context.js';
+import { loadValidExperiment } from '../manifest/valid.js';
 import { reportFailure, workspace } from './shared.js';
 
 interface ServeFlags {

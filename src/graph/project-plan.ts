@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { listDatasetImageFiles } from '../data/load-dataset.js';
 import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
+import { TARGET_NAMES, TARGET_REGISTRY, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
 import { findEnvReferences } from '../manifest/env.js';
 import { isPlainObject, loadMerged } from '../manifest/layers.js';
 import { readYamlFile } from '../manifest/yaml-source.js';
@@ -12,7 +13,7 @@ import { isInside, pathFields } from '../manifest/paths.js';
 import { fieldsMarked } from '../manifest/schema.js';
 import type { Experiment } from '../types/experiment.js';
 
-export type PlannedTarget = CachedTarget | 'train-flux' | 'train-edit' | 'train';
+export type PlannedTarget = TargetName;
 
 export interface TargetPlan {
   description: string;
@@ -27,6 +28,8 @@ export interface TargetPlan {
   /** Workspace-relative output paths. */
   outputs: string[];
   cache: boolean;
+  /** Whether the target has engine code to run (a grouping target such as `train` has none). */
+  runnable: boolean;
 }
 
 export interface ProjectPlan {
@@ -40,17 +43,6 @@ export interface ProjectPlan {
   /** Every file whose content the plan depends on, for the plugin's own cache. */
   dependencies: string[];
 }
-
-const DESCRIPTIONS: Record<PlannedTarget, string> = {
-  resolve: 'Validate the manifest and everything it names; write the resolved manifest and input hashes (the lock).',
-  preprocess: 'Encode the training prompt or edit list into embeddings with onnxruntime-node.',
-  'rubric-generate': 'Generate, verify and revise rubric text from the labelled seed pairs with the VLM judge.',
-  verify: 'Judge the held-out test pairs with the rubric (and without, as baseline); report accuracy and agreement.',
-  freeze: 'Write the verified rubric to rubrics/<name>.v<N>.txt with its lock file.',
-  'train-flux': 'Launch ARR-RPO LoRA training of FLUX.1-dev with the reward service. Never cached.',
-  'train-edit': 'Launch ARR-RPO LoRA training of Qwen-Image-Edit with the reward service. Never cached.',
-  train: 'Run the training target for this experiment’s task (train-flux or train-edit).',
-};
 
 const LENIENT_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const toPosix = (p: string) => p.split(sep).join('/');
@@ -129,32 +121,25 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
 
   const targets: ProjectPlan['targets'] = {};
   const out = (target: string) => `cache/experiments/${name}/${target}`;
-  const upstream: Record<CachedTarget, PlannedTarget[]> = {
-    resolve: [],
-    preprocess: ['resolve'],
-    'rubric-generate': ['resolve'],
-    verify: ['rubric-generate'],
-    freeze: ['verify'],
-  };
   for (const target of CACHED_TARGETS) {
+    const { description, dependsOn } = TARGET_REGISTRY[target];
     targets[target] = {
-      description: DESCRIPTIONS[target],
-      dependsOn: upstream[target],
+      description,
+      dependsOn: [...dependsOn] as PlannedTarget[],
       ...filesFor(target),
-      upstreamOutputs: upstream[target].length > 0,
+      upstreamOutputs: dependsOn.length > 0,
       outputs: [out(target)],
       cache: true,
+      runnable: true,
     };
   }
   const freezeName = typeof readRaw(raw, 'freeze.name') === 'string' ? String(readRaw(raw, 'freeze.name')) : name.toLowerCase();
   const version = readRaw(raw, 'freeze.version') ?? 1;
   targets.freeze!.outputs.push(`rubrics/${freezeName}.v${version}.txt`, `rubrics/${freezeName}.v${version}.lock.json`);
 
-  const trainTargets: PlannedTarget[] = task === 't2i' ? ['train-flux'] : task === 'edit' ? ['train-edit'] : [];
-  const needsEmbeddings = readRaw(raw, 'train.embeddings') === undefined || readRaw(raw, 'train.embeddings') === null;
   const chainFiles = merged.chain.filter((f) => isInside(f, workspaceRoot)).map(wsRel);
   const launch = (target: PlannedTarget, dependsOn: PlannedTarget[]): TargetPlan => ({
-    description: DESCRIPTIONS[target],
+    description: TARGET_REGISTRY[target].description,
     dependsOn,
     files: chainFiles,
     external: [],
@@ -162,8 +147,18 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     upstreamOutputs: false,
     outputs: [],
     cache: false,
+    runnable: TARGET_REGISTRY[target].entry !== undefined,
   });
-  for (const t of trainTargets) targets[t] = launch(t, needsEmbeddings ? ['freeze', 'preprocess'] : ['freeze']);
+  // Launch targets of this experiment's task, minus dependencies whose input the manifest brings itself.
+  const isSet = (field: string) => readRaw(raw, field) !== undefined && readRaw(raw, field) !== null;
+  const trainTargets: PlannedTarget[] = [];
+  for (const target of TARGET_NAMES) {
+    const def = TARGET_REGISTRY[target];
+    if (def.cached || !def.entry || def.task !== task) continue;
+    const skipped = (def as LaunchTargetDefinition).unlessSet ?? {};
+    targets[target] = launch(target, def.dependsOn.filter((d) => !(d in skipped && isSet(skipped[d]!))) as PlannedTarget[]);
+    trainTargets.push(target);
+  }
   // A broken manifest has no task: `train` then depends on resolve, which fails with its errors.
   targets.train = launch('train', trainTargets.length ? trainTargets : ['resolve']);
   if (!task && problems.length === 0) problems.push(`${wsRel(file)}: task must be t2i or edit`);

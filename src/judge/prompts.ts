@@ -1,6 +1,6 @@
 // Grading prompts: the judge sees the images first, then the task, the rubric (if any) and the sample.
 // Our own wording of the method's evaluation templates. Changing any text here changes judge answers:
-// bump PROMPT_TEMPLATE_VERSION (src/rubric/prompt-version.ts) with it.
+// bump PROMPT_TEMPLATE_VERSION (src/keys/prompt-version.ts) with it.
 import type { AnswerKind } from './answers.js';
 import type { Block } from './client.js';
 import type { EncodedImage } from './images.js';

@@ -114,7 +114,10 @@ export async function computeKeys(experiment: Experiment, ctx: KeyContext): Prom
     const files: Record<string, string> = {};
     for (const input of spec.files) await hasher.add(input, experiment, files);
     const inputs: KeyInputs = { target, fields, files };
-    if (spec.upstream) inputs.upstream = { target: spec.upstream, key: keys[spec.upstream].key };
+    if (spec.upstream) {
+      const upstream = spec.upstream as CachedTarget;
+      inputs.upstream = { target: upstream, key: keys[upstream].key };
+    }
     if (spec.constants) inputs.constants = spec.constants;
     keys[target] = { target, key: keyOf(inputs), inputs };
   }

@@ -10,7 +10,9 @@ import { ProgressReporter } from '../report/progress.js';
 import { keyOf } from '../store/canonical-json.js';
 import { hashTree, HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
-import type { TargetContext } from '../targets/shared.js';
+import type { ExperimentKeys } from '../keys/compute.js';
+import type { ValidExperiment } from '../manifest/valid.js';
+import type { ArtifactStore } from '../store/artifacts.js';
 import { EncoderRunner, type EncodedItem } from './encoder.js';
 import { readEditItems, readPromptItems, type ItemCounts, type PreprocessItem } from './items.js';
 import { writeSafetensors } from './safetensors.js';
@@ -53,7 +55,15 @@ export interface PreprocessResult {
   counts: ItemCounts;
 }
 
-export async function runPreprocess(ctx: TargetContext, log: (line: string) => void = (l) => console.error(l)): Promise<PreprocessResult> {
+/** What one preprocess build needs: the loaded experiment, its preprocess key and the store to publish into. */
+export interface PreprocessContext {
+  loaded: ValidExperiment;
+  workspaceRoot: string;
+  keys: Pick<ExperimentKeys, 'preprocess'>;
+  store: ArtifactStore;
+}
+
+export async function runPreprocess(ctx: PreprocessContext, log: (line: string) => void = (l) => console.error(l)): Promise<PreprocessResult> {
   const { loaded, workspaceRoot: ws, store } = ctx;
   const e = loaded.experiment;
   const p = e.preprocess;

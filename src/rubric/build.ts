@@ -7,7 +7,7 @@ import { ImageError, type ImageEncoder } from '../judge/images.js';
 import type { Experiment } from '../types/experiment.js';
 import { parseCategoriesAnswer } from './answers.js';
 import { dedupeExact, selectByCodingRate } from './select.js';
-import { OnnxEmbedder } from '../preprocess/onnx-embedder.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
 import { resolveEncoders } from '../preprocess/specs.js';
 import { makeEmbedder } from './embed.js';
 import { judgementsPerSeed, runSeed, verifyWithRubric, type LoopSettings, type SeedOutcome, type TraceEvent } from './loop.js';

@@ -8,7 +8,7 @@
 //     the same vector for the same text on every machine;
 //   - `endpoint`: any OpenAI-compatible `POST /v1/embeddings` (vLLM, TEI, OpenAI), errors never
 //     become zero vectors;
-//   - `onnx`: the experiment's preprocess text encoder (src/preprocess/onnx-embedder.ts).
+//   - `onnx`: the experiment's preprocess text encoder (src/rubric/onnx-embedder.ts).
 import OpenAI from 'openai';
 import { ArrError } from '../util/errors.js';
 
@@ -294,7 +294,7 @@ export function makeEmbedder(kind: EmbedderKind, opts: Omit<EmbedderSpec, 'kind'
       }
       return new EndpointEmbedder({ ...opts, baseUrl: opts.baseUrl, model: opts.model });
     case 'onnx':
-      throw new EmbeddingError('the ONNX embedder is made from the experiment\'s preprocess encoders (src/preprocess/onnx-embedder.ts), not here');
+      throw new EmbeddingError('the ONNX embedder is made from the experiment\'s preprocess encoders (src/rubric/onnx-embedder.ts), not here');
     default:
       throw new EmbeddingError(`unknown embedder "${String(kind)}"; use rubric.select.embedder: lexical or endpoint`);
   }

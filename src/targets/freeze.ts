@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { PROMPT_TEMPLATE_VERSION } from '../rubric/prompt-version.js';
+import { PROMPT_TEMPLATE_VERSION } from '../keys/prompt-version.js';
 import { freezeRubric } from '../rubric/freeze.js';
 import type { VerifyReport } from '../types/verify-report.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { loadValidExperiment, type ExperimentRef } from '../manifest/valid.js';
 import { publish, requireArtifact, targetContext } from './shared.js';
 import { thresholdChecks, describeVerify } from './verify.js';
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { runPreprocess } from '../preprocess/run.js';
-import type { ExperimentRef } from './context.js';
+import type { ExperimentRef } from '../manifest/valid.js';
 import { openTarget, publish } from './shared.js';
 
 /**

@@ -7,7 +7,7 @@ import { ArtifactStore } from '../store/artifacts.js';
 import { writeJsonAtomic } from '../store/atomic.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { loadValidExperiment, type ExperimentRef } from '../manifest/valid.js';
 
 export interface ResolveResult {
   experiment: string;
@@ -49,4 +49,10 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const lockFile = join(outDir, 'lock.json');
   await writeJsonAtomic(lockFile, lock);
   return { experiment: loaded.name, key, reused: built.reused, lockFile, keys, files: Object.keys(inputs.files).length };
+}
+
+/** The registry's entry for `resolve`: runs it and says what it did in one line. */
+export async function runResolveTarget(ref: ExperimentRef): Promise<string> {
+  const r = await runResolve(ref);
+  return `resolve ${r.experiment}: ${r.files} input file(s) hashed, key ${r.key.slice(0, 12)} (${r.reused ? 'reused' : 'built'}), lock ${relative(ref.workspaceRoot, r.lockFile)}`;
 }

@@ -5,7 +5,7 @@ import { openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
-import type { ExperimentRef } from './context.js';
+import type { ExperimentRef } from '../manifest/valid.js';
 import { loadLabelled, openTarget, publish } from './shared.js';
 
 export interface RubricGenerateOptions {

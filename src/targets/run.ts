@@ -1,34 +1,31 @@
-import { relative } from 'node:path';
-import { runFreeze } from './freeze.js';
-import { runPreprocessTarget } from './preprocess.js';
-import { runResolve } from './resolve.js';
-import { runRubricGenerate } from './rubric-generate.js';
-import { runVerify } from './verify.js';
-import { launchTrain } from '../train/launch.js';
-import type { ExperimentRef } from './context.js';
 import { ArrError } from '../util/errors.js';
-
-export const TARGETS = ['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train-edit'] as const;
+import type { ExperimentRef } from '../manifest/valid.js';
+import { RUNNABLE_TARGETS, TARGET_REGISTRY, isTargetName, type TargetName } from './registry.js';
 
 export interface TargetOptions {
   estimate?: boolean;
   noCache?: boolean;
 }
 
+/** What every engine entry named in the registry is: run one target, return its one-line summary. */
+export type TargetEntry = (ref: ExperimentRef, options: TargetOptions & { target: TargetName }) => Promise<string>;
+
+/** Loads a target's engine function from the module the registry names (only when it runs). */
+export async function loadTargetEntry(target: TargetName): Promise<TargetEntry> {
+  const entry = TARGET_REGISTRY[target].entry;
+  if (!entry) throw new ArrError(`target ${target} only groups other targets and has nothing to run`);
+  const module = (await import(`./${entry.module}.js`)) as Record<string, unknown>;
+  const run = module[entry.export];
+  if (typeof run !== 'function') throw new ArrError(`target ${target}: src/targets/${entry.module}.ts exports no function ${entry.export}`);
+  return run as TargetEntry;
+}
+
 /** Runs one target and returns its summary. */
 export async function runTarget(target: string, ref: ExperimentRef, options: TargetOptions = {}): Promise<string> {
-  if (!(TARGETS as readonly string[]).includes(target)) throw new Error(`unknown target ${target}; targets: ${TARGETS.join(', ')}`);
-  if (options.estimate && target !== 'rubric-generate') throw new Error('--estimate applies to rubric-generate only');
-  if (target === 'resolve') {
-    const r = await runResolve(ref);
-    return `resolve ${r.experiment}: ${r.files} input file(s) hashed, key ${r.key.slice(0, 12)} (${r.reused ? 'reused' : 'built'}), lock ${relative(ref.workspaceRoot, r.lockFile)}`;
+  if (!isTargetName(target) || !(RUNNABLE_TARGETS as string[]).includes(target)) {
+    throw new ArrError(`unknown target ${target}; targets: ${RUNNABLE_TARGETS.join(', ')}`);
   }
-  if (target === 'preprocess') return runPreprocessTarget(ref);
-  if (target === 'rubric-generate') return runRubricGenerate(ref, options);
-  if (target === 'verify') return runVerify(ref, options);
-  if (target === 'freeze') return runFreeze(ref);
-  // train-flux / train-edit: never cached; a failed or interrupted run fails the target.
-  const result = await launchTrain(ref, { target: target as 'train-flux' | 'train-edit' });
-  if (result.status !== 'succeeded') throw new ArrError(result.summary, { exitCode: result.processExitCode });
-  return result.summary;
+  if (options.estimate && target !== 'rubric-generate') throw new ArrError('--estimate applies to rubric-generate only');
+  const run = await loadTargetEntry(target);
+  return run(ref, { ...options, target });
 }

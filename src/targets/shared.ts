@@ -11,7 +11,7 @@ import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
 import { checkInputs } from '../manifest/inputs.js';
-import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from './context.js';
+import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../manifest/valid.js';
 
 export interface TargetContext {
   loaded: ValidExperiment;

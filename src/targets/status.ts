@@ -4,7 +4,7 @@ import { readStamp } from '../state/stamps.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
 import { cacheDir } from '../workspace.js';
-import { loadValidExperiment, type ExperimentRef } from './context.js';
+import { loadValidExperiment, type ExperimentRef } from '../manifest/valid.js';
 
 export type TargetState = 'fresh' | 'stale' | 'never built';
 

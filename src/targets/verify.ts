@@ -7,7 +7,7 @@ import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { Experiment } from '../types/experiment.js';
 import type { VerifyReport } from '../types/verify-report.js';
-import type { ExperimentRef } from './context.js';
+import type { ExperimentRef } from '../manifest/valid.js';
 import { loadLabelled, openTarget, publish, requireArtifact } from './shared.js';
 import { ArrError } from '../util/errors.js';
 

@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import type { Env } from '../manifest/env.js';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../reward/service.js';
 import { writeJsonAtomic } from '../store/atomic.js';
-import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../targets/context.js';
+import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../manifest/valid.js';
 import { ArrError } from '../util/errors.js';
 import { describeChecks, failedChecks, runChecks, type CheckOptions, type TrainCheck } from './checks.js';
 import { freePort } from './free-port.js';

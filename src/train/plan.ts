@@ -8,7 +8,7 @@ import { frozenRubricPaths } from '../rubric/freeze.js';
 import { targetOutputDir } from '../state/stamps.js';
 import { canonicalJson, sha256Hex } from '../store/canonical-json.js';
 import type { Experiment } from '../types/experiment.js';
-import type { ValidExperiment } from '../targets/context.js';
+import type { ValidExperiment } from '../manifest/valid.js';
 
 export type TrainTask = Experiment['task'];
 export type FlagValue = string | number | boolean | null;

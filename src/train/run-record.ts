@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { HashedFile, RunRecord } from '../types/run-record.js';
-import type { ValidExperiment } from '../targets/context.js';
+import type { ValidExperiment } from '../manifest/valid.js';
 import type { TrainCheck } from './checks.js';
 import type { RunOutcome, TrainerExit } from './outcome.js';
 import type { FlagValue, TrainPlan } from './plan.js';

@@ -5,17 +5,6 @@ import { join } from 'node:path';
 import { planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
 import { codeHash, PlanCache } from './plan-cache';
 
-const EXECUTORS: Record<PlannedTarget, string> = {
-  resolve: '@arr/tasks:resolve',
-  preprocess: '@arr/tasks:preprocess',
-  'rubric-generate': '@arr/tasks:rubric-generate',
-  verify: '@arr/tasks:verify',
-  freeze: '@arr/tasks:freeze',
-  'train-flux': '@arr/tasks:train-flux',
-  'train-edit': '@arr/tasks:train-edit',
-  train: 'nx:noop',
-};
-
 function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): TargetConfiguration {
   const inputs: TargetConfiguration['inputs'] = [...plan.files.map((f) => `{workspaceRoot}/${f}`), 'arrEngine', ...plan.env.map((env) => ({ env }))];
   if (plan.external.length) {
@@ -24,8 +13,9 @@ function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): Ta
   }
   if (plan.upstreamOutputs) inputs.push({ dependentTasksOutputFiles: '**/*', transitive: true });
   return {
-    executor: EXECUTORS[name],
-    options: name === 'train' ? {} : { manifest },
+    // Targets with engine code run through the one executor; a grouping target (`train`) runs nothing.
+    executor: plan.runnable ? '@arr/tasks:target' : 'nx:noop',
+    options: plan.runnable ? { target: name, manifest } : {},
     dependsOn: plan.dependsOn,
     cache: plan.cache,
     // Every target declares inputs, cached or not: the project root is virtual, so Nx's default

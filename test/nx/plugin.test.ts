@@ -66,7 +66,8 @@ describe('createNodes', () => {
     ws.write('experiments/bad.yaml', 'task: [t2i\n');
     const p = await project('experiments/bad.yaml');
     expect(p.tags).toContain('invalid');
-    expect(p.targets!.resolve.executor).toBe('@arr/tasks:resolve');
+    expect(p.targets!.resolve.executor).toBe('@arr/tasks:target');
+    expect(p.targets!.resolve.options).toMatchObject({ target: 'resolve', manifest: 'experiments/bad.yaml' });
     expect(p.targets!.train.dependsOn).toEqual(['resolve']);
   });
 

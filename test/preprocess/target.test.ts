@@ -165,7 +165,7 @@ describe('preprocess', () => {
   }, 60_000);
 
   it('serves as the ONNX embedder of coding-rate selection', async () => {
-    const { OnnxEmbedder } = await import('../../src/preprocess/onnx-embedder.js');
+    const { OnnxEmbedder } = await import('../../src/rubric/onnx-embedder.js');
     const spec = textSpec({ outputs: [{ name: 'pooler_output', save_as: 'pooled', dtype: 'float32' }], constants: [] }) as never;
     const [v] = await new OnnxEmbedder(spec, ws.path('models')).embed(['a blue square']);
     const expected = expectedPooled('a blue square');

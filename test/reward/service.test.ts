@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../../src/reward/service.js';
-import { loadValidExperiment } from '../../src/targets/context.js';
+import { loadValidExperiment } from '../../src/manifest/valid.js';
 import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
 import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
 

@@ -2,7 +2,7 @@
 // manifest leaves null, train.flags mapped to --name value, train.command replacing the program.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadValidExperiment } from '../../src/targets/context.js';
+import { loadValidExperiment } from '../../src/manifest/valid.js';
 import { buildPlan, flagArgs, flagValue } from '../../src/train/plan.js';
 import { manifest, trainWorkspace, type TrainWorkspace } from './fixtures.js';
 

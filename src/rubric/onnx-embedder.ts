@@ -1,8 +1,8 @@
 // The preprocess runner as a text embedder for the rubric engine's coding-rate selection
 // (`rubric.select.embedder: onnx`): the first text encoder of the experiment's preprocess encoders.
-import type { Embedder } from '../rubric/embed.js';
+import type { Embedder } from './embed.js';
 import type { EncoderSpec } from '../types/encoder-spec.js';
-import { EncoderRunner } from './encoder.js';
+import { EncoderRunner } from '../preprocess/encoder.js';
 
 export class OnnxEmbedder implements Embedder {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { isError, InvalidInputError } from '../diagnostics.js';
-import { checkInputs } from '../manifest/inputs.js';
-import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from '../manifest/load.js';
+import { checkInputs } from './inputs.js';
+import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from './load.js';
 import type { Experiment } from '../types/experiment.js';
 
 export interface ExperimentRef {
