@@ -25,7 +25,7 @@ async function checks(options: ManifestOptions & { env?: Record<string, string>;
 const failed = (cs: TrainCheck[]) => cs.filter((c) => !c.ok && c.severity === 'error').map((c) => c.name);
 const named = (cs: TrainCheck[], name: string) => cs.find((c) => c.name === name)!;
 
-describe('pre-launch checks', () => {
+describe('pre-launch checks', { timeout: 30_000 }, () => {
   it('all pass for a complete experiment with a stand-in trainer', async () => {
     const cs = await checks();
     expect(failed(cs)).toEqual([]);

@@ -28,7 +28,8 @@ async function launch(options: ManifestOptions = {}, train: TrainOptions = {}) {
 const allFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
 
-describe('launchTrain', () => {
+// Each launch spawns processes and a service: generous on a loaded machine.
+describe('launchTrain', { timeout: 30_000 }, () => {
   it('runs the trainer with the reference flags and the reward service, and records a succeeded run', async () => {
     const { result, lines } = await launch();
     expect(result.status).toBe('succeeded');
