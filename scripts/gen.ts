@@ -61,8 +61,10 @@ export async function generatedFiles(): Promise<Record<string, string>> {
   const rubricLock = await compile(rubricLockSchema, 'RubricLock', options('rubric-lock.schema.json'));
   const encoderSpecSchema = readSchema('encoder-spec.schema.json');
   const encoderSpec = await compile(encoderSpecSchema, 'EncoderSpecs', options('encoder-spec.schema.json'));
+  const runRecord = await compile(readSchema('run-record.schema.json'), 'RunRecord', options('run-record.schema.json'));
   return {
     'src/types/encoder-spec.ts': encoderSpec,
+    'src/types/run-record.ts': runRecord,
     'src/types/judge-report.ts': judgeReport,
     'src/types/verify-report.ts': verifyReport,
     'src/types/rubric-lock.ts': rubricLock,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { EncoderSpec } from '../types/encoder-spec.js';
+import { applyTemplate, normalizeChannels, readLatentStats, type ChannelStats } from './pipeline-steps.js';
 import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenizer.js';
 import { ArrError } from '../util/errors.js';
 
@@ -88,6 +89,8 @@ export class EncoderRunner {
     readonly tokenizer: TextTokenizer | undefined,
     private readonly inputMeta: Map<string, Meta>,
     private readonly outputMeta: Map<string, Meta>,
+    /** Per-channel statistics of outputs with `normalize`, by output name. */
+    private readonly norms: Map<string, ChannelStats>,
   ) {}
 
   /** Loads the model (one ORT session per spec) and tokenizer, and checks the spec against the model. */
@@ -114,6 +117,17 @@ export class EncoderRunner {
         tokenizer = await loadTokenizer(join(opts.modelsDir, spec.tokenizer.file));
       } catch (err) {
         fail((err as Error).message);
+      }
+    }
+
+    const norms = new Map<string, ChannelStats>();
+    for (const output of spec.outputs) {
+      const n = output.normalize;
+      if (!n) continue;
+      try {
+        norms.set(output.name, n.config ? readLatentStats(join(opts.modelsDir, n.config)) : { mean: n.mean!, std: n.std! });
+      } catch (err) {
+        fail(`output "${output.name}" normalize: ${(err as Error).message}`);
       }
     }
 
@@ -161,7 +175,7 @@ export class EncoderRunner {
           fail(`model ${modelFile} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype} ${fmtDims(planned)}${dimsHint(spec, input.source)}`);
         }
       }
-      return new EncoderRunner(spec, modelPath, session, tokenizer, inputMeta, outputMeta);
+      return new EncoderRunner(spec, modelPath, session, tokenizer, inputMeta, outputMeta, norms);
     } catch (err) {
       await session.release().catch(() => undefined);
       throw err;
@@ -227,7 +241,8 @@ export class EncoderRunner {
 
     let tokens: EncodedBatch | undefined;
     if (this.tokenizer && spec.tokenizer) {
-      const texts = items.map((item, i) => (typeof item.text === 'string' ? item.text : fail(`item ${i} of the batch has no text, and the model reads tokens`)));
+      const template = spec.tokenizer.template;
+      const texts = items.map((item, i) => (typeof item.text === 'string' ? applyTemplate(item.text, template) : fail(`item ${i} of the batch has no text, and the model reads tokens`)));
       tokens = this.tokenizer.encode(texts, {
         maxLength: spec.tokenizer.max_length,
         padding: spec.tokenizer.padding ?? 'max_length',
@@ -302,7 +317,9 @@ export class EncoderRunner {
       const inner = dims.slice(1);
       const rowSize = prod(inner);
       const padTo = output.pad_to ?? null;
+      const drop = output.drop_prefix ?? 0;
       const squeeze = output.squeeze_batch ?? true;
+      const norm = this.norms.get(output.name);
       for (let i = 0; i < n; i++) {
         // float32 without pad_to: a view into the batch's output (no copy); anything else: a new array.
         let data = t.type === 'float32' && padTo === null ? (t.data as Float32Array).subarray(i * rowSize, (i + 1) * rowSize) : toFloat32(t, i * rowSize, (i + 1) * rowSize);
@@ -312,13 +329,24 @@ export class EncoderRunner {
           const seq = inner[0];
           // Under batch padding the rows after the item's own tokens are padding: cut them, then zero-pad.
           const valid = tokens && seq === tokens.shape[1] ? tokens.lengths[i] : seq;
-          if (valid > padTo) fail(`output "${output.name}" of item ${i} has ${valid} positions, more than pad_to ${padTo}`);
+          // The pipeline drops the template's prefix from each item's valid rows (before padding).
+          if (drop >= valid) fail(`output "${output.name}" of item ${i} has ${valid} positions, not more than drop_prefix ${drop}: is the template applied?`);
+          const kept = valid - drop;
+          if (kept > padTo) fail(`output "${output.name}" of item ${i} has ${kept} positions${drop ? ` after dropping ${drop}` : ''}, more than pad_to ${padTo}`);
           const step = rowSize / (seq || 1);
           const padded = new Float32Array(padTo * step);
-          padded.set(data.subarray(0, valid * step));
+          padded.set(data.subarray(drop * step, valid * step));
           data = padded;
           shape = [padTo, ...inner.slice(1)];
-          if (!lengthSet) out[i].originalLength = valid;
+          if (!lengthSet) out[i].originalLength = kept;
+        }
+        if (norm) {
+          if (data === (t.data as Float32Array) || data.buffer === (t.data as Float32Array).buffer) data = data.slice();
+          try {
+            normalizeChannels(data, shape, norm);
+          } catch (err) {
+            fail(`output "${output.name}": ${(err as Error).message}`);
+          }
         }
         out[i].tensors[output.save_as] = { dtype: output.dtype, shape: squeeze ? [...shape] : [1, ...shape], data };
       }
@@ -361,6 +389,17 @@ function checkSpecShape(spec: EncoderSpec, fail: (message: string) => never): vo
     names.add(input.name);
   }
   if (spec.save_mask_as && !spec.tokenizer) fail(`save_mask_as "${spec.save_mask_as}" needs a tokenizer`);
+  for (const output of spec.outputs) {
+    if ((output.drop_prefix ?? 0) > 0 && (output.pad_to ?? null) === null) fail(`output "${output.name}" has drop_prefix but no pad_to`);
+    const n = output.normalize;
+    if (n && !n.config && !(n.mean && n.std && n.mean.length === n.std.length && n.mean.length > 0)) fail(`output "${output.name}" normalize needs config, or mean and std of the same length`);
+  }
+  const template = spec.tokenizer?.template;
+  if (template) {
+    if (!template.text.includes('{prompt}')) fail('tokenizer.template.text has no {prompt}');
+    if ((template.image_tokens ?? 0) > 0 && !template.image_token) fail('tokenizer.template.image_tokens needs image_token');
+    if ((template.image_tokens ?? 0) > 0 && !template.text.includes('{image}')) fail('tokenizer.template has image_tokens but its text has no {image}');
+  }
   const saved = new Set<string>();
   for (const name of [...spec.outputs.map((o) => o.save_as), ...(spec.save_mask_as ? [spec.save_mask_as] : []), ...(spec.constants ?? []).map((c) => c.save_as)]) {
     if (saved.has(name)) fail(`save_as "${name}" is used twice`);

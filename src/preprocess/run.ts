@@ -91,7 +91,8 @@ export async function runPreprocess(ctx: PreprocessContext, log: (line: string) 
 
   if (todo.length) {
     const runners = await Promise.all(encoders.specs.map((spec) => EncoderRunner.open(spec, { modelsDir: encoders.modelsDir })));
-    const size = encoders.specs.find((s) => s.image)?.image?.size ?? null;
+    // calculated_height/width: the source latents' size (the spec marked records_dimensions), else the first image spec's.
+    const size = (encoders.specs.find((s) => s.image?.records_dimensions) ?? encoders.specs.find((s) => s.image))?.image?.size ?? null;
     const progress = new ProgressReporter('encode', process.stderr);
     try {
       for (let start = 0; start < todo.length; start += p.batch_size) {

@@ -137,7 +137,7 @@ export async function runSeed(item: DatasetItem, s: LoopSettings, deps: LoopDeps
   if (!criteria) return outcome(false, [], 0, 'not judged', 'generation failed');
   let verdict = await verifyWithRubric(item, pair, criteriaAsRubric(criteria), s, deps, 'verify', 0);
   for (let epoch = 1; !verdict.pass && epoch <= s.maxEpochs; epoch++) {
-    const feedback = 'rank' in context.label ? `Expected ranks: ${labelText(context.label)}\nActual ranks: ${verdict.actual}` : `Expected score: ${labelText(context.label)}\nActual score: ${verdict.actual}`;
+    const feedback = `Label: ${labelText(context.label)}\nJudge with these checks: ${verdict.actual}`;
     const revised = await askCriteria('revise', revisionMessage(context, s.perPair, criteria, feedback), epoch);
     if (!revised) return outcome(false, criteria, epoch, verdict.actual, 'revision failed');
     criteria = revised;

@@ -22,12 +22,12 @@ export interface PairContext {
 }
 
 export const SYSTEM = {
-  en: 'You are a professional visual evaluation criteria expert.',
-  zh: '你是一个专业的视觉评估标准制定专家。',
+  en: 'You write the checks an image judge applies: short, concrete statements about what makes one picture better than another.',
+  zh: '你负责为图像评审撰写判断依据：用简短、具体的语句说明一张图为何优于另一张。',
 };
 export const CATEGORIZE_SYSTEM = {
-  en: 'You are an expert at merging scattered evaluation criteria into clear Theme–Tips rubrics.',
-  zh: '你是一名擅长将零散评估要点整合为清晰“主题-要点”评估标准的专家。',
+  en: 'You turn a pile of overlapping image-judging checks into a few tidy rubrics, each a Theme line with its Tips.',
+  zh: '你把一堆相互重叠的图像评审依据归并成少量条理清楚的评估标准，每条由一个主题及其要点组成。',
 };
 
 const FOCUS = {
@@ -50,15 +50,15 @@ function labelledSample(p: PairContext): string {
   const lines = [sampleContent(p.task, p.query, p.candidates.length, p.base !== undefined, p.language)];
   const zh = p.language === 'zh';
   if ('rank' in p.label) {
-    lines.push(zh ? `本样本评估模式：${p.candidates.length === 2 ? '成对比较' : '列表排序'}` : `Evaluation mode for this sample: ${p.candidates.length === 2 ? 'Pairwise' : 'Listwise'}`);
-    lines.push(zh ? `期望排名（1 为最好）：${JSON.stringify(p.label.rank)}` : `Expected ranks (1 = best): ${JSON.stringify(p.label.rank)}`);
-  } else lines.push(zh ? `期望分数：${p.label.score}` : `Expected score: ${p.label.score}`);
-  if (p.task === 'edit' && p.taskType) lines.push(zh ? `编辑操作标签：${p.taskType}` : `Edit operation tags: ${p.taskType}`);
+    lines.push(zh ? `比较方式：${p.candidates.length === 2 ? '两图对比' : `${p.candidates.length} 图排序`}` : `Compared as: ${p.candidates.length === 2 ? 'a pair' : `a list of ${p.candidates.length}`}`);
+    lines.push(zh ? `标注给出的名次（1 最佳）：${JSON.stringify(p.label.rank)}` : `Ranks from the label (1 is best): ${JSON.stringify(p.label.rank)}`);
+  } else lines.push(zh ? `标注给出的分数：${p.label.score}` : `Score from the label: ${p.label.score}`);
+  if (p.task === 'edit' && p.taskType) lines.push(zh ? `编辑类别：${p.taskType}` : `Kind of edit: ${p.taskType}`);
   return lines.join('\n');
 }
 
 const numbered = (items: string[]) => items.map((c, i) => `${i + 1}. ${c}`).join('\n');
-const rubricsShape = (k: number) => `{"rubrics": [<criterion 1>${k > 1 ? ', …' : ''}], "reason": "<why these criteria separate the images>"}`;
+const rubricsShape = (k: number) => `{"rubrics": [<check 1>${k > 1 ? ', …' : ''}], "reason": "<what in the images these checks pick up>"}`;
 
 export function generationMessage(p: PairContext, perPair: number): Block[] {
   const zh = p.language === 'zh';
@@ -68,19 +68,19 @@ export function generationMessage(p: PairContext, perPair: number): Block[] {
   const lines = zh
     ? [
         p.mode === 'listwise'
-          ? `请根据下方样本及其期望排名，写出恰好 ${perPair} 条可复用的评估标准，使得依据这些标准可以把 ${n} 张${p.task === 'edit' ? '编辑后' : '生成'}图像排出期望的顺序。`
-          : `请根据下方样本及其期望分数，写出恰好 ${perPair} 条可复用的评分标准（${p.minScore} 到 ${p.maxScore} 的整数），使不同分数等级可以区分。`,
-        `重点考虑：${focus}。`,
-        p.task === 'edit' ? '有 Image BASE 时，每条标准都必须要求与 Image BASE 对照。' : '',
-        '标准要具体、可观察、可用于其他同类样本；不要依赖图像的展示顺序；不要直接给当前图像排名或打分。',
+          ? `一位评审只凭你写的依据来看下面这 ${n} 张${p.task === 'edit' ? '编辑结果' : '生成图'}，就应当排出标注的名次。请写出恰好 ${perPair} 条这样的依据。`
+          : `一位评审只凭你写的依据，就应当给下面的图打出标注的分数（${p.minScore} 至 ${p.maxScore} 的整数）。请写出恰好 ${perPair} 条这样的依据，让相邻分数也能分开。`,
+        `可以从这些方面入手：${focus}。`,
+        p.task === 'edit' ? '给出了 Image BASE 时，每条依据都要拿编辑结果和它比一比。' : '',
+        '每条依据都应能在图上直接核对，并且换一组同类图片也照样适用。依据不得看图片出现的先后；你只写依据，本身不对这几张图下结论。',
       ]
     : [
         p.mode === 'listwise'
-          ? `Using the sample below and its expected ranking, write exactly ${perPair} reusable evaluation criteria that, applied by a careful judge, put the ${n} ${p.task === 'edit' ? 'edited' : 'generated'} images in the expected order.`
-          : `Using the sample below and its expected score, write exactly ${perPair} reusable scoring criteria for an integer scale from ${p.minScore} to ${p.maxScore} that separate the score levels.`,
-        `Consider ${focus}.`,
-        p.task === 'edit' ? 'When Image BASE is given, every criterion must require comparing against it.' : '',
-        'Make each criterion concrete, observable and reusable for other samples of this kind; never depend on the order the images are shown in; do not rank or score the current images.',
+          ? `A judge reading only your checks should arrive at the labelled ranks for the ${n} ${p.task === 'edit' ? 'edits' : 'pictures'} below. Write exactly ${perPair} such checks.`
+          : `A judge reading only your checks should give the picture below the labelled score on the whole-number scale ${p.minScore}–${p.maxScore}. Write exactly ${perPair} such checks, sharp enough to tell neighbouring scores apart.`,
+        `Places to look: ${focus}.`,
+        p.task === 'edit' ? 'With Image BASE present, every check has to hold each edit up against it.' : '',
+        'A check names something a viewer can verify in the picture and still makes sense for a different set of images of the same kind. Checks ignore which image came first; you write checks only and hand down no verdict on these images yourself.',
       ];
   if (p.taskDescription.trim()) lines.push('', zh ? '## 任务场景描述' : '## Task description', p.taskDescription.trim());
   lines.push('', zh ? '## 样本' : '## Sample', labelledSample(p), '', `${zh ? '只回答如下 JSON 对象' : 'Answer with only this JSON object'}: ${rubricsShape(perPair)}`);
@@ -91,21 +91,21 @@ export function revisionMessage(p: PairContext, perPair: number, previous: strin
   const zh = p.language === 'zh';
   const lines = zh
     ? [
-        `下面的评估标准在验证中没有得到期望结果。请修订，给出恰好 ${perPair} 条标准。`,
-        p.mode === 'listwise' ? '分析期望排名与实际排名之间的差距，加强能区分图像的标准，减少歧义与位置偏差。' : '说明原标准为何给错分数，并加强对各分数等级的区分。',
-        p.task === 'edit' ? '标准必须明确要求与 Image BASE 对照。' : '',
+        `评审按下面这组依据判了一遍，结果和标注对不上。请改写成恰好 ${perPair} 条依据。`,
+        p.mode === 'listwise' ? '先找出评审的名次在哪里偏离了标注，再让真正拉开差距的依据说得更明白；含糊的说法和偏向某个位置的说法一律删掉。' : '先找出分数为什么判错，再把相邻分数之间的界线写清楚。',
+        p.task === 'edit' ? '每条依据都要写明拿编辑结果与 Image BASE 对照。' : '',
       ]
     : [
-        `The criteria below did not produce the expected result when a judge applied them. Revise them into exactly ${perPair} criteria.`,
+        `A judge went through the checks below and landed somewhere other than the label. Rewrite them as exactly ${perPair} checks.`,
         p.mode === 'listwise'
-          ? 'Work out why the actual ranking differs from the expected one; strengthen the criteria that separate the images, remove ambiguity and anything that favours a position.'
-          : 'Work out why the score was missed and sharpen what separates the score levels.',
-        p.task === 'edit' ? 'The criteria must explicitly require comparing each edit with Image BASE.' : '',
+          ? 'Find where the judge\'s order parted from the labelled one, then spell out more plainly the checks that really split the images; drop vague wording and anything that leans towards a slot.'
+          : 'Find why the score came out wrong, then draw the line between neighbouring scores more clearly.',
+        p.task === 'edit' ? 'Each check has to say outright that the edit is held up against Image BASE.' : '',
       ];
   if (p.taskDescription.trim()) lines.push('', zh ? '## 任务场景描述' : '## Task description', p.taskDescription.trim());
   lines.push('', zh ? '## 样本' : '## Sample', labelledSample(p));
-  lines.push('', zh ? '## 原标准' : '## Previous criteria', numbered(previous));
-  lines.push('', zh ? '## 验证反馈' : '## Validation feedback', feedback);
+  lines.push('', zh ? '## 上一版依据' : '## Previous criteria', numbered(previous));
+  lines.push('', zh ? '## 评审结果' : '## What the judge did', feedback);
   lines.push('', `${zh ? '只回答如下 JSON 对象' : 'Answer with only this JSON object'}: ${rubricsShape(perPair)}`);
   return [...imageBlocks(p.task, p.base, p.candidates), { type: 'text', text: lines.filter((l) => l !== '').join('\n').replace(/\n## /g, '\n\n## ') }];
 }
@@ -114,26 +114,26 @@ export function categorizationMessage(criteria: string[], maxCategories: number,
   const shape = '{"categories": [{"theme": "<one concise statement>", "tips": ["<specific check>", …]}, …], "reason": "<how you grouped them>"}';
   if (language === 'zh') {
     return [
-      `请把下面的评估要点整合为不超过 ${maxCategories} 条结构化评估标准：`,
-      '- 每条标准自成一体，非专业人士无需额外信息即可使用；',
-      '- 各条标准评估相互独立的维度，彼此不矛盾；',
-      '- 对所有样本的判断保持一致。',
-      '每条标准包含一个主题（一句简洁的话）和若干具体要点。',
+      `把下面编号的依据归并成最多 ${maxCategories} 条结构化评估标准。`,
+      '- 拿到一条标准的人，不查别的资料也能照着判；',
+      '- 两条标准不看同一件事，也不会互相打架；',
+      '- 同一条标准用在哪张图上，尺度都一样。',
+      '每条标准写一个主题（一句话）加几条可核对的要点。',
       '',
-      '## 评估要点',
+      '## 待归并的依据',
       numbered(criteria),
       '',
       `只回答如下 JSON 对象：${shape}`,
     ].join('\n');
   }
   return [
-    `Merge the evaluation criteria below into at most ${maxCategories} structured rubrics such that:`,
-    '- each rubric is self-contained: a non-expert can apply it without outside information;',
-    '- each assesses an independent dimension, and no two contradict each other;',
-    '- judgements stay consistent across all samples.',
-    'Each rubric has a Theme (one concise statement) and Tips (several specific checks).',
+    `Fold the numbered checks below into at most ${maxCategories} structured rubrics.`,
+    '- Someone holding one rubric can apply it with nothing else to hand.',
+    '- No two rubrics look at the same thing, and none pulls against another.',
+    '- A rubric measures every image by the same yardstick.',
+    'Write each rubric as a Theme (a single sentence) followed by a few Tips a viewer can check.',
     '',
-    '## Criteria',
+    '## Checks to fold',
     numbered(criteria),
     '',
     `Answer with only this JSON object: ${shape}`,

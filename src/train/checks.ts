@@ -2,9 +2,10 @@
 // the reference trainer would reject (or silently break) minutes in.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Env } from '../manifest/env.js';
 import { readLockedRubric, RubricLockError } from '../rubric/locked.js';
+import { verifyEmbeddingEntries } from './embeddings-check.js';
 import { flagValue, NUM_GENERATIONS, type TrainPlan } from './plan.js';
 
 export interface TrainCheck {
@@ -22,6 +23,8 @@ export interface CheckOptions {
   env?: Env;
   /** Counts visible GPUs; default runs `nvidia-smi -L`. Returns null when nvidia-smi cannot run. */
   countGpus?: () => number | null;
+  /** The python3 that loads embeddings with torch (tests): a path, or null for the structural check; default found on PATH. */
+  python?: string | null;
 }
 
 /** Visible GPUs by `nvidia-smi -L` (one `GPU n: …` line each); null when nvidia-smi is missing or fails. */
@@ -42,27 +45,15 @@ const isFile = (p: string) => {
   }
 };
 
-/** The files one metadata entry names, relative to the metadata's folder (our `tensors` map, or the reference's `*_path` fields). */
-function entryFiles(entry: Record<string, unknown>, dir: string): string[][] {
-  const out: string[][] = [];
-  if (entry.tensors && typeof entry.tensors === 'object') {
-    for (const rel of Object.values(entry.tensors as Record<string, unknown>)) if (typeof rel === 'string') out.push([isAbsolute(rel) ? rel : join(dir, rel)]);
-    return out;
-  }
-  for (const [field, v] of Object.entries(entry)) {
-    if (typeof v !== 'string' || !field.endsWith('_path')) continue;
-    // The reference loaders join `<dir>/<field without _path>/<file>`; accept a path relative to the folder too.
-    const sub = field.replace(/_path$/, '');
-    out.push(isAbsolute(v) ? [v] : [join(dir, sub, v), join(dir, v)]);
-  }
-  return out;
-}
-
-/** The embeddings' metadata.json: present, a JSON array, every file its entries name present. */
-export function checkEmbeddings(plan: TrainPlan): TrainCheck {
+/**
+ * The embeddings' metadata.json: present, a JSON array, every file every entry names opened, and one
+ * file of each kind loaded as the trainer's loader does (embeddings-check.ts).
+ */
+export function checkEmbeddings(plan: TrainPlan, env: Env = process.env, python?: string | null): TrainCheck {
   const fail = (message: string): TrainCheck => ({ name: 'embeddings', ok: false, severity: 'error', message });
   const rel = (p: string) => relative(plan.workspaceRoot, p) || p;
-  const build = `build it with: npx nx run ${plan.experiment}:preprocess`;
+  const rebuild = `npx nx run ${plan.experiment}:preprocess`;
+  const build = `build it with: ${rebuild}`;
   const src = plan.embeddings;
   if (!src.metadata) {
     return fail(`no embeddings: set train.embeddings to a metadata.json, or ${build} (its pointer ${rel(src.pointer!)} is missing or unreadable)`);
@@ -81,22 +72,8 @@ export function checkEmbeddings(plan: TrainPlan): TrainCheck {
   if (entries.length === 0) {
     return { name: 'embeddings', ok: true, severity: 'warning', message: `${rel(src.metadata)} is an empty array: the trainer has no prompts to train on` };
   }
-  const dir = dirname(src.metadata);
-  const missing: string[] = [];
-  entries.forEach((entry, i) => {
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      missing.push(`entry ${i} is not an object`);
-      return;
-    }
-    for (const candidates of entryFiles(entry as Record<string, unknown>, dir)) {
-      if (!candidates.some(isFile)) missing.push(`entry ${i}: ${rel(candidates[0])}`);
-    }
-  });
-  if (missing.length) {
-    const shown = missing.slice(0, 5).join('; ') + (missing.length > 5 ? `; … ${missing.length - 5} more` : '');
-    return fail(`${rel(src.metadata)} names files that are missing (${shown}); rebuild the embeddings (${build})`);
-  }
-  return { name: 'embeddings', ok: true, severity: 'error', message: `${rel(src.metadata)}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, all files present` };
+  const verdict = verifyEmbeddingEntries(src.metadata, entries, { task: plan.task, referenceTrainer: !plan.custom, workspaceRoot: plan.workspaceRoot, rebuild, env, python });
+  return { name: 'embeddings', ok: verdict.ok, severity: 'error', message: verdict.message };
 }
 
 /** The rubric the run rewards with: present and matching its lock (or unlocked by explicit opt-in). */
@@ -137,7 +114,7 @@ export function runChecks(plan: TrainPlan, options: CheckOptions = {}): TrainChe
     else push('base-model', true, `${rel(plan.baseModel)} present`);
   }
 
-  checks.push(checkEmbeddings(plan));
+  checks.push(checkEmbeddings(plan, env, options.python));
   checks.push(checkRubric(plan));
 
   const allowNoGpu = options.allowNoGpu || env.ARR_ALLOW_NO_GPU === '1';

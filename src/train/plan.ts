@@ -120,6 +120,10 @@ export interface TrainPlan {
   gpusPerNode: number;
   /** The judge settings the in-process judge config is written from. */
   judge: { model: string; baseUrl: string; apiKeyRef: string; apiKeyEnv: string | null; temperature: number; language: string; mode: string; taskDescription: string };
+  /** The reward service settings (`reward.*`); which of them apply depends on how the trainer asks for rewards. */
+  reward: Experiment['reward'];
+  /** True when the run picks a free torch.distributed master port (single node, no rendezvous endpoint). */
+  picksMasterPort: boolean;
   /** sha256 of the plan (inputs named, command, flags); part of the run id. */
   hash: string;
 }
@@ -129,6 +133,7 @@ export const AT_LAUNCH = {
   runDir: '<run dir>',
   rewardUrl: '<reward service url, set at launch>',
   rewardToken: '<made per run, never shown>',
+  masterPort: '<free port, picked at launch>',
 };
 
 /** `--name value` arguments: true → bare flag, false/null → omitted. */
@@ -190,6 +195,8 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
   const custom = Array.isArray(t.command) && t.command.length > 0;
   const trainerDir = t.trainer_dir ? fromStoredPath(t.trainer_dir, ws) : env.ARR_TRAINER_DIR ? fromStoredPath(env.ARR_TRAINER_DIR, ws) : null;
   const script = custom ? null : join(trainerDir ?? '$ARR_TRAINER_DIR', TRAINER_SCRIPT[task]);
+  // One node without a rendezvous endpoint: torchrun would take 29500, which a second run on the node also takes.
+  const picksMasterPort = t.nnodes === 1 && !t.rdzv_endpoint;
   const command = custom
     ? [...t.command!]
     : [
@@ -198,6 +205,7 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
         '--node_rank', String(t.node_rank),
         '--nproc_per_node', String(t.gpus_per_node),
         ...(t.rdzv_endpoint ? ['--rdzv_endpoint', t.rdzv_endpoint] : []),
+        ...(picksMasterPort ? ['--master_port', AT_LAUNCH.masterPort] : []),
         script!,
       ];
 
@@ -250,6 +258,7 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
     DATA_JSON_PATH: embeddings.metadata ?? '<embeddings metadata.json>',
     OUTPUT_DIR: `${AT_LAUNCH.runDir}/output`,
     ...(baseModel ? { MODEL_PATH: baseModel } : {}),
+    ...(picksMasterPort ? { MASTER_PORT: AT_LAUNCH.masterPort } : {}),
     ...(trainerDir && !custom ? { PYTHONPATH: [trainerDir, env.PYTHONPATH].filter(Boolean).join(':') } : {}),
   };
 
@@ -291,21 +300,24 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
       mode: e.rubric.mode,
       taskDescription: e.rubric.task_description,
     },
+    reward: e.reward,
+    picksMasterPort,
     hash: sha256Hex(canonicalJson(hashed)),
   };
 }
 
 /** Fills the run's real paths into a plan's flags and environment. */
-export function materialize(plan: TrainPlan, run: { dir: string; rewardUrl: string; rewardToken: string }): { args: string[]; env: Record<string, string>; flags: [string, FlagValue][] } {
+export function materialize(plan: TrainPlan, run: { dir: string; rewardUrl: string; rewardToken: string; masterPort: number | null }): { args: string[]; env: Record<string, string>; flags: [string, FlagValue][] } {
   const fill = (v: string) =>
     v
       .replaceAll(AT_LAUNCH.runDir, run.dir)
+      .replaceAll(AT_LAUNCH.masterPort, String(run.masterPort ?? ''))
       .replace(AT_LAUNCH.rewardUrl, run.rewardUrl)
       .replace(AT_LAUNCH.rewardToken, run.rewardToken)
       .replace('<embeddings metadata.json>', plan.embeddings.metadata ?? '');
   const flags = plan.flags.map(([n, v]) => [n, typeof v === 'string' ? fill(v) : v] as [string, FlagValue]);
   const env = Object.fromEntries(Object.entries(plan.env).map(([k, v]) => [k, fill(v)]));
-  return { args: [...plan.command.slice(1), ...flagArgs(flags)], env, flags };
+  return { args: [...plan.command.slice(1).map(fill), ...flagArgs(flags)], env, flags };
 }
 
 /** Environment shown in plans and run.json: the reward token never, the judge key only whether it is set. */

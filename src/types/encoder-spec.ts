@@ -39,6 +39,23 @@ export interface EncoderSpec {
      * Padding token id; null uses the tokenizer's.
      */
     pad_id?: number | null;
+    /**
+     * Wraps each text before tokenizing, as a pipeline's prompt template does (Qwen-Image-Edit's system template around the instruction). The tokenizer must know the template's special tokens.
+     */
+    template?: {
+      /**
+       * The template: `{prompt}` stands for the item's text, `{image}` for `image_token` repeated `image_tokens` times.
+       */
+      text: string;
+      /**
+       * The vision placeholder token (Qwen2.5-VL: <|image_pad|>).
+       */
+      image_token?: string | null;
+      /**
+       * How many image_token the model's vision input fills: (height / 28) × (width / 28) for Qwen2.5-VL's 14-pixel patches merged 2×2.
+       */
+      image_tokens?: number;
+    } | null;
   };
   /**
    * Image preparation with sharp (the source image of an edit item).
@@ -77,6 +94,10 @@ export interface EncoderSpec {
      * Pixel values are divided by this first.
      */
     scale?: number;
+    /**
+     * Record this size as each entry's calculated_height / calculated_width (the source latents' size the edit trainer reads); without it, the first image spec's size is recorded.
+     */
+    records_dimensions?: boolean;
   };
   /**
    * Model inputs and what feeds them.
@@ -140,6 +161,27 @@ export interface EncoderSpec {
        * Zero-pad the first (sequence) dimension to this length; the unpadded length is recorded as original_length.
        */
       pad_to?: number | null;
+      /**
+       * Leading sequence positions dropped from each item before pad_to (the pipeline's template prefix: 64 for Qwen-Image-Edit); original_length and the saved mask count what remains. Needs pad_to.
+       */
+      drop_prefix?: number;
+      /**
+       * Per-channel normalisation along the first dimension after the batch: (x - mean[c]) / std[c]. For VAE latents, from the checkpoint's vae/config.json (latents_mean, latents_std).
+       */
+      normalize?: {
+        /**
+         * A JSON file, relative to preprocess.models, holding `latents_mean` and `latents_std` arrays.
+         */
+        config?: string | null;
+        /**
+         * Per-channel means, when not read from config.
+         */
+        mean?: number[] | null;
+        /**
+         * Per-channel standard deviations, when not read from config.
+         */
+        std?: number[] | null;
+      } | null;
     },
     ...{
       /**
@@ -162,6 +204,27 @@ export interface EncoderSpec {
        * Zero-pad the first (sequence) dimension to this length; the unpadded length is recorded as original_length.
        */
       pad_to?: number | null;
+      /**
+       * Leading sequence positions dropped from each item before pad_to (the pipeline's template prefix: 64 for Qwen-Image-Edit); original_length and the saved mask count what remains. Needs pad_to.
+       */
+      drop_prefix?: number;
+      /**
+       * Per-channel normalisation along the first dimension after the batch: (x - mean[c]) / std[c]. For VAE latents, from the checkpoint's vae/config.json (latents_mean, latents_std).
+       */
+      normalize?: {
+        /**
+         * A JSON file, relative to preprocess.models, holding `latents_mean` and `latents_std` arrays.
+         */
+        config?: string | null;
+        /**
+         * Per-channel means, when not read from config.
+         */
+        mean?: number[] | null;
+        /**
+         * Per-channel standard deviations, when not read from config.
+         */
+        std?: number[] | null;
+      } | null;
     }[]
   ];
   /**

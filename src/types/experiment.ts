@@ -245,7 +245,7 @@ export interface ExperimentManifest {
      */
     models?: string | null;
     /**
-     * Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.
+     * Embedding file format: `pt` (default) writes the torch files the reference trainers open with torch.load(weights_only=True); `safetensors` writes only .safetensors files, which the reference trainers cannot read (train-* refuses such a set unless train.command replaces the trainer).
      */
     format?: "safetensors" | "pt";
     /**
@@ -606,7 +606,7 @@ export interface Experiment {
      */
     models: string | null;
     /**
-     * Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.
+     * Embedding file format: `pt` (default) writes the torch files the reference trainers open with torch.load(weights_only=True); `safetensors` writes only .safetensors files, which the reference trainers cannot read (train-* refuses such a set unless train.command replaces the trainer).
      */
     format: "safetensors" | "pt";
     /**

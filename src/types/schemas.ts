@@ -478,13 +478,13 @@ export const schemas = {
             "x-arr-path": true
           },
           "format": {
-            "description": "Embedding file format: `safetensors`, or `pt` to also write torch files in the reference trainers' layout.",
+            "description": "Embedding file format: `pt` (default) writes the torch files the reference trainers open with torch.load(weights_only=True); `safetensors` writes only .safetensors files, which the reference trainers cannot read (train-* refuses such a set unless train.command replaces the trainer).",
             "type": "string",
             "enum": [
               "safetensors",
               "pt"
             ],
-            "default": "safetensors"
+            "default": "pt"
           },
           "batch_size": {
             "description": "Items per encoder run.",
@@ -1492,6 +1492,39 @@ export const schemas = {
                 ],
                 "default": null,
                 "description": "Padding token id; null uses the tokenizer's."
+              },
+              "template": {
+                "type": [
+                  "object",
+                  "null"
+                ],
+                "default": null,
+                "additionalProperties": false,
+                "required": [
+                  "text"
+                ],
+                "description": "Wraps each text before tokenizing, as a pipeline's prompt template does (Qwen-Image-Edit's system template around the instruction). The tokenizer must know the template's special tokens.",
+                "properties": {
+                  "text": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The template: `{prompt}` stands for the item's text, `{image}` for `image_token` repeated `image_tokens` times."
+                  },
+                  "image_token": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "default": null,
+                    "description": "The vision placeholder token (Qwen2.5-VL: <|image_pad|>)."
+                  },
+                  "image_tokens": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "default": 0,
+                    "description": "How many image_token the model's vision input fills: (height / 28) × (width / 28) for Qwen2.5-VL's 14-pixel patches merged 2×2."
+                  }
+                }
               }
             }
           },
@@ -1554,6 +1587,11 @@ export const schemas = {
                 "type": "number",
                 "default": 255,
                 "description": "Pixel values are divided by this first."
+              },
+              "records_dimensions": {
+                "type": "boolean",
+                "default": false,
+                "description": "Record this size as each entry's calculated_height / calculated_width (the source latents' size the edit trainer reads); without it, the first image spec's size is recorded."
               }
             }
           },
@@ -1636,6 +1674,53 @@ export const schemas = {
                   "minimum": 1,
                   "default": null,
                   "description": "Zero-pad the first (sequence) dimension to this length; the unpadded length is recorded as original_length."
+                },
+                "drop_prefix": {
+                  "type": "integer",
+                  "minimum": 0,
+                  "default": 0,
+                  "description": "Leading sequence positions dropped from each item before pad_to (the pipeline's template prefix: 64 for Qwen-Image-Edit); original_length and the saved mask count what remains. Needs pad_to."
+                },
+                "normalize": {
+                  "type": [
+                    "object",
+                    "null"
+                  ],
+                  "default": null,
+                  "additionalProperties": false,
+                  "description": "Per-channel normalisation along the first dimension after the batch: (x - mean[c]) / std[c]. For VAE latents, from the checkpoint's vae/config.json (latents_mean, latents_std).",
+                  "properties": {
+                    "config": {
+                      "type": [
+                        "string",
+                        "null"
+                      ],
+                      "default": null,
+                      "description": "A JSON file, relative to preprocess.models, holding `latents_mean` and `latents_std` arrays."
+                    },
+                    "mean": {
+                      "type": [
+                        "array",
+                        "null"
+                      ],
+                      "items": {
+                        "type": "number"
+                      },
+                      "default": null,
+                      "description": "Per-channel means, when not read from config."
+                    },
+                    "std": {
+                      "type": [
+                        "array",
+                        "null"
+                      ],
+                      "items": {
+                        "type": "number"
+                      },
+                      "default": null,
+                      "description": "Per-channel standard deviations, when not read from config."
+                    }
+                  }
                 }
               }
             }

@@ -82,7 +82,7 @@ describe('preprocess', () => {
     expect(summary).toContain('(4 encoded, 0 reused; 6 read, 1 blank skipped, 1 CJK dropped, 0 over max_items)');
     const { file, entries } = metadataOf('exp');
     expect(entries.map((e) => e.caption)).toEqual(['two red circle', 'a blue square', 'three green circle', 'red square']);
-    expect(entries[1]).toMatchObject({ prompt_embed_path: '1.safetensors', pooled_prompt_embeds_path: '1.safetensors', text_ids: '1.safetensors', original_length: 5 });
+    expect(entries[1]).toMatchObject({ prompt_embed_path: '1.pt', pooled_prompt_embeds_path: '1.pt', text_ids: '1.pt', original_length: 5 });
     expect(entries[1].sha256).toMatch(/^[0-9a-f]{64}$/);
     const dir = join(file, '..');
     const pooled = await readSafetensors(join(dir, 'pooled_prompt_embeds/1.safetensors'));
@@ -111,7 +111,7 @@ describe('preprocess', () => {
     await build('pad');
     const { file, entries } = metadataOf('pad');
     const first = entries[0];
-    expect(first).toMatchObject({ original_length: 5, prompt_attention_mask: '0.safetensors' });
+    expect(first).toMatchObject({ original_length: 5, prompt_attention_mask: '0.pt' });
     const dir = join(file, '..');
     expect((await readSafetensors(join(dir, 'prompt_embed/0.safetensors'))).tensors.prompt_embed.shape).toEqual([12, DIM]);
     const mask = (await readSafetensors(join(dir, 'prompt_attention_mask/0.safetensors'))).tensors.prompt_attention_mask;
@@ -160,7 +160,7 @@ describe('preprocess', () => {
     ws.write('experiments/edit.yaml', `task: edit\nrubric: { from: ../data/rubric.txt }\npreprocess:\n  edits: ../data/edits.jsonl\n  models: ../models\n  encoders: ${JSON.stringify([textSpec({ constants: [] }), vaeSpec])}\n`);
     await build('edit');
     const { file, entries } = metadataOf('edit');
-    expect(entries[0]).toMatchObject({ caption: 'make it blue', source_image: ws.path('data/src0.png'), calculated_height: 32, calculated_width: 32, image_latents: '0.safetensors' });
+    expect(entries[0]).toMatchObject({ caption: 'make it blue', source_image: ws.path('data/src0.png'), calculated_height: 32, calculated_width: 32, image_latents: '0.pt' });
     expect((await readSafetensors(join(file, '..', 'image_latents/0.safetensors'))).tensors.image_latents.shape).toEqual([4, 1, 4, 4]);
   }, 60_000);
 

@@ -96,7 +96,7 @@ describe('rubric-generate', () => {
     expect(stats.seed_accuracy).toBe(1);
     const verifications = sim.requests.filter((r) => r.prompt.includes('"rank"'));
     expect(verifications.length).toBeGreaterThan(10);
-    for (const r of verifications) expect(r.prompt).not.toMatch(/Expected ranks|label_rank|期望排名/);
+    for (const r of verifications) expect(r.prompt).not.toMatch(/Ranks from the label|label_rank|标注给出的名次/);
     const rubric = readFileSync(ws.path('cache/experiments/exp/rubric-generate/rubric.txt'), 'utf8');
     expect(rubric).toMatch(/^Rubric 1:\nTheme: .+\n- Tip1: /);
     expect(rubric).toContain('brighter');

@@ -3,18 +3,21 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareTrain } from '../../src/train/launch.js';
 import type { TrainCheck } from '../../src/train/checks.js';
-import { trainWorkspace, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
+import { trainWorkspace, writeFluxEmbeddings, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
 
 let ws: TrainWorkspace;
+// Debian's python3-torch (scripts/system-deps.sh); the torch-loading tests need it.
+const TORCH_PYTHON = '/usr/bin/python3';
 afterEach(() => ws?.cleanup());
 
-async function checks(options: ManifestOptions & { env?: Record<string, string>; gpus?: number | null; allowNoGpu?: boolean; frozen?: boolean; before?: () => void } = {}) {
+// python: null checks .pt files structurally (fast); the tests that load with torch pass a python.
+async function checks(options: ManifestOptions & { env?: Record<string, string>; gpus?: number | null; allowNoGpu?: boolean; frozen?: boolean; before?: () => void; python?: string | null } = {}) {
   ws = trainWorkspace(options);
   if (options.frozen !== false) await ws.freeze();
   options.before?.();
   const { checks } = await prepareTrain(
     { experiment: 'exp-a', workspaceRoot: ws.root, env: options.env ?? {} },
-    { countGpus: () => (options.gpus === undefined ? 1 : options.gpus), allowNoGpu: options.allowNoGpu },
+    { countGpus: () => (options.gpus === undefined ? 1 : options.gpus), allowNoGpu: options.allowNoGpu, python: options.python ?? null },
   );
   return checks;
 }
@@ -22,7 +25,7 @@ async function checks(options: ManifestOptions & { env?: Record<string, string>;
 const failed = (cs: TrainCheck[]) => cs.filter((c) => !c.ok && c.severity === 'error').map((c) => c.name);
 const named = (cs: TrainCheck[], name: string) => cs.find((c) => c.name === name)!;
 
-describe('pre-launch checks', () => {
+describe('pre-launch checks', { timeout: 30_000 }, () => {
   it('all pass for a complete experiment with a stand-in trainer', async () => {
     const cs = await checks();
     expect(failed(cs)).toEqual([]);
@@ -66,8 +69,8 @@ describe('pre-launch checks', () => {
     let cs = await checks({ before: () => writeFileSync(ws.path('data/emb/metadata.json'), '{"a": 1}') });
     expect(named(cs, 'embeddings').message).toContain('must be a JSON array');
     ws.cleanup();
-    cs = await checks({ before: () => rmSync(ws.path('data/emb/prompt_embed/1.safetensors')) });
-    expect(named(cs, 'embeddings').message).toContain('entry 1: data/emb/prompt_embed/1.safetensors');
+    cs = await checks({ before: () => rmSync(ws.path('data/emb/prompt_embed/1.pt')) });
+    expect(named(cs, 'embeddings').message).toContain('entry 1 prompt_embed_path: data/emb/prompt_embed/1.pt cannot be opened');
     ws.cleanup();
     cs = await checks({ before: () => writeFileSync(ws.path('data/emb/metadata.json'), '[]') });
     expect(failed(cs)).toEqual([]);
@@ -75,11 +78,66 @@ describe('pre-launch checks', () => {
     expect(named(cs, 'embeddings').message).toContain('empty array');
   });
 
-  it('checks entries in the reference layout (<field without _path>/<file>) too', async () => {
+  it('checks entries in the reference layout (<field without _path>/<file>)', async () => {
     const cs = await checks({
-      before: () => writeFileSync(ws.path('data/emb/metadata.json'), JSON.stringify([{ caption: 'c', prompt_embed_path: '0.safetensors', pooled_prompt_embeds_path: '0.safetensors' }])),
+      before: () => writeFileSync(ws.path('data/emb/metadata.json'), JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '7.pt' }])),
     });
-    expect(named(cs, 'embeddings').message).toContain('entry 0: data/emb/pooled_prompt_embeds/0.safetensors');
+    expect(named(cs, 'embeddings').message).toContain('entry 0 pooled_prompt_embeds_path: data/emb/pooled_prompt_embeds/7.pt cannot be opened');
+  });
+
+  it('opens every tensor field, not only *_path: a deleted text_ids/ folder fails', async () => {
+    const cs = await checks({ before: () => rmSync(ws.path('data/emb/text_ids'), { recursive: true }) });
+    expect(failed(cs)).toEqual(['embeddings']);
+    expect(named(cs, 'embeddings').message).toContain('entry 0 text_ids: data/emb/text_ids/0.pt cannot be opened');
+    expect(named(cs, 'embeddings').message).toContain('npx nx run exp-a:preprocess');
+  });
+
+  it('loads one file of each kind: a truncated .pt fails with the reason (structurally, and with torch)', async () => {
+    let cs = await checks({ before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
+    expect(failed(cs)).toEqual(['embeddings']);
+    expect(named(cs, 'embeddings').message).toMatch(/pooled_prompt_embeds: data\/emb\/pooled_prompt_embeds\/0\.pt: not a torch.save archive/);
+    ws.cleanup();
+    cs = await checks({ python: TORCH_PYTHON, before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
+    expect(failed(cs)).toEqual(['embeddings']);
+    expect(named(cs, 'embeddings').message).toMatch(/pooled_prompt_embeds: torch.load\(data\/emb\/pooled_prompt_embeds\/0\.pt, weights_only=True\) failed: /);
+  }, 60_000);
+
+  it('passes a readable set, saying how one file of each kind was loaded', async () => {
+    let cs = await checks();
+    expect(named(cs, 'embeddings').message).toContain('2 entries, 12 file(s) opened; structure of one file of each kind checked');
+    ws.cleanup();
+    cs = await checks({ python: TORCH_PYTHON });
+    expect(named(cs, 'embeddings').message).toContain(`2 entries, 12 file(s) opened; one file of each kind loaded with torch.load(weights_only=True) (${TORCH_PYTHON}): prompt_embed, pooled_prompt_embeds, text_ids, tensors.prompt_embed`);
+  }, 60_000);
+
+  it('refuses a safetensors-only set for the reference trainer, saying to set preprocess.format: pt', async () => {
+    const cs = await checks({
+      command: null,
+      train: '  trainer_dir: ../trainers\n  base_model: ../models/flux\n',
+      before: () => {
+        ws.write('trainers/fastvideo/train_rpo_flux.py', '# reference\n');
+        ws.write('models/flux/model_index.json', '{}');
+        rmSync(ws.path('data/emb'), { recursive: true });
+        writeFluxEmbeddings(ws, 'data/emb', ['a', 'b'], 'safetensors');
+      },
+    });
+    expect(failed(cs)).toEqual(['embeddings']);
+    expect(named(cs, 'embeddings').message).toContain('not torch files');
+    expect(named(cs, 'embeddings').message).toContain('Set preprocess.format: pt (the default) and rebuild (npx nx run exp-a:preprocess)');
+  });
+
+  it('requires the loader\'s fields for the reference trainer', async () => {
+    const cs = await checks({
+      command: null,
+      train: '  trainer_dir: ../trainers\n  base_model: ../models/flux\n',
+      before: () => {
+        ws.write('trainers/fastvideo/train_rpo_flux.py', '# reference\n');
+        ws.write('models/flux/model_index.json', '{}');
+        writeFileSync(ws.path('data/emb/metadata.json'), JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '0.pt' }]));
+      },
+    });
+    expect(failed(cs)).toEqual(['embeddings']);
+    expect(named(cs, 'embeddings').message).toContain('entry 0 has no text_ids (the FLUX loader reads it)');
   });
 
   it('refuses a missing frozen rubric, naming the freeze target', async () => {

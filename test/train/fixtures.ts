@@ -2,6 +2,9 @@
 // stand-in trainer (a Node script) in place of torchrun + the reference script.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeTorchTensor } from '../../src/preprocess/torch-pt.js';
+import { encodeSafetensors } from '../../src/preprocess/safetensors.js';
+import { fromFloat32 } from '../../src/preprocess/tensors.js';
 import { freezeRubric } from '../../src/rubric/freeze.js';
 import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
 import { TEXT, lockInput } from '../rubric/fixtures.js';
@@ -39,8 +42,8 @@ if (process.env.ARR_REWARD_URL) {
   reward.withToken = (await fetch(url, { headers: { authorization: 'Bearer ' + process.env.ARR_REWARD_TOKEN } })).status;
   reward.withoutToken = (await fetch(url)).status;
 }
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ARR_') || ['OUTPUT_DIR', 'DATA_JSON_PATH', 'MODEL_PATH'].includes(k)));
-writeFileSync('received.json', JSON.stringify({ argv: process.argv.slice(2), flags, env, reward, problems, cwd: process.cwd() }, null, 2));
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ARR_') || ['OUTPUT_DIR', 'DATA_JSON_PATH', 'MODEL_PATH', 'MASTER_PORT'].includes(k)));
+writeFileSync('received.json', JSON.stringify({ argv: process.argv.slice(2), flags, env, reward, problems, cwd: process.cwd(), imagesDir: existsSync('images') }, null, 2));
 console.log('standin: started with ' + Object.keys(flags).length + ' flags');
 console.error('standin: a line on stderr');
 if (problems.length) { console.error('standin: ' + problems.join('; ')); process.exit(3); }
@@ -99,15 +102,7 @@ export function trainWorkspace(options: ManifestOptions = {}): TrainWorkspace {
   const ws = makeWorkspace();
   ws.write('standin.mjs', STANDIN);
   ws.write('data/seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
-  ws.write(
-    'data/emb/metadata.json',
-    JSON.stringify([
-      { caption: 'two red circles', prompt_embed_path: '0.safetensors', tensors: { prompt_embed: 'prompt_embed/0.safetensors' } },
-      { caption: 'a cat', prompt_embed_path: '1.safetensors', tensors: { prompt_embed: 'prompt_embed/1.safetensors' } },
-    ]),
-  );
-  ws.write('data/emb/prompt_embed/0.safetensors', 'x');
-  ws.write('data/emb/prompt_embed/1.safetensors', 'y');
+  writeFluxEmbeddings(ws, 'data/emb', ['two red circles', 'a cat']);
   manifest(ws, options);
   const runsDir = ws.path('cache/runs');
   const runDir = () => {
@@ -128,3 +123,32 @@ export function trainWorkspace(options: ManifestOptions = {}): TrainWorkspace {
 }
 
 export const writeJson = (file: string, value: unknown) => writeFileSync(file, JSON.stringify(value));
+
+/** The folder each FLUX metadata field names, as the reference loader joins it. */
+export const FLUX_FIELDS = { prompt_embed_path: 'prompt_embed', pooled_prompt_embeds_path: 'pooled_prompt_embeds', text_ids: 'text_ids' } as const;
+
+/**
+ * A small FLUX embeddings set in the layout `preprocess` writes: real torch.save files (.pt) under
+ * prompt_embed/, pooled_prompt_embeds/, text_ids/ named by the reference's fields, and (with
+ * `format: 'safetensors'`) only .safetensors files instead.
+ */
+export function writeFluxEmbeddings(ws: TestWorkspace, rel: string, captions: string[], format: 'pt' | 'safetensors' = 'pt'): void {
+  const shapes: Record<string, number[]> = { prompt_embed: [4, 8], pooled_prompt_embeds: [8], text_ids: [3] };
+  const entries = captions.map((caption, i) => {
+    const entry: Record<string, unknown> = { caption };
+    const tensors: Record<string, string> = {};
+    for (const [field, folder] of Object.entries(FLUX_FIELDS)) {
+      const shape = shapes[folder];
+      const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => (folder === 'text_ids' ? 0 : (i + 1) * 0.01 * k));
+      const tensor = fromFloat32(values, shape, 'BF16');
+      mkdirSync(ws.path(`${rel}/${folder}`), { recursive: true });
+      const file = format === 'pt' ? `${i}.pt` : `${i}.safetensors`;
+      const bytes = format === 'pt' ? encodeTorchTensor(tensor, `${i}`) : Buffer.concat(encodeSafetensors({ [folder]: tensor }));
+      writeFileSync(ws.path(`${rel}/${folder}/${file}`), bytes);
+      entry[field] = file;
+      tensors[folder] = `${folder}/${file}`;
+    }
+    return { ...entry, tensors };
+  });
+  ws.write(`${rel}/metadata.json`, JSON.stringify(entries, null, 4));
+}

@@ -6,7 +6,8 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/store/canonical-json.js';
-import { launchTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
+import { launchTrain, prepareTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
+import { AT_LAUNCH, materialize } from '../../src/train/plan.js';
 import { runTarget } from '../../src/targets/run.js';
 import { repoRoot } from '../support/workspace.js';
 import { SECRET, trainWorkspace, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
@@ -20,14 +21,15 @@ async function launch(options: ManifestOptions = {}, train: TrainOptions = {}) {
   ws = trainWorkspace(options);
   await ws.freeze();
   const lines: string[] = [];
-  const result = await launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, log: (l) => lines.push(l), ...train });
+  const result = await launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: (l) => lines.push(l), ...train });
   return { result, lines };
 }
 
 const allFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
 
-describe('launchTrain', () => {
+// Each launch spawns processes and a service: generous on a loaded machine.
+describe('launchTrain', { timeout: 30_000 }, () => {
   it('runs the trainer with the reference flags and the reward service, and records a succeeded run', async () => {
     const { result, lines } = await launch();
     expect(result.status).toBe('succeeded');
@@ -94,17 +96,19 @@ describe('launchTrain', () => {
     }
   });
 
-  it('copies the frozen rubric and writes a judge config in the reference format pointing at the copy', async () => {
-    await launch();
+  it('copies the frozen rubric and writes a judge config pointing at the reward service, with the token by reference', async () => {
+    const { result } = await launch();
     const dir = ws.runDir();
     expect(readFileSync(join(dir, 'rubric.txt'), 'utf8')).toBe(readFileSync(ws.path('rubrics/flux-a.v1.txt'), 'utf8'));
     expect(existsSync(join(dir, 'rubric.lock.json'))).toBe(true);
-    const config = parse(readFileSync(join(dir, 'judge.yaml'), 'utf8'));
+    const text = readFileSync(join(dir, 'judge.yaml'), 'utf8');
+    const config = parse(text);
+    const serviceUrl = ws.received().env.ARR_REWARD_URL;
     expect(config).toEqual({
       grader_name: 'image quality comparator',
       model_name: 'test-vlm',
-      base_url: 'http://127.0.0.1:9/v1',
-      api_key: '${ARR_JUDGE_API_KEY}',
+      base_url: `${serviceUrl}/v1`,
+      api_key: '${ARR_REWARD_TOKEN}',
       temperature: 0,
       task_type: 't2i',
       eval_mode: 'pairwise',
@@ -112,6 +116,32 @@ describe('launchTrain', () => {
       task_description: 'Compare two images.',
       rubrics_file: join(dir, 'rubric.txt'),
     });
+    expect(result.record!.reward_service).toMatchObject({ url: serviceUrl, openai_base_url: `${serviceUrl}/v1` });
+  });
+
+  it('runs the trainer in the run directory with images/ and output/, and a free master port', async () => {
+    const { result } = await launch();
+    const dir = ws.runDir();
+    const got = ws.received();
+    expect(got.cwd).toBe(dir);
+    expect(got.imagesDir).toBe(true);
+    const port = Number(got.env.MASTER_PORT);
+    expect(port).toBeGreaterThan(0);
+    expect(ws.runJson()).toMatchObject({ cwd: dir, master_port: port, exit_code: 0, status: 'succeeded' });
+    expect(result.record).toEqual(ws.runJson());
+  });
+
+  it('gives torchrun its own --master_port on one node, and none with a rendezvous endpoint', async () => {
+    ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n' });
+    const { plan } = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
+    expect(plan.command.slice(0, 9)).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '--master_port', AT_LAUNCH.masterPort]);
+    const { args } = materialize(plan, { dir: '/r', rewardUrl: 'http://x', rewardToken: 't', masterPort: 29123 });
+    expect(args.slice(6, 8)).toEqual(['--master_port', '29123']);
+    ws.cleanup();
+    ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n  nnodes: 2\n  rdzv_endpoint: host:29400\n' });
+    const multi = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
+    expect(multi.plan.command).not.toContain('--master_port');
+    expect(multi.plan.env.MASTER_PORT).toBeUndefined();
   });
 
   it('propagates a failing exit code and never records the run as a success', async () => {
@@ -135,7 +165,7 @@ describe('launchTrain', () => {
     await ws.freeze();
     const launching = launchTrain(
       { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
-      { allowNoGpu: true, forwardSignals: false, log: () => {}, startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')) },
+      { allowNoGpu: true, forwardSignals: false, python: null, log: () => {}, startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')) },
     );
     await expect(launching).rejects.toThrow('the reward service did not start: listen EADDRINUSE');
     expect(ws.runJson()).toMatchObject({ status: 'failed', exit_code: null });
@@ -150,13 +180,13 @@ describe('launchTrain', () => {
     const failed = runTarget('train-flux', ref);
     await expect(failed).rejects.toThrow('failed (exit code 5)');
     await expect(failed).rejects.toMatchObject({ exitCode: 5 });
-  });
+  }, 60_000);
 
   it('launches nothing and writes no run directory when a check fails', async () => {
     ws = trainWorkspace();
-    const launching = launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, log: () => {} });
+    const launching = launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: () => {} });
     await expect(launching).rejects.toBeInstanceOf(TrainCheckError);
-    await expect(launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, log: () => {} })).rejects.toThrow('npx nx run exp-a:freeze');
+    await expect(launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null, log: () => {} })).rejects.toThrow('npx nx run exp-a:freeze');
     expect(existsSync(ws.path('cache/runs'))).toBe(false);
   });
 });
@@ -179,6 +209,38 @@ describe('arr train (CLI)', () => {
     expect(run.all).not.toContain(SECRET);
     expect(existsSync(ws.path('cache/runs'))).toBe(false);
   }, 60_000);
+
+  it('--plan says which reward settings apply through judge.yaml and how to switch the trainer to arr_reward_client.py', async () => {
+    ws = trainWorkspace();
+    await ws.freeze();
+    const run = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu']);
+    expect(run.exitCode, run.all).toBe(0);
+    expect(run.all).toContain('judge.yaml: model test-vlm, base_url <reward service url>/v1, api_key ${ARR_REWARD_TOKEN}');
+    expect(run.all).toContain('reward.bind 127.0.0.1, reward.port 0');
+    expect(run.all).toContain('reward.both_orders false: the trainer\'s own judge chooses the order');
+    expect(run.all).toContain('reward.on_disagreement zero');
+    expect(run.all).toContain('    arr_judge = Judger(config_path=args.arr_config_path)');
+    expect(run.all).toContain(`    sys.path.insert(0, ${JSON.stringify(join(repoRoot, 'python'))})`);
+    expect(run.all).toContain('    import arr_reward_client as arr_judge');
+    expect(existsSync(join(repoRoot, 'python/arr_reward_client.py'))).toBe(true);
+  }, 60_000);
+
+  it('--json prints the plan, or the run record, as one JSON document on stdout', async () => {
+    ws = trainWorkspace();
+    await ws.freeze();
+    const plan = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu', '--json']);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    const planned = JSON.parse(plan.stdout);
+    expect(planned).toMatchObject({ ok: true, exit_code: 0, plan: { experiment: 'exp-a', target: 'train-flux', flags: { learning_rate: 5e-5 }, rewards: { ignored: expect.any(Array) } } });
+    expect(planned.plan.checks.map((c: { name: string }) => c.name)).toContain('embeddings');
+    expect(plan.stdout).not.toContain(SECRET);
+    const run = await arr(['--experiment', 'exp-a', '--allow-no-gpu', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const done = JSON.parse(run.stdout);
+    expect(done).toMatchObject({ ok: true, exit_code: 0, run: { status: 'succeeded', exit_code: 0, experiment: 'exp-a' } });
+    expect(done.run).toEqual(ws.runJson());
+    expect(run.stderr).toContain('[exp-a] standin: started with');
+  }, 90_000);
 
   it('--plan exits 1 with the failed checks named; a launch with a failed check says what to fix', async () => {
     ws = trainWorkspace({ train: '  gradient_accumulation_steps: 8\n' });

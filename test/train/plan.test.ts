@@ -18,7 +18,8 @@ async function plan(options: Parameters<typeof trainWorkspace>[0] = {}, env: Rec
 describe('buildPlan', () => {
   it('launches torchrun with the FLUX reference script and the paper FLUX values when the manifest leaves them null', async () => {
     const p = await plan({ command: null, train: '  base_model: ../models/flux\n' }, { ARR_TRAINER_DIR: '/opt/arr' });
-    expect(p.command).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '/opt/arr/fastvideo/train_rpo_flux.py']);
+    expect(p.command).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '--master_port', '<free port, picked at launch>', '/opt/arr/fastvideo/train_rpo_flux.py']);
+    expect(p.picksMasterPort).toBe(true);
     expect(p.custom).toBe(false);
     const v = (n: string) => flagValue(p.flags, n);
     expect([v('learning_rate'), v('sampling_steps'), v('clip_range'), v('kl_beta'), v('lora_rank'), v('lora_alpha')]).toEqual([5e-5, 8, 0.2, 0.01, 16, 32]);
