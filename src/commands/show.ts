@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import type { Origin } from '../manifest/layers.js';
-import { loadExperiment, resolveExperimentFile } from '../manifest/load.js';
+import { loadExperiment, locateExperiment } from '../manifest/load.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
 import { collectSet, reportFailure, workspace } from './shared.js';
@@ -31,7 +31,8 @@ export function registerShowCommand(program: Command): void {
     .action(async (ref: string, opts: { json?: boolean; set: Record<string, unknown> }) => {
       try {
         const ws = workspace();
-        const loaded = loadExperiment(resolveExperimentFile(ref, ws), { workspaceRoot: ws, overrides: opts.set });
+        const { file, member } = locateExperiment(ref, ws);
+        const loaded = loadExperiment(file, { workspaceRoot: ws, overrides: opts.set, member });
         if (!loaded.ok || !loaded.experiment) throw new InvalidInputError(loaded.diagnostics.filter(isError));
         const shown = maskSecrets(loaded.experiment, loaded.origins);
         const rows = leaves(shown, '', []);

@@ -63,7 +63,7 @@ function describe(s: JsonSchema): string {
 }
 
 /** Every key the schema knows, as dotted paths, for "did you mean" across sections. */
-function allFieldPaths(schema: JsonSchema = experimentSchema(), prefix = ''): string[] {
+export function allFieldPaths(schema: JsonSchema = experimentSchema(), prefix = ''): string[] {
   return Object.entries<JsonSchema>(schema.properties ?? {}).flatMap(([name, s]) => {
     const path = joinPath(prefix, name);
     return [path, ...(s.properties ? allFieldPaths(s, path) : [])];

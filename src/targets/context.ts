@@ -1,6 +1,6 @@
 import { isError, InvalidInputError } from '../diagnostics.js';
 import { checkInputs } from '../manifest/inputs.js';
-import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from '../manifest/load.js';
+import { loadExperiment, locateExperiment, type LoadedExperiment, type LoadOptions } from '../manifest/load.js';
 import type { Experiment } from '../types/experiment.js';
 
 export interface ExperimentRef {
@@ -18,8 +18,8 @@ export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
  * Nothing is written before this passes, so bad input never leaves anything in cache/.
  */
 export async function loadValidExperiment(ref: ExperimentRef, options: { checkData?: boolean } = {}): Promise<ValidExperiment> {
-  const file = resolveExperimentFile(ref.experiment, ref.workspaceRoot);
-  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides });
+  const { file, member } = locateExperiment(ref.experiment, ref.workspaceRoot);
+  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides, member });
   if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
   if (options.checkData !== false) {
     const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);

@@ -1,7 +1,7 @@
 // Nx inference plugin: every experiments/<name>.yaml becomes project <name> with the ARR targets.
 // It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
 import { codeHash, PlanCache } from './plan-cache';
 
@@ -16,7 +16,7 @@ const EXECUTORS: Record<PlannedTarget, string> = {
   train: 'nx:noop',
 };
 
-function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): TargetConfiguration {
+function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string, experiment?: string): TargetConfiguration {
   const inputs: TargetConfiguration['inputs'] = [...plan.files.map((f) => `{workspaceRoot}/${f}`), 'arrEngine', ...plan.env.map((env) => ({ env }))];
   if (plan.external.length) {
     // Files outside the workspace: Nx cannot hash them, so the engine does (memoised: a stat per file).
@@ -25,7 +25,7 @@ function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): Ta
   if (plan.upstreamOutputs) inputs.push({ dependentTasksOutputFiles: '**/*', transitive: true });
   return {
     executor: EXECUTORS[name],
-    options: name === 'train' ? {} : { manifest },
+    options: name === 'train' ? {} : { manifest, ...(experiment ? { experiment } : {}) },
     dependsOn: plan.dependsOn,
     cache: plan.cache,
     // Every target declares inputs, cached or not: the project root is virtual, so Nx's default
@@ -37,8 +37,11 @@ function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): Ta
 }
 
 function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
+  // A matrix manifest is one project per member (`<name>--<slug>`), each told which member it is.
+  if (plan.members) return { projects: Object.assign({}, ...plan.members.map((m) => toProject({ ...m, members: undefined }, manifest).projects)) };
+  const experiment = plan.name === basename(manifest).replace(/\.ya?ml$/i, '') ? undefined : plan.name;
   const targets = Object.fromEntries(
-    Object.entries(plan.targets).map(([name, t]) => [name, toNxTarget(name as PlannedTarget, t!, manifest)]),
+    Object.entries(plan.targets).map(([name, t]) => [name, toNxTarget(name as PlannedTarget, t!, manifest, experiment)]),
   );
   const root = `experiments/${plan.name}`;
   return {
