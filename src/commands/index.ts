@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { registerBuildCommand } from './build.js';
 import { registerCacheCommand } from './cache.js';
+import { registerCompareCommand } from './compare.js';
+import { registerDiffCommand } from './diff.js';
 import { registerHashFilesCommand } from './hash-files.js';
 import { registerJudgeCommand } from './judge.js';
 import { registerNewCommand } from './new.js';
 import { registerRubricCommands } from './rubric.js';
+import { registerRunsCommand } from './runs.js';
 import { registerServeCommand } from './serve.js';
 import { registerShowCommand } from './show.js';
 import { registerStatusCommand } from './status.js';
@@ -24,4 +27,7 @@ export function registerCommands(program: Command): void {
   registerRubricCommands(program);
   registerTrainCommand(program);
   registerServeCommand(program);
+  registerCompareCommand(program);
+  registerDiffCommand(program);
+  registerRunsCommand(program);
 }
