@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runTarget, TARGETS } from '../targets/run.js';
-import { collectSet, reportFailure, workspace } from './shared.js';
+import { slugPart } from '../manifest/matrix.js';
+import { collectSetList, reportFailure, setCombinations, workspace } from './shared.js';
 
 export function registerBuildCommand(program: Command): void {
   program
@@ -8,14 +9,23 @@ export function registerBuildCommand(program: Command): void {
     .description(`Build one target of an experiment outside Nx (${TARGETS.join(', ')}); the Nx executors call this.`)
     .argument('<target>', 'the target to build')
     .argument('<experiment>', 'project name (exp-flux) or manifest path')
-    .option('--set <field=value>', 'override a field (repeatable)', collectSet, {})
+    .option('--set <field=value>', 'override a field (repeatable); a field given more than once is swept: one build per combination', collectSetList, [])
     .option('--estimate', 'rubric-generate: print the worst-case number of judge calls and stop before any call')
     .option('--no-cache', 'ask the judge again instead of using cached answers')
-    .action(async (target: string, ref: string, opts: { set: Record<string, unknown>; estimate?: boolean; cache: boolean }) => {
-      try {
-        console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides: opts.set }, { estimate: opts.estimate, noCache: !opts.cache }));
-      } catch (error) {
-        reportFailure(error);
+    .action(async (target: string, ref: string, opts: { set: [string, unknown][]; estimate?: boolean; cache: boolean }) => {
+      const combos = setCombinations(opts.set);
+      const swept = [...new Set(opts.set.map(([f]) => f))].filter((f) => opts.set.filter(([g]) => g === f).length > 1);
+      let failed = 0;
+      for (const overrides of combos) {
+        // An ad-hoc matrix: each combination builds like a matrix member would, one after the other.
+        if (swept.length) console.log(`== ${ref}--${swept.map((f) => slugPart(String(overrides[f]))).join('--')} (${swept.map((f) => `${f}=${JSON.stringify(overrides[f])}`).join(', ')})`);
+        try {
+          console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides }, { estimate: opts.estimate, noCache: !opts.cache }));
+        } catch (error) {
+          failed++;
+          reportFailure(error);
+        }
       }
+      if (combos.length > 1 && failed) console.error(`${failed} of ${combos.length} combinations failed`);
     });
 }
