@@ -4,6 +4,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { renderCompareCsv, renderCompareHtml, renderCompareTable } from '../report/compare-render.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { gatherComparison, selectExperiments, sortComparison } from '../targets/compare.js';
+import { memoisedYamlReader } from '../manifest/load.js';
 import { reportFailure, workspace } from './shared.js';
 
 export function registerCompareCommand(program: Command): void {
@@ -18,8 +19,10 @@ export function registerCompareCommand(program: Command): void {
     .action(async (refs: string[], opts: { json?: boolean; csv?: boolean; sort?: string; html?: string }) => {
       try {
         const ws = workspace();
-        const { comparison, facts } = await gatherComparison(selectExperiments(refs, ws), {
+        const read = memoisedYamlReader();
+        const { comparison, facts } = await gatherComparison(selectExperiments(refs, ws, read), {
           workspaceRoot: ws,
+          read,
           onSkip: (name, error) => console.error(`arr compare: skipped ${name}: ${error.message.split('\n')[0]}`),
         });
         const view = opts.sort ? sortComparison(comparison, opts.sort) : comparison;

@@ -8,6 +8,7 @@ import { applyMember, expandMatrix, memberSplits, type MatrixMember } from './ma
 import { resolvePaths } from './paths.js';
 import { applyDefaults, fieldsMarked, validateExperiment } from './schema.js';
 import { checkSecrets } from './secrets.js';
+import { readYamlFile } from './yaml-source.js';
 
 export interface LoadOptions {
   workspaceRoot: string;
@@ -16,6 +17,8 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
   /** For a manifest with `matrix:`, the slug of the member to load (`3--1.0e-5`). */
   member?: string;
+  /** Reads a YAML file; pass a memoising one when loading many manifests that share bases. */
+  read?: typeof readYamlFile;
 }
 
 export interface LoadedExperiment {
@@ -86,6 +89,16 @@ export function listExperimentFiles(workspaceRoot: string): string[] {
     .sort();
 }
 
+/** A readYamlFile that parses each file once (its results are treated as read-only by the loader). */
+export function memoisedYamlReader(): typeof readYamlFile {
+  const seen = new Map<string, ReturnType<typeof readYamlFile>>();
+  return (file) => {
+    let r = seen.get(file);
+    if (!r) seen.set(file, (r = readYamlFile(file)));
+    return r;
+  };
+}
+
 /** One experiment the workspace holds: a manifest, or one member of a manifest's matrix. */
 export interface ListedExperiment {
   name: string;
@@ -97,14 +110,14 @@ export interface ListedExperiment {
  * Every experiment in the workspace, matrices expanded into their members (a matrix with problems is
  * listed under its manifest's name, so loading it reports them).
  */
-export function listExperiments(workspaceRoot: string): ListedExperiment[] {
-  return listExperimentFiles(workspaceRoot).flatMap(experimentsIn);
+export function listExperiments(workspaceRoot: string, read?: typeof readYamlFile): ListedExperiment[] {
+  return listExperimentFiles(workspaceRoot).flatMap((file) => experimentsIn(file, read));
 }
 
 /** The experiments one manifest stands for: itself, or each member of its matrix. */
-export function experimentsIn(file: string): ListedExperiment[] {
+export function experimentsIn(file: string, read?: typeof readYamlFile): ListedExperiment[] {
   const name = experimentName(file);
-  const merged = loadMerged(file);
+  const merged = loadMerged(file, read);
   const matrix = merged.diagnostics.length ? undefined : expandMatrix(merged.value, merged.origins, resolve(file), name);
   if (!matrix || matrix.diagnostics.length) return [{ name, file }];
   return matrix.members.map((m) => ({ name: m.name, file, member: m.slug }));
@@ -143,7 +156,7 @@ function semanticChecks(value: Record<string, any>, origins: Origins, file: stri
 export function loadExperiment(file: string, options: LoadOptions): LoadedExperiment {
   const env = options.env ?? process.env;
   const name = experimentName(file);
-  const merged = loadMerged(file);
+  const merged = loadMerged(file, options.read);
   const base = { name, file: resolve(file), chain: merged.chain, origins: merged.origins };
   let envRefs = findEnvReferences(merged.value);
   if (merged.diagnostics.length) return { ...base, ok: false, envRefs, diagnostics: merged.diagnostics };

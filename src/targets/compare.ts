@@ -5,7 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { CACHED_TARGETS, type CachedTarget } from '../keys/slices.js';
-import { experimentsIn, listExperiments, locateExperiment, type ListedExperiment } from '../manifest/load.js';
+import { isError, InvalidInputError } from '../diagnostics.js';
+import { experimentsIn, listExperiments, loadExperiment, locateExperiment, memoisedYamlReader, type ListedExperiment } from '../manifest/load.js';
+import type { readYamlFile } from '../manifest/yaml-source.js';
 import type { Origin } from '../manifest/layers.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { parseRubric } from '../rubric/text.js';
@@ -15,7 +17,7 @@ import { HashMemo } from '../store/hash.js';
 import type { VerifyReport } from '../types/verify-report.js';
 import { ArrError } from '../util/errors.js';
 import { cacheDir } from '../workspace.js';
-import { loadValidExperiment, type ValidExperiment } from './context.js';
+import type { ValidExperiment } from './context.js';
 import type { TargetState } from './status.js';
 
 export type CompareMetrics = {
@@ -110,8 +112,10 @@ async function stateOf(ws: string, name: string, target: CachedTarget, keys: Exp
   return stamp ? 'stale' : 'never built';
 }
 
-async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, reader: ArtifactReader, env?: Record<string, string | undefined>): Promise<ExperimentFacts> {
-  const loaded = await loadValidExperiment({ experiment: listed.member === undefined ? listed.file : listed.name, workspaceRoot: ws, env }, { checkData: false });
+async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, reader: ArtifactReader, read: typeof readYamlFile, env?: Record<string, string | undefined>): Promise<ExperimentFacts> {
+  const result = loadExperiment(listed.file, { workspaceRoot: ws, env, member: listed.member, read });
+  if (!result.ok) throw new InvalidInputError(result.diagnostics.filter(isError), ws);
+  const loaded = result as ValidExperiment;
   const keys = await computeKeys(loaded.experiment, { workspaceRoot: ws, memo });
   const states: Record<string, TargetState> = {};
   for (const target of CACHED_TARGETS) states[target] = await stateOf(ws, loaded.name, target, keys, reader.store);
@@ -145,12 +149,12 @@ async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, rea
 const isDerived = (origin: Origin | undefined) => origin?.kind === 'derived';
 
 /** The experiments `refs` name: every one when empty; a matrix manifest's name stands for its members. */
-export function selectExperiments(refs: string[], ws: string): ListedExperiment[] {
-  if (refs.length === 0) return listExperiments(ws);
+export function selectExperiments(refs: string[], ws: string, read: typeof readYamlFile = memoisedYamlReader()): ListedExperiment[] {
+  if (refs.length === 0) return listExperiments(ws, read);
   return refs.flatMap((ref) => {
     const { file, member } = locateExperiment(ref, ws);
     if (member !== undefined) return [{ name: ref, file, member }];
-    return experimentsIn(file);
+    return experimentsIn(file, read);
   });
 }
 
@@ -159,6 +163,8 @@ export interface CompareOptions {
   env?: Record<string, string | undefined>;
   /** Skip experiments whose manifest does not load (with `onSkip`) instead of failing. */
   onSkip?: (name: string, error: Error) => void;
+  /** The YAML reader selectExperiments used, so each manifest is parsed once. */
+  read?: typeof readYamlFile;
 }
 
 /** Gathers every experiment's facts and the fields that differ between them. */
@@ -167,9 +173,10 @@ export async function gatherComparison(listed: ListedExperiment[], options: Comp
   const memo = new HashMemo(cacheDir(ws));
   const reader = new ArtifactReader(new ArtifactStore(cacheDir(ws), { memo }));
   const facts: ExperimentFacts[] = [];
+  const read = options.read ?? memoisedYamlReader();
   for (const l of listed) {
     try {
-      facts.push(await factsOf(l, ws, memo, reader, options.env));
+      facts.push(await factsOf(l, ws, memo, reader, read, options.env));
     } catch (error) {
       if (!options.onSkip || !(error instanceof ArrError)) throw error;
       options.onSkip(l.name, error);
