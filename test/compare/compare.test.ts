@@ -168,6 +168,23 @@ describe('the matrix in a real Nx graph', () => {
     expect(projects.filter((p) => p.startsWith('grid')).sort()).toEqual(NAMES.filter((n) => n.startsWith('grid')));
     expect(projects).toEqual(expect.arrayContaining(['bright', 'plain']));
   }, 60_000);
+
+  // Two of the four members (one glob over the sweep) keep the test lean: each task is an `arr` process.
+  it('runs a sweep with nx run-many over a <name>--* glob, each member building itself from the shared artifacts', async () => {
+    const before = sim.requests.length;
+    const r = await execa(join(ws.root, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'verify', '-p', 'grid--*--1.0e-5', '--output-style=static'], {
+      cwd: ws.root,
+      reject: false,
+      all: true,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1', NX_ISOLATE_PLUGINS: 'false', SIM_URL: sim.url },
+    });
+    // The two members with the plain rubric miss verify.min_accuracy; their failure says why.
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toContain('verify grid--rubrics-bright.txt--1.0e-5: accuracy 100.0%');
+    expect(r.all).toContain('run `arr judge doctor --experiment grid--rubrics-plain.txt--1.0e-5`');
+    expect(r.all).not.toContain('grid--rubrics-bright.txt--2.0e-5:verify');
+    expect(sim.requests.length).toBe(before);
+  }, 240_000);
 });
 
 // --- The HTML page in a browser ------------------------------------------------------------------------
