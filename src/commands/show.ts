@@ -4,15 +4,10 @@ import type { Origin } from '../manifest/layers.js';
 import { loadExperiment, locateExperiment } from '../manifest/load.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
+import { describeOrigin as describeOriginAs } from '../targets/experiment-diff.js';
 import { collectSet, reportFailure, workspace } from './shared.js';
 
-function describeOrigin(origin: Origin | undefined, ws: string): string {
-  if (!origin) return 'default';
-  const env = origin.env?.map((e) => `$${e.name}${e.usedDefault ? ' unset, its default' : ''}`).join(', ');
-  const place =
-    origin.kind === 'file' ? `${relative(ws, origin.file ?? '')}:${origin.line ?? '?'}` : origin.kind === 'derived' ? `derived from ${origin.note}` : origin.kind === 'cli' ? '--set' : 'schema default';
-  return env ? `${place} via ${env}` : place;
-}
+const describeOrigin = (origin: Origin | undefined, ws: string): string => describeOriginAs(origin, (file) => relative(ws, file));
 
 function leaves(value: unknown, prefix: string, out: [string, unknown][]): [string, unknown][] {
   if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {

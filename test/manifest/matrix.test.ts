@@ -83,4 +83,13 @@ describe('matrix', () => {
     expect(p.targets!.freeze.outputs).toContain('{workspaceRoot}/rubrics/flux--3--2.5e-4.v1.txt');
     expect(p.targets!.verify.outputs).toEqual(['{workspaceRoot}/cache/experiments/sweep--3--2.5e-4/verify']);
   });
+
+  it('gives a bad matrix one project under the manifest’s name, described by its located error', async () => {
+    ws.write('experiments/c.yaml', 'task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  judge.model: [A/B, a-b]\n');
+    const [, fn] = createNodes;
+    const [[, result]] = await fn(['experiments/c.yaml'], {}, { workspaceRoot: ws.root, nxJsonConfiguration: {} } as never);
+    const projects = Object.values(result.projects!);
+    expect(projects.map((p) => p.name)).toEqual(['c']);
+    expect(projects[0].metadata?.description).toMatch(/^invalid manifest: experiments\/c\.yaml:3:1 matrix: two combinations get the same name c--a-b/);
+  });
 });
