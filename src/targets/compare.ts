@@ -172,16 +172,23 @@ export async function gatherComparison(listed: ListedExperiment[], options: Comp
   const ws = options.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
   const reader = new ArtifactReader(new ArtifactStore(cacheDir(ws), { memo }));
-  const facts: ExperimentFacts[] = [];
   const read = options.read ?? memoisedYamlReader();
-  for (const l of listed) {
-    try {
-      facts.push(await factsOf(l, ws, memo, reader, read, options.env));
-    } catch (error) {
-      if (!options.onSkip || !(error instanceof ArrError)) throw error;
-      options.onSkip(l.name, error);
+  // A few experiments at a time: their stats and reads overlap; the order of rows stays the listed one.
+  const slots: (ExperimentFacts | undefined)[] = new Array(listed.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < listed.length; i = next++) {
+      try {
+        slots[i] = await factsOf(listed[i], ws, memo, reader, read, options.env);
+      } catch (error) {
+        if (!options.onSkip || !(error instanceof ArrError)) throw error;
+        options.onSkip(listed[i].name, error);
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, listed.length) }, worker));
+  await memo.flush();
+  const facts = slots.filter((f): f is ExperimentFacts => f !== undefined);
   const fields = [...new Set(facts.flatMap((f) => [...f.leaves.keys()]))];
   const differing = fields.filter((field) => {
     if (facts.every((f) => isDerived(f.loaded.origins.get(field)))) return false;
