@@ -117,5 +117,12 @@ describe('arr build with a field set more than once', () => {
     expect(r.stdout).toContain('== exp-a--0.00001 (train.learning_rate=0.00001)');
     expect(r.stdout).toContain('== exp-a--0.00002 (train.learning_rate=0.00002)');
     expect(readdirSync(join(ws.root, 'cache/artifacts/resolve')).filter((d) => !d.startsWith('.'))).toHaveLength(2);
+
+    // arr validate checks every member of a matrix and names the one whose value is wrong.
+    ws.write('experiments/sweep.yaml', 'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  rubric.per_pair: [3, 0]\n');
+    const v = await execa(process.execPath, [ws.path('bin/arr.mjs'), 'validate', 'experiments/sweep.yaml'], { cwd: ws.root, reject: false });
+    expect(v.exitCode).toBe(1);
+    expect(v.stdout).toMatch(/experiments\/sweep\.yaml:5:\d+ rubric\.per_pair: sweep--0: must be >= 1/);
+    expect(v.stdout).not.toContain('sweep--3:');
   }, 60_000);
 });
