@@ -51,7 +51,7 @@ function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
         root,
         projectType: 'application',
         tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : ['invalid'])],
-        metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})` },
+        metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})${experiment ? `, a member of the matrix in ${manifest}` : ''}` },
         targets,
       },
     },
