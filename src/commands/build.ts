@@ -17,10 +17,12 @@ export function registerBuildCommand(program: Command): void {
       const swept = [...new Set(opts.set.map(([f]) => f))].filter((f) => opts.set.filter(([g]) => g === f).length > 1);
       let failed = 0;
       for (const overrides of combos) {
-        // An ad-hoc matrix: each combination builds like a matrix member would, one after the other.
-        if (swept.length) console.log(`== ${ref}--${swept.map((f) => slugPart(String(overrides[f]))).join('--')} (${swept.map((f) => `${f}=${JSON.stringify(overrides[f])}`).join(', ')})`);
+        // An ad-hoc matrix: each combination is an experiment of its own (`<name>--<slug>`: its own
+        // outputs, stamps and frozen name), built one after the other.
+        const sweepSlug = swept.length ? swept.map((f) => slugPart(String(overrides[f]))).join('--') : undefined;
+        if (sweepSlug) console.log(`== ${sweepSlug} (${swept.map((f) => `${f}=${JSON.stringify(overrides[f])}`).join(', ')})`);
         try {
-          console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides }, { estimate: opts.estimate, noCache: !opts.cache }));
+          console.log(await runTarget(target, { experiment: ref, workspaceRoot: workspace(), overrides, sweepSlug }, { estimate: opts.estimate, noCache: !opts.cache }));
         } catch (error) {
           failed++;
           reportFailure(error);

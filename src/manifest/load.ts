@@ -17,6 +17,11 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
   /** For a manifest with `matrix:`, the slug of the member to load (`3--1.0e-5`). */
   member?: string;
+  /**
+   * An ad-hoc sweep (`arr build` with a field set more than once): this combination's slug. The
+   * experiment is named `<name>--<slug>` and its freeze.name gets the same suffix, as a matrix member's.
+   */
+  sweepSlug?: string;
   /** Reads a YAML file; pass a memoising one when loading many manifests that share bases. */
   read?: typeof readYamlFile;
 }
@@ -179,6 +184,8 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
   } else if (options.member !== undefined) {
     return { ...base, ok: false, envRefs, diagnostics: [{ file: base.file, message: `has no matrix:, so it has no member ${name}--${options.member}` }] };
   }
+  const suffix = options.sweepSlug === undefined ? member?.slug : member ? `${member.slug}--${options.sweepSlug}` : options.sweepSlug;
+  if (options.sweepSlug !== undefined) base.name = `${base.name}--${options.sweepSlug}`;
   const diagnostics: Diagnostic[] = checkSecrets(merged.value, merged.origins, base.file, fieldsMarked('x-arr-secret'));
   const resolved = resolveEnv(merged.value, merged.origins, env, base.file);
   diagnostics.push(...resolved.diagnostics);
@@ -197,10 +204,10 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
     if (v.freeze.name === null) {
       v.freeze.name = base.name.toLowerCase();
       merged.origins.set('freeze.name', { kind: 'derived', note: 'the experiment name' });
-    } else if (member && !member.values.some(([field]) => field === 'freeze.name')) {
-      // Members of one matrix never overwrite each other's frozen rubric.
-      v.freeze.name = `${v.freeze.name}--${member.slug}`;
-      merged.origins.set('freeze.name', { kind: 'derived', note: `freeze.name and the matrix member ${member.slug}` });
+    } else if (suffix !== undefined && !member?.values.some(([field]) => field === 'freeze.name') && !(options.overrides && 'freeze.name' in options.overrides)) {
+      // Members of one sweep never overwrite each other's frozen rubric.
+      v.freeze.name = `${v.freeze.name}--${suffix}`;
+      merged.origins.set('freeze.name', { kind: 'derived', note: `freeze.name and the sweep member ${suffix}` });
     }
     diagnostics.push(...semanticChecks(v, merged.origins, base.file));
     diagnostics.push(...resolvePaths(v, merged.origins, options.workspaceRoot, base.file));

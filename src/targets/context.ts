@@ -9,6 +9,8 @@ export interface ExperimentRef {
   workspaceRoot: string;
   env?: LoadOptions['env'];
   overrides?: LoadOptions['overrides'];
+  /** One combination of an ad-hoc `--set` sweep (see LoadOptions.sweepSlug). */
+  sweepSlug?: string;
 }
 
 export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
@@ -19,7 +21,7 @@ export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
  */
 export async function loadValidExperiment(ref: ExperimentRef, options: { checkData?: boolean } = {}): Promise<ValidExperiment> {
   const { file, member } = locateExperiment(ref.experiment, ref.workspaceRoot);
-  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides, member });
+  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides, member, sweepSlug: ref.sweepSlug });
   if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
   if (options.checkData !== false) {
     const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);

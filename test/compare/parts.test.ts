@@ -114,9 +114,11 @@ describe('arr build with a field set more than once', () => {
     await writeT2iExperiment(ws);
     const r = await execa(process.execPath, [ws.path('bin/arr.mjs'), 'build', 'resolve', 'exp-a', '--set', 'train.learning_rate=1.0e-5', '--set', 'train.learning_rate=2.0e-5', '--set', 'judge.concurrency=2'], { cwd: ws.root, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain('== exp-a--0.00001 (train.learning_rate=0.00001)');
-    expect(r.stdout).toContain('== exp-a--0.00002 (train.learning_rate=0.00002)');
+    expect(r.stdout).toContain('== 0.00001 (train.learning_rate=0.00001)');
+    expect(r.stdout).toContain('resolve exp-a--0.00002:');
     expect(readdirSync(join(ws.root, 'cache/artifacts/resolve')).filter((d) => !d.startsWith('.'))).toHaveLength(2);
+    // Each combination is an experiment of its own, with its own outputs.
+    expect(readdirSync(join(ws.root, 'cache/experiments')).sort()).toEqual(['exp-a--0.00001', 'exp-a--0.00002']);
 
     // arr validate checks every member of a matrix and names the one whose value is wrong.
     ws.write('experiments/sweep.yaml', 'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  rubric.per_pair: [3, 0]\n');
