@@ -22,6 +22,9 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { commands: ['rubric', 'import'], load: async () => (await import('./rubric.js')).registerRubricCommands },
   { commands: ['train'], load: async () => (await import('./train.js')).registerTrainCommand },
   { commands: ['serve'], load: async () => (await import('./serve.js')).registerServeCommand },
+  { commands: ['compare'], load: async () => (await import('./compare.js')).registerCompareCommand },
+  { commands: ['diff'], load: async () => (await import('./diff.js')).registerDiffCommand },
+  { commands: ['runs'], load: async () => (await import('./runs.js')).registerRunsCommand },
 ];
 
 /**

@@ -10,6 +10,24 @@ export function collectSet(pair: string, previous: Record<string, unknown> = {})
   return { ...previous, [pair.slice(0, eq)]: parse(pair.slice(eq + 1)) };
 }
 
+/** `--set` kept as given, repeats included (`arr build` sweeps a field set more than once). */
+export function collectSetList(pair: string, previous: [string, unknown][] = []): [string, unknown][] {
+  const [[field, value]] = Object.entries(collectSet(pair));
+  return [...previous, [field, value]];
+}
+
+/**
+ * Repeated `--set` fields as an ad-hoc matrix: every combination of the repeated fields' values (in
+ * first-seen field order), each with the fields given once. One combination when nothing repeats.
+ */
+export function setCombinations(pairs: [string, unknown][]): Record<string, unknown>[] {
+  const values = new Map<string, unknown[]>();
+  for (const [field, value] of pairs) values.set(field, [...(values.get(field) ?? []), value]);
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [field, list] of values) combos = combos.flatMap((c) => list.map((v) => ({ ...c, [field]: v })));
+  return combos;
+}
+
 export function workspace(): string {
   return findWorkspaceRoot(process.cwd());
 }

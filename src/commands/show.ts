@@ -1,18 +1,13 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import type { Origin } from '../manifest/layers.js';
-import { loadExperiment, resolveExperimentFile } from '../manifest/load.js';
+import { loadExperiment, locateExperiment } from '../manifest/load.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
+import { describeOrigin as describeOriginAs } from '../targets/experiment-diff.js';
 import { collectSet, reportFailure, workspace } from './shared.js';
 
-function describeOrigin(origin: Origin | undefined, ws: string): string {
-  if (!origin) return 'default';
-  const env = origin.env?.map((e) => `$${e.name}${e.usedDefault ? ' unset, its default' : ''}`).join(', ');
-  const place =
-    origin.kind === 'file' ? `${relative(ws, origin.file ?? '')}:${origin.line ?? '?'}` : origin.kind === 'derived' ? `derived from ${origin.note}` : origin.kind === 'cli' ? '--set' : 'schema default';
-  return env ? `${place} via ${env}` : place;
-}
+const describeOrigin = (origin: Origin | undefined, ws: string): string => describeOriginAs(origin, (file) => relative(ws, file));
 
 function leaves(value: unknown, prefix: string, out: [string, unknown][]): [string, unknown][] {
   if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {
@@ -31,7 +26,8 @@ export function registerShowCommand(program: Command): void {
     .action(async (ref: string, opts: { json?: boolean; set: Record<string, unknown> }) => {
       try {
         const ws = workspace();
-        const loaded = loadExperiment(resolveExperimentFile(ref, ws), { workspaceRoot: ws, overrides: opts.set });
+        const { file, member } = locateExperiment(ref, ws);
+        const loaded = loadExperiment(file, { workspaceRoot: ws, overrides: opts.set, member });
         if (!loaded.ok || !loaded.experiment) throw new InvalidInputError(loaded.diagnostics.filter(isError));
         const shown = maskSecrets(loaded.experiment, loaded.origins);
         const rows = leaves(shown, '', []);

@@ -4,17 +4,25 @@ import { loadDataset } from '../data/load-dataset.js';
 import { formatDiagnostic, isError, type Diagnostic } from '../diagnostics.js';
 import { freezeCollisions } from '../manifest/freeze-collisions.js';
 import { checkInputs } from '../manifest/inputs.js';
-import { listExperimentFiles, loadExperiment, resolveExperimentFile } from '../manifest/load.js';
+import { experimentsIn, listExperimentFiles, loadExperiment, locateExperiment } from '../manifest/load.js';
 import { workspace } from './shared.js';
 
 const isManifest = (file: string) => ['.yaml', '.yml'].includes(extname(file).toLowerCase()) && !file.includes('/examples/');
 
 async function validateOne(target: string, ws: string, task: 't2i' | 'edit' | undefined): Promise<{ file: string; diagnostics: Diagnostic[] }> {
-  const file = resolveExperimentFile(target, ws);
+  const { file, member } = locateExperiment(target, ws);
   if (isManifest(file) && task === undefined) {
-    const loaded = loadExperiment(file, { workspaceRoot: ws });
-    const diagnostics = [...loaded.diagnostics];
-    if (loaded.ok) diagnostics.push(...(await checkInputs(loaded, ws)), ...freezeCollisions(ws, file));
+    // A matrix manifest is valid when every member is.
+    const members = member !== undefined ? [member] : experimentsIn(file).map((e) => e.member);
+    const diagnostics: Diagnostic[] = [];
+    for (const m of members) {
+      const loaded = loadExperiment(file, { workspaceRoot: ws, member: m });
+      const prefix = m === undefined || loaded.diagnostics.every((d) => d.field?.startsWith('matrix')) ? '' : `${loaded.name}: `;
+      const seen = new Set(diagnostics.map((d) => `${d.line}:${d.field}:${d.message}`));
+      for (const d of loaded.diagnostics) if (!seen.has(`${d.line}:${d.field}:${prefix}${d.message}`)) diagnostics.push({ ...d, message: `${prefix}${d.message}` });
+      if (loaded.ok) diagnostics.push(...(await checkInputs(loaded, ws)));
+    }
+    diagnostics.push(...freezeCollisions(ws, file));
     return { file, diagnostics };
   }
   // A dataset given on its own: check its records and images (task from --task, default t2i).

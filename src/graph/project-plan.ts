@@ -6,7 +6,8 @@ import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
 import { TARGET_NAMES, TARGET_REGISTRY, type CachedTargetDefinition, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
 import { findEnvReferences } from '../manifest/env.js';
-import { isPlainObject, loadMerged } from '../manifest/layers.js';
+import { isPlainObject, loadMerged, type MergedManifest } from '../manifest/layers.js';
+import { applyMember, expandMatrix, type MatrixMember } from '../manifest/matrix.js';
 import { readYamlFile } from '../manifest/yaml-source.js';
 import { experimentName } from '../manifest/load.js';
 import { isInside, pathFields } from '../manifest/paths.js';
@@ -44,6 +45,8 @@ export interface ProjectPlan {
   problems: string[];
   /** Every file whose content the plan depends on, for the plugin's own cache. */
   dependencies: string[];
+  /** For a manifest with a valid `matrix:`, one plan per member (each a project); this plan is then no project itself. */
+  members?: ProjectPlan[];
 }
 
 /** The Nx plugin's plan cache file name, inside Nx's workspace data folder (`.nx/workspace-data/`). */
@@ -94,6 +97,33 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     return result;
   };
   const merged = loadMerged(file, readOnce, { workspaceRoot });
+  const matrix = merged.diagnostics.length ? undefined : expandMatrix(merged.value, merged.origins, file, name);
+  if (!matrix) return planMerged(name, file, merged, workspaceRoot, env, memo);
+  if (matrix.diagnostics.length) {
+    // One project under the manifest's name, whose targets fail with the located errors.
+    const plan = planMerged(name, file, { ...merged, value: { ...merged.value, matrix: undefined } }, workspaceRoot, env, memo);
+    plan.problems.unshift(...matrix.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot)));
+    return plan;
+  }
+  const members = matrix.members.map((member) => {
+    const value = structuredClone(merged.value);
+    const origins = new Map(merged.origins);
+    applyMember(value, origins, member);
+    return planMerged(member.name, file, { ...merged, value, origins }, workspaceRoot, env, memo, member);
+  });
+  const first = members[0];
+  return { ...first, name, targets: {}, members, dependencies: [...new Set(members.flatMap((m) => m.dependencies))] };
+}
+
+function planMerged(
+  name: string,
+  file: string,
+  merged: MergedManifest,
+  workspaceRoot: string,
+  env: Record<string, string | undefined>,
+  memo: PlanMemo,
+  member?: MatrixMember,
+): ProjectPlan {
   const problems = merged.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot));
   const raw = merged.value;
   const task = raw.task === 't2i' || raw.task === 'edit' ? raw.task : undefined;
@@ -161,7 +191,9 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
       runnable: true,
     };
   }
-  const freezeName = typeof readRaw(raw, 'freeze.name') === 'string' ? String(readRaw(raw, 'freeze.name')) : name.toLowerCase();
+  const setName = readRaw(raw, 'freeze.name');
+  const sweptName = member?.values.some(([field]) => field === 'freeze.name');
+  const freezeName = typeof setName === 'string' ? (member && !sweptName ? `${setName}--${member.slug}` : setName) : name.toLowerCase();
   const version = readRaw(raw, 'freeze.version') ?? 1;
   targets.freeze!.outputs.push(`rubrics/${freezeName}.v${version}.txt`, `rubrics/${freezeName}.v${version}.lock.json`);
 

@@ -4,6 +4,7 @@ import { isError, type Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
 import { findEnvReferences, resolveEnv, type Env, type EnvReference } from './env.js';
 import { fieldDiagnostic, loadMerged, isPlainObject, type Origins } from './layers.js';
+import { applyMember, expandMatrix, memberSplits, type MatrixMember } from './matrix.js';
 import { resolvePaths } from './paths.js';
 import { readYamlFile } from './yaml-source.js';
 import { FORBIDDEN_KEYS, forbiddenKeyMessage } from '../util/safe-keys.js';
@@ -15,6 +16,15 @@ export interface LoadOptions {
   env?: Env;
   /** Values from command-line flags by dotted field path; they beat the manifest. */
   overrides?: Record<string, unknown>;
+  /** For a manifest with `matrix:`, the slug of the member to load (`3--1.0e-5`). */
+  member?: string;
+  /**
+   * An ad-hoc sweep (`arr build` with a field set more than once): this combination's slug. The
+   * experiment is named `<name>--<slug>` and its freeze.name gets the same suffix, as a matrix member's.
+   */
+  sweepSlug?: string;
+  /** Reads a YAML file; pass a memoising one when loading many manifests that share bases. */
+  read?: typeof readYamlFile;
 }
 
 export interface LoadedExperiment {
@@ -29,6 +39,8 @@ export interface LoadedExperiment {
   envRefs: EnvReference[];
   /** Errors when not ok; warnings either way. */
   diagnostics: Diagnostic[];
+  /** The matrix combination this experiment is, when its manifest has `matrix:`. */
+  member?: MatrixMember;
 }
 
 export const experimentName = (file: string): string => basename(file).replace(/\.ya?ml$/i, '');
@@ -49,6 +61,30 @@ export function resolveExperimentFile(ref: string, workspaceRoot: string, cwd = 
   throw new Error(`no experiment named ${ref} (looked for experiments/${ref}.yaml); known experiments: ${known.join(', ') || 'none'}`);
 }
 
+/** An experiment reference resolved: its manifest, and the matrix member when it names one. */
+export interface ExperimentLocation {
+  file: string;
+  member?: string;
+}
+
+/**
+ * Like resolveExperimentFile, and also accepts a matrix member's name (`exp-flux--3--1.0e-5`): the
+ * longest `experiments/<prefix>.yaml` before a `--` is its manifest, the rest its slug.
+ */
+export function locateExperiment(ref: string, workspaceRoot: string, cwd = process.cwd()): ExperimentLocation {
+  try {
+    return { file: resolveExperimentFile(ref, workspaceRoot, cwd) };
+  } catch (error) {
+    for (const { manifest, slug } of memberSplits(ref)) {
+      for (const ext of ['.yaml', '.yml']) {
+        const file = join(workspaceRoot, 'experiments', `${manifest}${ext}`);
+        if (existsSync(file)) return { file, member: slug };
+      }
+    }
+    throw error;
+  }
+}
+
 /** The manifests that are Nx projects: `experiments/*.yaml`, not files in subfolders. */
 export function listExperimentFiles(workspaceRoot: string): string[] {
   const dir = join(workspaceRoot, 'experiments');
@@ -57,6 +93,40 @@ export function listExperimentFiles(workspaceRoot: string): string[] {
     .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
     .map((e) => join(dir, e.name))
     .sort();
+}
+
+/** A readYamlFile that parses each file once (its results are treated as read-only by the loader). */
+export function memoisedYamlReader(): typeof readYamlFile {
+  const seen = new Map<string, ReturnType<typeof readYamlFile>>();
+  return (file) => {
+    let r = seen.get(file);
+    if (!r) seen.set(file, (r = readYamlFile(file)));
+    return r;
+  };
+}
+
+/** One experiment the workspace holds: a manifest, or one member of a manifest's matrix. */
+export interface ListedExperiment {
+  name: string;
+  file: string;
+  member?: string;
+}
+
+/**
+ * Every experiment in the workspace, matrices expanded into their members (a matrix with problems is
+ * listed under its manifest's name, so loading it reports them).
+ */
+export function listExperiments(workspaceRoot: string, read?: typeof readYamlFile): ListedExperiment[] {
+  return listExperimentFiles(workspaceRoot).flatMap((file) => experimentsIn(file, read));
+}
+
+/** The experiments one manifest stands for: itself, or each member of its matrix. */
+export function experimentsIn(file: string, read?: typeof readYamlFile): ListedExperiment[] {
+  const name = experimentName(file);
+  const merged = loadMerged(file, read);
+  const matrix = merged.diagnostics.length ? undefined : expandMatrix(merged.value, merged.origins, resolve(file), name);
+  if (!matrix || matrix.diagnostics.length) return [{ name, file }];
+  return matrix.members.map((m) => ({ name: m.name, file, member: m.slug }));
 }
 
 function setAt(value: Record<string, unknown>, field: string, v: unknown): void {
@@ -92,11 +162,31 @@ function semanticChecks(value: Record<string, any>, origins: Origins, file: stri
 export function loadExperiment(file: string, options: LoadOptions): LoadedExperiment {
   const env = options.env ?? process.env;
   const name = experimentName(file);
-  const merged = loadMerged(file, (path) => readYamlFile(path, env), { workspaceRoot: options.workspaceRoot });
+  const merged = loadMerged(file, options.read ?? ((path) => readYamlFile(path, env)), { workspaceRoot: options.workspaceRoot });
   const base = { name, file: resolve(file), chain: merged.chain, origins: merged.origins };
-  const envRefs = findEnvReferences(merged.value);
+  let envRefs = findEnvReferences(merged.value);
   if (merged.diagnostics.length) return { ...base, ok: false, envRefs, diagnostics: merged.diagnostics };
 
+  const matrix = expandMatrix(merged.value, merged.origins, base.file, name);
+  let member: MatrixMember | undefined;
+  if (matrix) {
+    const problems = [...matrix.diagnostics];
+    member = matrix.members.find((m) => m.slug === options.member);
+    if (!problems.length && !member) {
+      const names = matrix.members.map((m) => m.name);
+      const shown = names.length > 6 ? `${names.slice(0, 6).join(', ')}, … (${names.length} in all)` : names.join(', ');
+      const what = options.member === undefined ? `is a matrix of ${names.length} experiment(s); name one of them` : `has no member ${name}--${options.member}; its members are`;
+      problems.push(fieldDiagnostic(merged.origins, 'matrix', base.file, `${what}: ${shown}`));
+    }
+    if (problems.length) return { ...base, ok: false, envRefs, diagnostics: problems };
+    applyMember(merged.value, merged.origins, member!);
+    base.name = member!.name;
+    envRefs = findEnvReferences(merged.value);
+  } else if (options.member !== undefined) {
+    return { ...base, ok: false, envRefs, diagnostics: [{ file: base.file, message: `has no matrix:, so it has no member ${name}--${options.member}` }] };
+  }
+  const suffix = options.sweepSlug === undefined ? member?.slug : member ? `${member.slug}--${options.sweepSlug}` : options.sweepSlug;
+  if (options.sweepSlug !== undefined) base.name = `${base.name}--${options.sweepSlug}`;
   const diagnostics: Diagnostic[] = checkSecrets(merged.value, merged.origins, base.file, fieldsMarked('x-arr-secret'));
   const resolved = resolveEnv(merged.value, merged.origins, env, base.file);
   diagnostics.push(...resolved.diagnostics);
@@ -119,12 +209,16 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
   if (schemaProblems.length === 0) {
     const v = value as Record<string, any>;
     if (v.freeze.name === null) {
-      v.freeze.name = name.toLowerCase();
+      v.freeze.name = base.name.toLowerCase();
       merged.origins.set('freeze.name', { kind: 'derived', note: 'the experiment name' });
+    } else if (suffix !== undefined && !member?.values.some(([field]) => field === 'freeze.name') && !(options.overrides && 'freeze.name' in options.overrides)) {
+      // Members of one sweep never overwrite each other's frozen rubric.
+      v.freeze.name = `${v.freeze.name}--${suffix}`;
+      merged.origins.set('freeze.name', { kind: 'derived', note: `freeze.name and the sweep member ${suffix}` });
     }
     diagnostics.push(...semanticChecks(v, merged.origins, base.file));
     diagnostics.push(...resolvePaths(v, merged.origins, options.workspaceRoot, base.file));
   }
   const ok = !diagnostics.some(isError);
-  return { ...base, ok, envRefs, diagnostics, experiment: ok ? (value as unknown as Experiment) : undefined };
+  return { ...base, ok, envRefs, diagnostics, member, experiment: ok ? (value as unknown as Experiment) : undefined };
 }

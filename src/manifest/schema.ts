@@ -82,7 +82,8 @@ function precompiledValidator(): ValidateFunction | undefined {
 
 let validator: ValidateFunction | undefined;
 function experimentValidator(): ValidateFunction {
-  validator ??= precompiledValidator() ?? experimentAjv().compile(experimentSchema());
+  // From source, Ajv's code optimiser costs more at start-up than it saves on a few manifests.
+  validator ??= precompiledValidator() ?? experimentAjv({ code: { optimize: false } }).compile(experimentSchema());
   return validator;
 }
 
@@ -94,7 +95,7 @@ function describe(s: JsonSchema): string {
 }
 
 /** Every key the schema knows, as dotted paths, for "did you mean" across sections. */
-function allFieldPaths(schema: JsonSchema = experimentSchema(), prefix = ''): string[] {
+export function allFieldPaths(schema: JsonSchema = experimentSchema(), prefix = ''): string[] {
   return Object.entries<JsonSchema>(schema.properties ?? {}).flatMap(([name, s]) => {
     const path = joinPath(prefix, name);
     return [path, ...(s.properties ? allFieldPaths(s, path) : [])];

@@ -1,7 +1,7 @@
 import { isError, InvalidInputError } from '../diagnostics.js';
 import { freezeCollisions } from './freeze-collisions.js';
 import { checkInputs } from './inputs.js';
-import { loadExperiment, resolveExperimentFile, type LoadedExperiment, type LoadOptions } from './load.js';
+import { loadExperiment, locateExperiment, type LoadedExperiment, type LoadOptions } from './load.js';
 import type { Experiment } from '../types/experiment.js';
 
 export interface ExperimentRef {
@@ -10,6 +10,8 @@ export interface ExperimentRef {
   workspaceRoot: string;
   env?: LoadOptions['env'];
   overrides?: LoadOptions['overrides'];
+  /** One combination of an ad-hoc `--set` sweep (see LoadOptions.sweepSlug). */
+  sweepSlug?: string;
 }
 
 export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
@@ -19,8 +21,8 @@ export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
  * Nothing is written before this passes, so bad input never leaves anything in cache/.
  */
 export async function loadValidExperiment(ref: ExperimentRef, options: { checkData?: boolean } = {}): Promise<ValidExperiment> {
-  const file = resolveExperimentFile(ref.experiment, ref.workspaceRoot);
-  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides });
+  const { file, member } = locateExperiment(ref.experiment, ref.workspaceRoot);
+  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides, member, sweepSlug: ref.sweepSlug });
   if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
   const collisions = freezeCollisions(ref.workspaceRoot, loaded.file);
   if (collisions.length) throw new InvalidInputError(collisions, ref.workspaceRoot);

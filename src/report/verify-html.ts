@@ -379,6 +379,14 @@ function summaryCards(r: VerifyReport): string {
  * The verify report as one self-contained HTML page. `thumbnails` maps an item's `index` to its
  * thumbnails as data: URLs (see `makeThumbnails`); missing ones show as placeholders.
  */
+/** Why the verify failed and what to do, when the report carries a diagnosis. */
+function diagnosisSection(r: VerifyReport): string {
+  const d = r.diagnosis ?? [];
+  if (!d.length) return '';
+  const items = d.map((x) => `<li class="cause-${esc(x.cause)}"><p><b>${esc(x.cause)}</b>: ${esc(x.finding)}</p><ul>${x.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></li>`).join('');
+  return `<section id="diagnosis">\n<h2>Why it failed and what to do</h2>\n<ul class="diagnosis">${items}</ul>\n</section>\n`;
+}
+
 export function renderVerifyHtml(report: VerifyReport, thumbnails: ReadonlyMap<number, ItemThumbnails> = new Map()): string {
   const r = report;
   const s = r.with_rubric.summary;
@@ -428,7 +436,7 @@ ${summaryCards(r)}
 <h2>Checks</h2>
 ${r.checks.length ? `<ul class="checks">${r.checks.map(checkLine).join('')}</ul>` : '<p class="muted">No checks.</p>'}
 </section>
-
+${diagnosisSection(r)}
 <section id="rubric">
 <h2>Rubric</h2>
 <pre class="rubric">${esc(r.rubric.text)}</pre>

@@ -15,7 +15,7 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { isError, type Diagnostic } from '../diagnostics.js';
 import type { Env } from '../manifest/env.js';
 import { fieldDiagnostic } from '../manifest/layers.js';
-import { listExperimentFiles, loadExperiment, type LoadedExperiment } from '../manifest/load.js';
+import { experimentsIn, listExperimentFiles, loadExperiment, type LoadedExperiment } from '../manifest/load.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { RubricLock } from '../types/rubric-lock.js';
@@ -165,20 +165,20 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
  * Loads an experiment for checks that do not run anything: a `${VAR}` with no default whose variable is
  * unset (an API key in CI) gets a placeholder rather than failing the load.
  */
-export function loadExperimentForCheck(file: string, workspaceRoot: string, env: Env = process.env): LoadedExperiment {
-  const loaded = loadExperiment(file, { workspaceRoot, env });
+export function loadExperimentForCheck(file: string, workspaceRoot: string, env: Env = process.env, member?: string): LoadedExperiment {
+  const loaded = loadExperiment(file, { workspaceRoot, env, member });
   if (loaded.ok) return loaded;
   const unset = loaded.envRefs.filter((r) => r.default === undefined && (env[r.name] === undefined || env[r.name] === '')).map((r) => r.name);
   if (unset.length === 0) return loaded;
-  return loadExperiment(file, { workspaceRoot, env: { ...env, ...Object.fromEntries(unset.map((n) => [n, `unset-${n}`])) } });
+  return loadExperiment(file, { workspaceRoot, member, env: { ...env, ...Object.fromEntries(unset.map((n) => [n, `unset-${n}`])) } });
 }
 
 /** Checks an experiment's rubric.from; `frozen` caches the checks of frozen rubrics by path. */
-export function checkExperimentRubric(file: string, workspaceRoot: string, frozen: Map<string, RubricFileCheck>, env?: Env): ExperimentRubricCheck {
+export function checkExperimentRubric(file: string, workspaceRoot: string, frozen: Map<string, RubricFileCheck>, env?: Env, member?: string): ExperimentRubricCheck {
   if (!existsSync(resolve(file))) {
     return { file: resolve(file), name: basename(file).replace(/\.ya?ml$/i, ''), rubric: null, ok: false, diagnostics: [{ file: resolve(file), message: 'manifest not found' }] };
   }
-  const loaded = loadExperimentForCheck(resolve(file), workspaceRoot, env);
+  const loaded = loadExperimentForCheck(resolve(file), workspaceRoot, env, member);
   const base = { file: loaded.file, name: loaded.name };
   if (!loaded.ok || !loaded.experiment) {
     const first = loaded.diagnostics.find(isError);
@@ -241,6 +241,7 @@ export function checkRubrics(workspaceRoot: string, options: RubricCheckOptions 
     frozen.set(check.file, check);
     return check;
   });
-  const experiments = manifests.map((m) => checkExperimentRubric(m, workspaceRoot, frozen, options.env));
+  // A matrix manifest is checked member by member: each may name another rubric.from.
+  const experiments = manifests.flatMap((m) => (existsSync(m) ? experimentsIn(m) : [{ file: m, member: undefined }]).map((e) => checkExperimentRubric(m, workspaceRoot, frozen, options.env, e.member)));
   return { ok: rubrics.every((r) => r.ok) && experiments.every((e) => e.ok), rubrics, experiments };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { evaluate } from '../judge/evaluate.js';
 import { openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
+import { describeDiagnosis, diagnoseVerify } from '../report/verify-diagnosis.js';
 import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
 import { sha256Hex } from '../store/canonical-json.js';
 import type { Experiment } from '../types/experiment.js';
@@ -17,8 +18,8 @@ export class ThresholdError extends ArrError {
   override name = 'ThresholdError';
 }
 
-/** Checks a report against the thresholds in force now (they are not part of the key). */
-export function thresholdChecks(report: Pick<VerifyReport, 'with_rubric' | 'gain'>, v: Experiment['verify']): Pick<VerifyReport, 'thresholds' | 'checks' | 'passed'> {
+/** Checks a report against the thresholds in force now (they are not part of the key), and says why it failed. */
+export function thresholdChecks(report: Pick<VerifyReport, 'with_rubric' | 'gain' | 'baseline' | 'both_orders' | 'experiment'>, v: Experiment['verify']): Pick<VerifyReport, 'thresholds' | 'checks' | 'passed' | 'diagnosis'> {
   const thresholds = { min_accuracy: v.min_accuracy, min_agreement: v.min_agreement, min_gain: v.min_gain };
   const check = (name: string, value: number | null, threshold: number) => ({ name, value, threshold, passed: value === null ? threshold <= 0 : value >= threshold - 1e-12 });
   const checks = [
@@ -26,18 +27,21 @@ export function thresholdChecks(report: Pick<VerifyReport, 'with_rubric' | 'gain
     check('verify.min_agreement', report.with_rubric.summary.agreement, v.min_agreement),
     check('verify.min_gain', report.gain, v.min_gain),
   ];
-  return { thresholds, checks, passed: checks.every((c) => c.passed) };
+  const passed = checks.every((c) => c.passed);
+  return { thresholds, checks, passed, diagnosis: diagnoseVerify({ ...report, thresholds, passed }) };
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 
-export function describeVerify(report: VerifyReport): string {
+/** The summary lines of a report; `experiment` names who asked, when the artifact was built by another experiment. */
+export function describeVerify(report: VerifyReport, experiment = report.experiment): string {
   const s = report.with_rubric.summary;
   const lines = [
-    `verify ${report.experiment}: accuracy ${pct(s.accuracy)} (95% CI ${pct(s.ci95[0])}–${pct(s.ci95[1])}) on ${s.total} pair(s), agreement ${pct(s.agreement)}, failures ${s.failures}`,
+    `verify ${experiment}: accuracy ${pct(s.accuracy)} (95% CI ${pct(s.ci95[0])}–${pct(s.ci95[1])}) on ${s.total} pair(s), agreement ${pct(s.agreement)}, failures ${s.failures}`,
     `  baseline (no rubric) ${pct(report.baseline?.summary.accuracy ?? null)}, gain ${report.gain === null ? 'n/a' : `${report.gain >= 0 ? '+' : ''}${(report.gain * 100).toFixed(1)} points`}`,
   ];
   for (const c of report.checks) if (!c.passed) lines.push(`  FAILED ${c.name}: ${c.value === null ? 'not measured' : c.value.toFixed(3)} < ${c.threshold}`);
+  lines.push(...describeDiagnosis(report.diagnosis ?? []));
   return lines.join('\n');
 }
 
@@ -92,7 +96,7 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       // An outage is not a result: throwing here, inside the build, leaves no artifact behind.
       refuseOnFailures('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures');
       const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
-      const partial = { with_rubric: withRubric, gain };
+      const partial = { with_rubric: withRubric, gain, baseline, both_orders: e.verify.both_orders, experiment: loaded.name };
       const report: VerifyReport = {
         schema: 1,
         kind: 'verify-report',
@@ -128,10 +132,10 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
 
   // Thresholds are not part of the key: check the (possibly reused) report against today's manifest.
   const stored: VerifyReport = report;
-  report = { ...stored, ...thresholdChecks(stored, e.verify) };
+  report = { ...stored, ...thresholdChecks({ ...stored, experiment: loaded.name }, e.verify) };
   const out = await publish(ctx, 'verify', ['report.html']);
   await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const summary = `${describeVerify(report)}\n  report: ${join(out, 'report.html')}`;
+  const summary = `${describeVerify(report, loaded.name)}\n  report: ${join(out, 'report.html')}`;
   if (!report.passed) throw new ThresholdError(summary);
   return summary;
 }

@@ -13,6 +13,15 @@ export interface ExperimentManifest {
    */
   extends?: string | string[];
   /**
+   * A sweep: field path → list of values. The manifest becomes one experiment per combination, named <name>--<slug> (the values in key order, lower-cased, joined by --). Read from the leaf manifest only, never from a base.
+   */
+  matrix?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string | number | boolean, ...(string | number | boolean)[]];
+  };
+  /**
    * Where data may come from.
    */
   data?: {
@@ -373,6 +382,15 @@ export interface Experiment {
    * What the experiment rewards: `t2i` (text to image, trains FLUX.1-dev LoRAs with train-flux) or `edit` (image editing with a source image, trains Qwen-Image-Edit LoRAs with train-edit). Required.
    */
   task: "t2i" | "edit";
+  /**
+   * A sweep: field path → list of values. The manifest becomes one experiment per combination, named <name>--<slug> (the values in key order, lower-cased, joined by --). Read from the leaf manifest only, never from a base.
+   */
+  matrix?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string | number | boolean, ...(string | number | boolean)[]];
+  };
   /**
    * Where data may come from.
    */

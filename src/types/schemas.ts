@@ -37,6 +37,25 @@ export const schemas = {
         ],
         "x-arr-path": true
       },
+      "matrix": {
+        "description": "A sweep: field path → list of values. The manifest becomes one experiment per combination, named <name>--<slug> (the values in key order, lower-cased, joined by --). Read from the leaf manifest only, never from a base.",
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {
+          "pattern": "^[a-z_][a-z0-9_]*(\\.[a-z_][a-z0-9_]*)*$"
+        },
+        "additionalProperties": {
+          "type": "array",
+          "minItems": 1,
+          "items": {
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
+          }
+        }
+      },
       "data": {
         "description": "Where data may come from.",
         "type": "object",

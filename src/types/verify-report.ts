@@ -110,6 +110,23 @@ export interface VerifyReport {
    * Whether every check passed.
    */
   passed: boolean;
+  /**
+   * When a check failed: the causes the numbers point at (position bias, no gain, too few test pairs, endpoint failures) and what to do about each.
+   */
+  diagnosis?: {
+    /**
+     * The cause, as a stable name.
+     */
+    cause: "position-bias" | "no-gain" | "too-few-pairs" | "endpoint-failures";
+    /**
+     * What the numbers show.
+     */
+    finding: string;
+    /**
+     * What to try, most useful first.
+     */
+    actions: string[];
+  }[];
   usage: JudgeUsage;
   /**
    * Start time.

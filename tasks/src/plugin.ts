@@ -1,12 +1,12 @@
 // Nx inference plugin: every experiments/<name>.yaml becomes project <name> with the ARR targets.
 // It only adapts the engine's plan (src/graph/project-plan.ts) to Nx's shapes; no process is spawned.
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult, type TargetConfiguration } from '@nx/devkit';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
 import { PLAN_CACHE_FILE, planMemo, planProject, type PlannedTarget, type ProjectPlan, type TargetPlan } from '../../src/graph/project-plan';
 import { codeHash, PlanCache } from './plan-cache';
 
-function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): TargetConfiguration {
+function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string, experiment?: string): TargetConfiguration {
   const inputs: TargetConfiguration['inputs'] = [...plan.files.map((f) => `{workspaceRoot}/${f}`), 'arrEngine', ...plan.env.map((env) => ({ env }))];
   if (plan.external.length) {
     // Files outside the workspace: Nx cannot hash them, so the engine does (memoised: a stat per file).
@@ -16,7 +16,7 @@ function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): Ta
   return {
     // Targets with engine code run through the one executor; a grouping target (`train`) runs nothing.
     executor: plan.runnable ? '@arr/tasks:target' : 'nx:noop',
-    options: plan.runnable ? { target: name, manifest } : {},
+    options: plan.runnable ? { target: name, manifest, ...(experiment ? { experiment } : {}) } : {},
     dependsOn: plan.dependsOn,
     cache: plan.cache,
     // Every target declares inputs, cached or not: the project root is virtual, so Nx's default
@@ -28,8 +28,11 @@ function toNxTarget(name: PlannedTarget, plan: TargetPlan, manifest: string): Ta
 }
 
 function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
+  // A matrix manifest is one project per member (`<name>--<slug>`), each told which member it is.
+  if (plan.members) return { projects: Object.assign({}, ...plan.members.map((m) => toProject({ ...m, members: undefined }, manifest).projects)) };
+  const experiment = plan.name === basename(manifest).replace(/\.ya?ml$/i, '') ? undefined : plan.name;
   const targets = Object.fromEntries(
-    Object.entries(plan.targets).map(([name, t]) => [name, toNxTarget(name as PlannedTarget, t!, manifest)]),
+    Object.entries(plan.targets).map(([name, t]) => [name, toNxTarget(name as PlannedTarget, t!, manifest, experiment)]),
   );
   const root = `experiments/${plan.name}`;
   return {
@@ -40,7 +43,7 @@ function toProject(plan: ProjectPlan, manifest: string): CreateNodesResult {
         projectType: 'application',
         // Any problem found while planning (a file that does not parse, a missing base) tags it invalid.
         tags: ['arr', ...(plan.task ? [`task:${plan.task}`] : []), ...(plan.task && plan.problems.length === 0 ? [] : ['invalid'])],
-        metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})` },
+        metadata: { description: plan.problems.length ? `invalid manifest: ${plan.problems[0]}` : `ARR experiment (${plan.task})${experiment ? `, a member of the matrix in ${manifest}` : ''}` },
         targets,
       },
     },

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 export interface EngineOptions {
   manifest: string;
+  /** A matrix member's name (`exp--3`): the experiment to build when the manifest stands for several. */
+  experiment?: string;
   set?: Record<string, unknown>;
 }
 
@@ -14,7 +16,7 @@ export async function runEngineTarget(target: string, options: EngineOptions, co
   // Nx sets FORCE_COLOR for tasks; with NO_COLOR also set, loading execa's colours warns on every run.
   if (process.env.NO_COLOR) delete process.env.FORCE_COLOR;
   const { execa } = await import('execa');
-  const args = ['build', target, options.manifest];
+  const args = ['build', target, options.experiment ?? options.manifest];
   // Whichever target actually runs first (the others may be Nx cache hits) checks before spending anything.
   if (!target.startsWith('train-') && trainingRequested(context)) args.push('--train-checks');
   for (const [field, value] of Object.entries(options.set ?? {})) args.push('--set', `${field}=${JSON.stringify(value)}`);

@@ -220,6 +220,16 @@ describe('renderVerifyHtml (string)', () => {
     expect(renderVerifyHtml(r)).toContain('verify.min_accuracy: 0.5999 &lt; 0.6000');
   });
 
+  it('says why a failed verify failed and what to do, escaped', () => {
+    const r = fixture();
+    expect(renderVerifyHtml(r)).not.toContain('id="diagnosis"');
+    r.diagnosis = [{ cause: 'position-bias', finding: `agreement 10% ${SCRIPT}`, actions: ['run `arr judge doctor --experiment edit-demo`', 'keep verify.both_orders: true'] }];
+    const html = renderVerifyHtml(r);
+    expect(html).toContain('<section id="diagnosis">');
+    expect(html).toContain('<b>position-bias</b>: agreement 10% &lt;script&gt;');
+    expect(html).toContain('<li>keep verify.both_orders: true</li>');
+  });
+
   it('marks the wrong verdict, the regression and the fix', () => {
     const html = renderVerifyHtml(fixture(), new Map());
     const row = (i: number) => html.match(new RegExp(`<tr class="([^"]*)" id="item-${i}"`))?.[1].split(' ') ?? [];
