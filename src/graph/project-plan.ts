@@ -68,6 +68,8 @@ export interface PlanMemo {
 }
 export const planMemo = (): PlanMemo => ({ yaml: new Map(), images: new Map() });
 
+const JUDGE_BACKEND_ENV = ['ARR_JUDGE_BACKEND', 'ARR_JUDGE_URL'];
+
 export function planProject(manifestFile: string, workspaceRoot: string, env: Record<string, string | undefined> = process.env, memo: PlanMemo = planMemo()): ProjectPlan {
   const file = resolve(manifestFile);
   const name = experimentName(file);
@@ -123,7 +125,9 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     }
     const covered = (field: string) =>
       target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
-    const envVars = [...new Set(refs.filter((r) => covered(r.field)).map((r) => r.name))].sort();
+    // Which backend judges (and so which model identity is in the key) follows these two variables.
+    const judgeEnv = target === 'resolve' || target === 'rubric-generate' || target === 'verify' ? JUDGE_BACKEND_ENV : [];
+    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...judgeEnv])].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };
 

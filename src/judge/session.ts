@@ -3,24 +3,30 @@ import type { Experiment } from '../types/experiment.js';
 import { cacheDir } from '../workspace.js';
 import { JudgeClient } from './client.js';
 import { ImageEncoder } from './images.js';
+import { LocalBackend, type LocalBackendOptions } from './local/backend.js';
 import { ResponseCache } from './response-cache.js';
-import { judgeSettings } from './settings.js';
+import { judgeBackend, judgeSettings, localJudgeSettings } from './settings.js';
 
 export interface JudgeSession {
   client: JudgeClient;
   encoder: ImageEncoder;
 }
 
-/** A judge client and image encoder for an experiment, sharing the workspace's response and image caches. */
+/**
+ * A judge client and image encoder for an experiment, sharing the workspace's response and image
+ * caches. With the local backend the model files are resolved (downloaded if needed) and loaded on
+ * the first judgement, once per process.
+ */
 export function openJudge(
   experiment: Experiment,
   workspaceRoot: string,
-  options: { baseUrl?: string; concurrency?: number; warn?: (m: string) => void } = {},
+  options: { baseUrl?: string; concurrency?: number; warn?: (m: string) => void; local?: Omit<LocalBackendOptions, 'base'> } = {},
 ): JudgeSession {
   const settings = judgeSettings(experiment, options);
   const cache = new ResponseCache(join(cacheDir(workspaceRoot), 'judge'));
+  const backend = judgeBackend(experiment, { baseUrl: options.baseUrl }) === 'local' ? new LocalBackend(localJudgeSettings(experiment), { base: workspaceRoot, ...options.local }) : undefined;
   return {
-    client: new JudgeClient(settings, { cache, warn: options.warn }),
+    client: new JudgeClient(settings, { cache, warn: options.warn, backend }),
     encoder: new ImageEncoder({ maxSide: settings.imageMaxSide, cacheDir: join(cacheDir(workspaceRoot), 'images') }),
   };
 }

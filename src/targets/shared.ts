@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../data/load-dataset.js';
 import type { DatasetItem } from '../data/types.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
+import { keyedExperiment } from '../judge/key-model.js';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import type { CachedTarget } from '../keys/slices.js';
 import { fromStoredPath } from '../manifest/paths.js';
@@ -22,7 +23,7 @@ export interface TargetContext {
 
 export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
-  const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
+  const keys = await computeKeys(await keyedExperiment(loaded.experiment, workspaceRoot), { workspaceRoot, memo });
   return { loaded, workspaceRoot, keys, store: new ArtifactStore(cacheDir(workspaceRoot), { memo }) };
 }
 
