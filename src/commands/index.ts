@@ -3,6 +3,7 @@ import { registerBuildCommand } from './build.js';
 import { registerCacheCommand } from './cache.js';
 import { registerHashFilesCommand } from './hash-files.js';
 import { registerJudgeCommand } from './judge.js';
+import { registerModelsCommand } from './models.js';
 import { registerNewCommand } from './new.js';
 import { registerRubricCommands } from './rubric.js';
 import { registerServeCommand } from './serve.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerBuildCommand(program);
   registerCacheCommand(program);
   registerJudgeCommand(program);
+  registerModelsCommand(program);
   registerNewCommand(program);
   registerHashFilesCommand(program);
   registerRubricCommands(program);

@@ -10,6 +10,8 @@ import { judgeBackend, judgeSettings, localJudgeSettings } from './settings.js';
 export interface JudgeSession {
   client: JudgeClient;
   encoder: ImageEncoder;
+  /** The in-process backend, when the judge runs locally. */
+  local?: LocalBackend;
 }
 
 /**
@@ -28,5 +30,6 @@ export function openJudge(
   return {
     client: new JudgeClient(settings, { cache, warn: options.warn, backend }),
     encoder: new ImageEncoder({ maxSide: settings.imageMaxSide, cacheDir: join(cacheDir(workspaceRoot), 'images') }),
+    local: backend,
   };
 }
