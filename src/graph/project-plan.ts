@@ -125,8 +125,10 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
     }
     const covered = (field: string) =>
       target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
-    // Which backend judges (and so which model identity is in the key) follows these two variables.
-    const judgeEnv = target === 'resolve' || target === 'rubric-generate' || target === 'verify' ? JUDGE_BACKEND_ENV : [];
+    // Which backend judges, and with which model files, decides the model identity in the key: the
+    // variables that choose the backend and any that judge.local reads are inputs of the judging targets.
+    const judging = target === 'resolve' || target === 'rubric-generate' || target === 'verify';
+    const judgeEnv = judging ? [...JUDGE_BACKEND_ENV, ...refs.filter((r) => r.field.startsWith('judge.local.')).map((r) => r.name)] : [];
     const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...judgeEnv])].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };

@@ -33,3 +33,10 @@ export function openJudge(
     local: backend,
   };
 }
+
+/** Where a session's judge runs and, when local, its model files: what reports, traces and locks record. */
+export async function judgeProvenance(session: JudgeSession): Promise<{ backend: 'http' | 'local'; model_files?: { name: string; sha256: string }[] }> {
+  if (!session.local) return { backend: 'http' };
+  const files = await session.local.files();
+  return { backend: 'local', model_files: [files.model, files.mmproj].map((f) => ({ name: f.name, sha256: f.sha256 })) };
+}

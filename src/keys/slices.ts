@@ -29,7 +29,7 @@ export interface KeySpec {
 
 const JUDGE_SHAPE = ['judge.model', 'judge.temperature', 'judge.max_tokens', 'judge.image_max_side'];
 /** Never in any key: where the judge runs and how hard we push it, and pass/fail thresholds. */
-export const NEVER_IN_KEYS = ['judge.api_key', 'judge.base_url', 'judge.concurrency', 'judge.timeout_s', 'judge.retries', 'verify.min_accuracy', 'verify.min_agreement', 'verify.min_gain'];
+export const NEVER_IN_KEYS = ['judge.api_key', 'judge.base_url', 'judge.backend', 'judge.local.gpu_layers', 'judge.local.threads', 'judge.local.parallel', 'judge.local.context', 'judge.concurrency', 'judge.timeout_s', 'judge.retries', 'verify.min_accuracy', 'verify.min_agreement', 'verify.min_gain'];
 
 export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
   switch (target) {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromStoredPath } from '../manifest/paths.js';
-import { openJudge } from '../judge/session.js';
+import { judgeProvenance, openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
@@ -50,8 +50,10 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   if (options.estimate) return `rubric-generate ${loaded.name}: ${plan}`;
   log(`rubric-generate ${loaded.name}: ${plan}`);
 
-  const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+  const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+  const { client, encoder } = session;
   await client.preflight();
+  const judge = await judgeProvenance(session);
   const progress = new ProgressReporter('seeds', process.stderr);
   const result = await buildRubric(e, seeds, {
     client,
@@ -63,7 +65,7 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   await ctx.store.build('rubric-generate', inputs, async (dir) => {
     await writeFile(join(dir, 'rubric.txt'), result.text);
     await writeFile(join(dir, 'trace.jsonl'), result.trace.map((t) => JSON.stringify(t)).join('\n') + (result.trace.length ? '\n' : ''));
-    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', ...result.stats }, null, 2)}\n`);
+    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', judge, ...result.stats }, null, 2)}\n`);
   });
   await publish(ctx, 'rubric-generate', files);
   const s = result.stats;

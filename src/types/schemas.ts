@@ -1284,6 +1284,35 @@ export const schemas = {
         "type": "string",
         "minLength": 1
       },
+      "judge_backend": {
+        "description": "Where the judge ran: an OpenAI-compatible endpoint, or in-process on llama.cpp.",
+        "type": "string",
+        "enum": [
+          "http",
+          "local"
+        ]
+      },
+      "judge_files": {
+        "description": "The local judge's GGUF files (model, then projector); absent for an endpoint.",
+        "type": "array",
+        "items": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "name",
+            "sha256"
+          ],
+          "properties": {
+            "name": {
+              "description": "File name.",
+              "type": "string"
+            },
+            "sha256": {
+              "$ref": "#/$defs/sha256"
+            }
+          }
+        }
+      },
       "datasets": {
         "description": "The labelled datasets behind the rubric, with their hashes when frozen.",
         "type": "object",

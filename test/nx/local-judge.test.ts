@@ -50,7 +50,9 @@ describe('the local judge under nx', () => {
     expect(existsSync(tiny.model)).toBe(true);
     const run = await nx(['run', 'exp-a:rubric-generate'], { ARR_JUDGE_BACKEND: 'local' });
     if (run.code === 0) {
-      expect(existsSync(ws.path('cache/experiments/exp-a/rubric-generate'))).toBe(true);
+      const stats = JSON.parse(readFileSync(ws.path('cache/experiments/exp-a/rubric-generate/stats.json'), 'utf8')) as { judge: { backend: string; model_files: { name: string }[] } };
+      expect(stats.judge.backend).toBe('local');
+      expect(stats.judge.model_files.map((f) => f.name)).toEqual(['Tiny-VL-Instruct-Q4_K_M.gguf', 'mmproj-Tiny-VL-Instruct-F16.gguf']);
     } else {
       expect(run.out, run.out.slice(-3000)).toMatch(/no seed survived|no seed pair/i);
     }

@@ -1,6 +1,7 @@
 // `arr judge`, `arr judge doctor` and `arr models` on the local backend, as a user runs them: real
 // child processes on tiny GGUFs.
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyVlm } from '../../support/tiny-vlm.js';
@@ -25,10 +26,14 @@ afterAll(() => ws?.cleanup());
 
 describe('arr on the local backend', () => {
   it('arr judge grades a labelled dataset in-process and prints the summary', async () => {
-    const run = await arr(['judge', '--experiment', 'exp-a', '--dataset', 'data/t2i/test.jsonl', '--no-cache']);
+    const run = await arr(['judge', '--experiment', 'exp-a', '--dataset', 'data/t2i/test.jsonl', '--no-cache', '--out', 'report.json']);
     // A random model may miss every pair; what matters is that both pairs were judged and counted.
     expect(run.all).toMatch(/Total Tests: 2/);
     expect(run.all).toMatch(/Judge calls: [1-9]/);
+    const report = JSON.parse(readFileSync(ws.path('report.json'), 'utf8')) as { backend: string; model_files: { name: string; sha256: string }[] };
+    expect(report.backend).toBe('local');
+    expect(report.model_files.map((f) => f.name)).toEqual(['Tiny-VL-Instruct-Q4_K_M.gguf', 'mmproj-Tiny-VL-Instruct-F16.gguf']);
+    expect(report.model_files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 240_000);
 
   it('arr judge doctor reports the local model, its build and GPU layers', async () => {
