@@ -51,6 +51,16 @@ async function inBatches(parallel: number, one: (i: number) => Promise<void>) {
   }));
 }
 
+// Load time and memory of the model alone (first load in this process, model + projector + KV cache).
+{
+  const rss0 = process.memoryUsage().rss;
+  const loaded = await new LocalBackend({ model: modelPath, mmproj: mmprojPath, quant: 'Q4_K_M', gpuLayers: 0, threads: THREADS, parallel: 4, context: 8192 }, { env: { ...process.env, ARR_MODELS_DIR: join(tmp, 'models') } }).loaded();
+  console.log(`load: ${loaded.loadMs} ms (model + projector + parallel slots), resident memory +${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(1)} MiB at parallel 4, context 8192`);
+  await releaseJudges();
+}
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows: string[] = [];
 for (const parallel of [1, 4]) {
   // Bare: the runtime's own parallel API with the same messages, files and schema.
@@ -62,9 +72,6 @@ for (const parallel of [1, 4]) {
     const job = await ctx.parallel.completion({ messages: [{ role: 'user', content }], jinja: false, response_format: { type: 'json_schema', json_schema: { schema } }, n_predict: MAX_TOKENS, temperature: 0 } as never);
     await job.promise;
   };
-  await bareOne(); // warm-up
-  const bare = await measure(() => inBatches(parallel, bareOne));
-  await ctx.release();
 
   // Ours: the judge client with the local backend (response cache off), same model and images.
   const backend = new LocalBackend({ model: modelPath, mmproj: mmprojPath, quant: 'Q4_K_M', gpuLayers: 0, threads: THREADS, parallel, context: 8192 }, { images: files, env: { ...process.env, ARR_MODELS_DIR: join(tmp, 'models') } });
@@ -78,12 +85,22 @@ for (const parallel of [1, 4]) {
     });
   };
   await client.preflight();
+  await bareOne();
   await oursOne(-1);
-  const ours = await measure(() => inBatches(parallel, oursOne));
+  // Rounds alternate between the two so that a change in machine load hits both alike.
+  const bare: { wallPerCall: number; cpuPerCall: number }[] = [];
+  const ours: { wallPerCall: number; cpuPerCall: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bare.push(await measure(() => inBatches(parallel, bareOne)));
+    ours.push(await measure(() => inBatches(parallel, oursOne)));
+  }
+  await ctx.release();
   await releaseJudges();
+  const b = { wall: median(bare.map((m) => m.wallPerCall)), cpu: median(bare.map((m) => m.cpuPerCall)) };
+  const o = { wall: median(ours.map((m) => m.wallPerCall)), cpu: median(ours.map((m) => m.cpuPerCall)) };
   rows.push(
-    `parallel ${parallel}: bare ${bare.wallPerCall.toFixed(1)} ms/call (CPU ${bare.cpuPerCall.toFixed(1)} ms), ours ${ours.wallPerCall.toFixed(1)} ms/call (CPU ${ours.cpuPerCall.toFixed(1)} ms); ` +
-      `added ${(ours.wallPerCall - bare.wallPerCall).toFixed(1)} ms/call, ratio ${(ours.wallPerCall / bare.wallPerCall).toFixed(3)}`,
+    `parallel ${parallel}: bare ${b.wall.toFixed(1)} ms/call (CPU ${b.cpu.toFixed(1)} ms), ours ${o.wall.toFixed(1)} ms/call (CPU ${o.cpu.toFixed(1)} ms); ` +
+      `added ${(o.wall - b.wall).toFixed(1)} ms/call (CPU ${(o.cpu - b.cpu).toFixed(1)} ms), ratio ${(o.wall / b.wall).toFixed(3)} (medians of ${ROUNDS} alternating rounds)`,
   );
 }
 console.log(`model ${modelPath}, ${CALLS} calls per run, ${THREADS} threads, max_tokens ${MAX_TOKENS}`);
