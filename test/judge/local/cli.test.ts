@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeHub } from '../../support/fake-hub.js';
 import { writeTinyVlm } from '../../support/tiny-vlm.js';
 import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../../support/workspace.js';
 
@@ -42,6 +43,25 @@ describe('arr on the local backend', () => {
     expect(run.all).toMatch(/Tiny-VL-Instruct-Q4_K_M\.gguf \+ mmproj-Tiny-VL-Instruct-F16\.gguf loaded in \d+ ms \(CPU build, no GPU layers; 2 threads, 2 parallel sequences\)/);
     expect(run.all).toMatch(/2 images in one request/);
   }, 240_000);
+
+  it('arr models pull downloads an experiment\'s judge files with a progress bar, verified', async () => {
+    const hub = await startFakeHub({
+      'acme/Tiny-VL-GGUF': [
+        { path: 'Tiny-VL-Q4_K_M.gguf', bytes: readFileSync(ws.path('models/tiny/Tiny-VL-Instruct-Q4_K_M.gguf')) },
+        { path: 'mmproj-Tiny-VL-F16.gguf', bytes: readFileSync(ws.path('models/tiny/mmproj-Tiny-VL-Instruct-F16.gguf')) },
+      ],
+    });
+    try {
+      ws.write('experiments/exp-pull.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace(/local: \{[^}]*\}/, 'local: { model: hf://acme/Tiny-VL-GGUF }'));
+      const run = await arr(['models', 'pull', 'exp-pull'], { HF_ENDPOINT: hub.url, ARR_MODELS_DIR: ws.path('pulled') });
+      expect(run.exitCode, run.all).toBe(0);
+      expect(run.all).toMatch(/Tiny-VL-Q4_K_M\.gguf \[#+\] 0\.4 MiB \/ 0\.4 MiB .*\/s {2}ETA/);
+      expect(run.all).toContain(join(ws.path('pulled'), 'acme', 'Tiny-VL-GGUF', 'Tiny-VL-Q4_K_M.gguf'));
+      expect(run.all).toMatch(/mmproj-Tiny-VL-F16\.gguf {2}0\.1 MiB {2}sha256 [0-9a-f]{64}/);
+    } finally {
+      await hub.close();
+    }
+  }, 60_000);
 
   it('arr models ls lists what ARR_MODELS_DIR holds', async () => {
     const run = await arr(['models', 'ls']);
