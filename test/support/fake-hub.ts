@@ -18,12 +18,15 @@ export interface FakeHub {
   requests: string[];
   /** Bytes of each download response body sent, by file path (a cut-off one ends early). */
   cutAfter: Map<string, number>;
+  /** Bytes sent before the response stops sending without closing (a stalled connection), by file path. */
+  stallAfter: Map<string, number>;
   close(): Promise<void>;
 }
 
 export async function startFakeHub(repos: Record<string, FakeHubFile[]>): Promise<FakeHub> {
   const requests: string[] = [];
   const cutAfter = new Map<string, number>();
+  const stallAfter = new Map<string, number>();
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     requests.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
@@ -52,6 +55,11 @@ export async function startFakeHub(repos: Record<string, FakeHubFile[]>): Promis
     headers['content-length'] = String(body.length);
     res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD') return void res.end();
+    const stall = stallAfter.get(file.path);
+    if (stall !== undefined && stall < body.length) {
+      stallAfter.delete(file.path);
+      return void res.write(body.subarray(0, stall)); // and nothing more until the client gives up
+    }
     const cut = cutAfter.get(file.path);
     if (cut !== undefined && cut < body.length) {
       cutAfter.delete(file.path);
@@ -66,6 +74,7 @@ export async function startFakeHub(repos: Record<string, FakeHubFile[]>): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     cutAfter,
+    stallAfter,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

@@ -84,7 +84,6 @@ export class LocalBackend implements CompletionBackend {
     });
     try {
       const result = (await Promise.race([job.promise, timeout])) as ParallelResult;
-      if (process.env.ARR_DEBUG_LOCAL) console.error(JSON.stringify({ ...result, text: undefined }));
       // The prompt's tokens: those reused from a slot's cache plus those evaluated now.
       const prompt = (result.timings?.cache_n ?? 0) + (result.timings?.prompt_n ?? result.tokens_evaluated ?? 0);
       if (result.context_full) throw new Error(`the request (${prompt} prompt tokens) and its answer do not fit judge.local.context (${this.settings.context} tokens per sequence)`);

@@ -40,6 +40,9 @@ export class DownloadError extends ArrError {
   override name = 'DownloadError';
 }
 
+/** How long a download may go without data before it is cut (and left to resume): ARR_DOWNLOAD_STALL_S, default 60. */
+const stallMs = () => Number(process.env.ARR_DOWNLOAD_STALL_S || 60) * 1000;
+
 const listingPath = (o: HubOptions, repo: string, revision: string) => join(repoDir(o.modelsDir, repo), `.listing-${revision.replace(/[^\w.-]/g, '_')}.json`);
 
 /** The listing saved by the last successful `listRepository` call, if any. */
@@ -108,15 +111,22 @@ export async function downloadVerified(o: HubOptions, repo: string, revision: st
     }
     if (!blob) throw new DownloadError(`${repo}@${revision} has no file ${file.path}`);
     let done = have;
+    // A connection that stalls ends the download (to be resumed) instead of hanging the build.
+    const stalled = new AbortController();
+    const limit = stallMs();
+    const idle = setTimeout(() => stalled.abort(new Error(`no data for ${limit / 1000} s`)), limit);
     const counter = new TransformCounter((n) => {
       done += n;
+      idle.refresh();
       onProgress?.({ file: file.path, done, total: file.size });
     });
     try {
       const body = blob.slice(have).stream() as unknown as import('node:stream/web').ReadableStream;
-      await pipeline(Readable.fromWeb(body), counter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }));
+      await pipeline(Readable.fromWeb(body), counter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }), { signal: stalled.signal });
     } catch (error) {
-      throw new DownloadError(`download of ${repo}/${file.path} stopped at ${gib(done)} of ${gib(file.size)}: ${describeFailure(error)}; run the command again to resume`, { cause: error });
+      throw new DownloadError(`download of ${repo}/${file.path} stopped at ${gib(done)} of ${gib(file.size)}: ${describeFailure(stalled.signal.aborted ? stalled.signal.reason : error)}; run the command again to resume`, { cause: error });
+    } finally {
+      clearTimeout(idle);
     }
   }
   const got = await sha256File(part);

@@ -65,6 +65,21 @@ describe('model files from the Hub', () => {
     expect(offline.model.sha256).toBe(files.model.sha256);
   });
 
+  it('cuts a stalled download after ARR_DOWNLOAD_STALL_S instead of hanging, and resumes it', async () => {
+    const env = envFor('stall');
+    hub.stallAfter.set('Tiny-VL-Q4_K_M.gguf', 50_000);
+    process.env.ARR_DOWNLOAD_STALL_S = '1';
+    try {
+      const started = Date.now();
+      await expect(resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env })).rejects.toThrow(/no data for 1 s; run the command again to resume/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      delete process.env.ARR_DOWNLOAD_STALL_S;
+    }
+    const files = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env });
+    expect(readFileSync(files.model.path).equals(model)).toBe(true);
+  });
+
   it('refuses a file that does not match the sha256 the Hub lists, and keeps nothing of it', async () => {
     const env = envFor('bad');
     await expect(resolveJudgeFiles(settings('hf://acme/Bad-GGUF'), { env })).rejects.toThrow(/does not match the Hub's sha256/);
