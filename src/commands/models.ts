@@ -7,7 +7,11 @@ import { modelsDir } from '../judge/local/models-dir.js';
 import { progressBar } from '../judge/local/progress.js';
 import { localJudgeSettings } from '../judge/settings.js';
 import { loadValidExperiment } from '../targets/context.js';
+import { schemas } from '../types/schemas.js';
 import { reportFailure, workspace } from './shared.js';
+
+const local = schemas.experiment.properties.judge.properties.local.properties;
+const DEFAULTS = { model: local.model.default, mmproj: null, quant: local.quant.default };
 
 /** `arr models pull [experiment]` and `arr models ls`: the local judge's GGUF files in ARR_MODELS_DIR. */
 export function registerModelsCommand(program: Command): void {
@@ -15,12 +19,11 @@ export function registerModelsCommand(program: Command): void {
 
   models
     .command('pull [experiment]')
-    .description('Download the model and projector judge.local names (default: the example experiments\' judge), verified against the Hub\'s sha256.')
+    .description('Download the model and projector an experiment\'s judge.local names (default: judge.local\'s defaults), verified against the Hub\'s sha256.')
     .action(async (experiment: string | undefined) => {
       try {
         const ws = workspace();
-        const loaded = await loadValidExperiment({ workspaceRoot: ws, experiment: experiment ?? 'exp-flux' }, { checkData: false });
-        const { model, mmproj, quant } = localJudgeSettings(loaded.experiment);
+        const { model, mmproj, quant } = experiment ? localJudgeSettings((await loadValidExperiment({ workspaceRoot: ws, experiment }, { checkData: false })).experiment) : DEFAULTS;
         const files = await judgeFiles({ model, mmproj, quant }, { base: ws, onProgress: progressBar() });
         for (const f of [files.model, files.mmproj]) console.log(`${f.path}  ${gib(f.size)}  sha256 ${f.sha256}`);
       } catch (error) {

@@ -181,7 +181,7 @@ async function missingError(hub: HubOptions, wanted: Wanted[], cause: Error): Pr
     `the local judge's model files are missing and cannot be fetched (${cause.message}). Needed:\n${lines.join('\n')}\nARR_MODELS_DIR is ${hub.modelsDir}.`,
     {
       cause,
-      hint: 'download them there (npx arr models pull, or by hand with their .sha256 beside them), point judge.local.model / judge.local.mmproj at GGUF files you have, or set ARR_JUDGE_URL to use an endpoint',
+      hint: 'download them there (npx arr models pull, or copy them in by hand), point judge.local.model / judge.local.mmproj at GGUF files you have, or set ARR_JUDGE_URL to use an endpoint',
     },
   );
 }
