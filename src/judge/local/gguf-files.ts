@@ -1,7 +1,7 @@
 // The judge's GGUF files: judge.local.model / judge.local.mmproj resolved to files on disk with their
 // sha256, downloading what is missing when allowed. Missing files and an unreachable Hub end in one
 // error that names what to fetch and where to put it.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { HashMemo } from '../../store/hash.js';
 import { ArrError } from '../../util/errors.js';
@@ -90,8 +90,9 @@ async function resolveAll(wanted: Wanted[], hub: HubOptions, memo: HashMemo, opt
     try {
       listing = await listings.get(key)!;
     } catch (error) {
-      // Offline: files already downloaded (with their verified hash beside them) are still usable.
-      const offline = ref.file ? await downloadedFile(hub, ref, ref.file) : undefined;
+      // Offline: files already in the models folder (downloaded, or copied in by hand) are still usable.
+      const present = ref.file ?? w.pick!(await readdir(repoDir(hub.modelsDir, ref.repo)).catch(() => [] as string[]));
+      const offline = present ? await downloadedFile(hub, ref, present) : undefined;
       if (offline) {
         out.push(offline);
         continue;

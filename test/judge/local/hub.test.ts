@@ -1,7 +1,8 @@
 // Getting the judge's model files from a stand-in Hub on 127.0.0.1: picking files from the listing,
 // resuming a cut-off download, refusing a file whose sha256 does not match, and failing fast offline
 // with a message that names what to fetch.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,18 @@ describe('model files from the Hub', () => {
     expect(error.message).toContain('mmproj*.gguf');
     expect(error.message).toContain(env.ARR_MODELS_DIR);
     expect(error.hint).toMatch(/judge\.local\.model \/ judge\.local\.mmproj/);
+  });
+
+  it('offline with no listing, uses files copied by hand into ARR_MODELS_DIR', async () => {
+    const env = envFor('by-hand', 'http://127.0.0.1:1');
+    const dirOf = join(env.ARR_MODELS_DIR, 'acme', 'Hand-GGUF');
+    mkdirSync(dirOf, { recursive: true });
+    writeFileSync(join(dirOf, 'Hand-Q4_K_M.gguf'), model);
+    writeFileSync(join(dirOf, 'mmproj-Hand-F16.gguf'), mmproj);
+    const files = await resolveJudgeFiles(settings('hf://acme/Hand-GGUF'), { env });
+    expect(files.model.name).toBe('Hand-Q4_K_M.gguf');
+    expect(files.mmproj.name).toBe('mmproj-Hand-F16.gguf');
+    expect(files.model.sha256).toBe(createHash('sha256').update(model).digest('hex'));
   });
 
   it('offline with a cached listing, names the exact files and their sizes', async () => {
