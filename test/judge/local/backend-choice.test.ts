@@ -1,9 +1,14 @@
 // Which backend judges: explicit settings win, ARR_JUDGE_BACKEND overrides the manifest, and auto is
 // http only when there is an endpoint.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyedExperiment } from '../../../src/judge/key-model.js';
 import { judgeBackend } from '../../../src/judge/settings.js';
 import { parseModelRef, pickModelFile, pickProjectorFile } from '../../../src/judge/local/model-ref.js';
 import type { Experiment } from '../../../src/types/experiment.js';
+import { writeTinyVlm } from '../../support/tiny-vlm.js';
 
 const experiment = (judge: Partial<Experiment['judge']>) => ({ judge: { backend: 'auto', base_url: null, ...judge } }) as unknown as Experiment;
 
@@ -42,5 +47,24 @@ describe('model references', () => {
     expect(pickModelFile(files, 'Q5_K_M')).toBeUndefined();
     expect(pickProjectorFile(files)).toBe('mmproj-Qwen3VL-2B-Instruct-F16.gguf');
     expect(pickProjectorFile(['mmproj-a-Q8_0.gguf'])).toBe('mmproj-a-Q8_0.gguf');
+  });
+});
+
+describe('the model identity in target keys', () => {
+  it('replaces judge.model with the GGUF files\' hashes for the local backend only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arr-identity-'));
+    try {
+      const a = writeTinyVlm(join(dir, 'a'), 1);
+      const b = writeTinyVlm(join(dir, 'b'), 5);
+      const local = (t: { model: string; mmproj: string }) => experiment({ backend: 'local', model: 'Qwen/Qwen3-VL-8B-Instruct', local: { model: t.model, mmproj: t.mmproj, quant: 'Q4_K_M' } as Experiment['judge']['local'] });
+      const ka = (await keyedExperiment(local(a), dir)).judge.model;
+      expect(ka).toMatch(/^gguf:[0-9a-f]{64}\+[0-9a-f]{64}$/);
+      expect((await keyedExperiment(local(a), dir)).judge.model).toBe(ka);
+      expect((await keyedExperiment(local(b), dir)).judge.model).not.toBe(ka);
+      const http = experiment({ backend: 'http', model: 'Qwen/Qwen3-VL-8B-Instruct', base_url: 'http://gpu:8000/v1' });
+      expect((await keyedExperiment(http, dir)).judge.model).toBe('Qwen/Qwen3-VL-8B-Instruct');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
