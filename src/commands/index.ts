@@ -17,6 +17,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { commands: ['build'], load: async () => (await import('./build.js')).registerBuildCommand },
   { commands: ['cache'], load: async () => (await import('./cache.js')).registerCacheCommand },
   { commands: ['judge'], load: async () => (await import('./judge.js')).registerJudgeCommand },
+  { commands: ['models'], load: async () => (await import('./models.js')).registerModelsCommand },
   { commands: ['new'], load: async () => (await import('./new.js')).registerNewCommand },
   { commands: ['hash-files'], load: async () => (await import('./hash-files.js')).registerHashFilesCommand },
   { commands: ['rubric', 'import'], load: async () => (await import('./rubric.js')).registerRubricCommands },

@@ -68,7 +68,8 @@ export function planCacheFile(workspaceRoot: string, env: Record<string, string 
  * another value. (Variables a manifest refers to with `${VAR}` are found in the manifest itself.)
  */
 export const IMPLICIT_ENV: Record<string, readonly CachedTarget[]> = {
-  ARR_JUDGE_URL: ['resolve'],
+  // Both choose the backend (auto is http when ARR_JUDGE_URL is set), so both shape the judging keys.
+  ARR_JUDGE_URL: ['resolve', 'rubric-generate', 'verify'],
   ARR_JUDGE_BACKEND: ['resolve', 'rubric-generate', 'verify'],
 };
 
@@ -172,8 +173,12 @@ function planMerged(
     }
     const covered = (field: string) =>
       target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
+    // Variables the engine reads without the manifest naming them (IMPLICIT_ENV), and any judge.local
+    // reads: which backend judges, with which model files, decides the model identity in the key.
     const implicit = Object.keys(IMPLICIT_ENV).filter((name) => IMPLICIT_ENV[name].includes(target));
-    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit])].sort();
+    const judging = target === 'resolve' || target === 'rubric-generate' || target === 'verify';
+    const localEnv = judging ? refs.filter((r) => r.field.startsWith('judge.local.')).map((r) => r.name) : [];
+    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit, ...localEnv])].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };
 

@@ -90,17 +90,19 @@ export function parseScoreAnswer(reply: string, min: number, max: number): Score
 
 /** The JSON Schema of an answer, for endpoints that constrain decoding. */
 export function answerSchema(kind: AnswerKind, n: number, min = 1, max = 5): Record<string, unknown> {
-  const text = { type: 'string', minLength: 1 };
+  // Every string and list is bounded, so a grammar-constrained reply always closes its object within
+  // a known number of characters instead of running until max_tokens.
+  const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength });
   const value = {
     rank: { type: 'array', items: { type: 'integer', minimum: 1, maximum: n }, minItems: n, maxItems: n },
     score: { type: 'integer', minimum: min, maximum: max },
-    rubrics: { type: 'array', items: text, minItems: 1, maxItems: n },
+    rubrics: { type: 'array', items: text(400), minItems: 1, maxItems: n },
     categories: {
       type: 'array',
       minItems: 1,
       maxItems: n,
-      items: { type: 'object', properties: { theme: text, tips: { type: 'array', items: text, minItems: 1 } }, required: ['theme', 'tips'], additionalProperties: false },
+      items: { type: 'object', properties: { theme: text(120), tips: { type: 'array', items: text(300), minItems: 1, maxItems: 12 } }, required: ['theme', 'tips'], additionalProperties: false },
     },
   }[kind];
-  return { type: 'object', properties: { [kind]: value, reason: { type: 'string' } }, required: [kind, 'reason'], additionalProperties: false };
+  return { type: 'object', properties: { [kind]: value, reason: { type: 'string', maxLength: 800 } }, required: [kind, 'reason'], additionalProperties: false };
 }

@@ -51,6 +51,19 @@ export interface AskResult<T> {
   replies: string[];
 }
 
+/**
+ * Where completions come from when they do not go over HTTP (the in-process llama.cpp judge). The
+ * client keeps everything else: cache, keys, re-asks, budget, concurrency limit and usage counts.
+ */
+export interface CompletionBackend {
+  readonly kind: 'local';
+  /** What stands for judge.model in request keys (the model files' content hashes). */
+  identity(): Promise<string>;
+  /** Gets the backend ready (files present, model loaded); its errors end the run. */
+  loaded(): Promise<unknown>;
+  complete(turns: Turn[], request: AskRequest, call: { maxTokens: number; temperature: number; timeoutMs: number }): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }>;
+}
+
 export class JudgeUnavailableError extends ArrError {
   override name = 'JudgeUnavailableError';
 }
@@ -143,13 +156,16 @@ export class JudgeClient {
   private readonly limiter: Limiter;
   private firstConnectionFailure: number | undefined;
   private breakerOpen: string | undefined;
+  /** judge.model in request keys; a local backend replaces it with its files' hashes (see ready()). */
+  private modelId: string;
 
   constructor(
     readonly settings: JudgeSettings,
-    private readonly options: { cache?: ResponseCache; limiter?: Limiter; warn?: (message: string) => void } = {},
+    private readonly options: { cache?: ResponseCache; limiter?: Limiter; warn?: (message: string) => void; backend?: CompletionBackend } = {},
   ) {
-    if (settings.baseUrls.length === 0) throw new Error('judge.base_url is empty');
-    this.caps = capabilities(detectProvider(settings.provider, settings.baseUrls[0]), settings.model);
+    if (settings.baseUrls.length === 0 && !options.backend) throw new JudgeUnavailableError('judge.base_url is empty', { hint: 'set ARR_JUDGE_URL or judge.base_url, or use judge.backend: local' });
+    this.modelId = settings.model;
+    this.caps = capabilities(detectProvider(settings.provider, settings.baseUrls[0] ?? ''), settings.model);
     const httpFetch = keepAliveFetch({ maxSockets: settings.concurrency });
     this.replicas = settings.baseUrls.map((url) => ({
       url,
@@ -165,6 +181,11 @@ export class JudgeClient {
    * replica end the run here, naming the URLs; a missing model is only a warning.
    */
   async preflight(timeoutMs = 5_000): Promise<{ url: string; ok: boolean; models?: string[]; problem?: string }[]> {
+    if (this.options.backend) {
+      await this.ready();
+      await this.options.backend.loaded();
+      return [];
+    }
     const results = await Promise.all(
       this.replicas.map(async (replica) => {
         try {
@@ -199,7 +220,7 @@ export class JudgeClient {
   /** The cache key of a request: model, family, messages with image hashes, sampling and sample index. */
   requestKey(request: AskRequest): string {
     return keyOf({
-      model: this.settings.model,
+      model: this.modelId,
       family: this.caps.provider,
       messages: request.turns.map((t) => ({
         role: t.role,
@@ -233,6 +254,7 @@ export class JudgeClient {
   }
 
   private async askOnce<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean }): Promise<AskResult<T>> {
+    await this.ready();
     const key = this.requestKey(request);
     const cache = options.noCache ? undefined : this.options.cache;
     const hit = await cache?.get(key);
@@ -266,8 +288,19 @@ export class JudgeClient {
     }
   }
 
+  /** The backend this client asks: `http`, or the local backend's kind. */
+  get backend(): 'http' | CompletionBackend['kind'] {
+    return this.options.backend?.kind ?? 'http';
+  }
+
+  /** Learns the local backend's model identity (resolving, and if needed downloading, its files). */
+  async ready(): Promise<void> {
+    if (this.options.backend && this.modelId === this.settings.model) this.modelId = await this.options.backend.identity();
+  }
+
   /** One chat completion with retries (backoff with jitter, Retry-After honoured) across replicas. */
   private async complete(turns: Turn[], request: AskRequest): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
+    if (this.options.backend) return this.completeLocally(this.options.backend, turns, request);
     const body = this.body(turns, request);
     for (let attempt = 0; ; attempt++) {
       if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
@@ -303,6 +336,22 @@ export class JudgeClient {
         const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
         await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
       }
+    }
+  }
+
+  /** One completion from an in-process backend: no retries (nothing transient to wait out), same counters. */
+  private async completeLocally(backend: CompletionBackend, turns: Turn[], request: AskRequest) {
+    this.checkBudget();
+    this.usage.calls++;
+    try {
+      const call = { maxTokens: this.settings.maxTokens, temperature: this.settings.temperature, timeoutMs: this.settings.timeoutS * 1000 };
+      const result = await this.limiter.run(() => backend.complete(turns, request, call));
+      this.count(result.usage);
+      return result;
+    } catch (error) {
+      if (error instanceof ArrError) throw error; // missing model files, a model that does not load: the run ends
+      this.usage.failures++;
+      throw new JudgementError(`local judge call failed: ${describeError(error)}`, []);
     }
   }
 

@@ -31,16 +31,28 @@ async function obviousPair(task: Experiment['task']): Promise<DatasetItem> {
 export async function runDoctor(o: { experiment: Experiment; workspaceRoot: string; baseUrl?: string; pairs: number }): Promise<{ ok: boolean; checks: DoctorCheck[] }> {
   const checks: DoctorCheck[] = [];
   const warnings: string[] = [];
-  const { client, encoder } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, warn: (m) => warnings.push(m) });
+  const { client, encoder, local } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, warn: (m) => warnings.push(m) });
   const e = o.experiment;
-  try {
-    const replicas = await client.preflight();
-    const up = replicas.filter((r) => r.ok).length;
-    checks.push({ name: 'endpoint answers', ok: true, detail: `${up}/${replicas.length} replica(s) answer GET /models${warnings.length ? `; ${warnings.join('; ')}` : ''}`, advice: warnings.length ? 'check judge.model against the ids the endpoint lists' : undefined });
-  } catch (error) {
-    const auth = error instanceof JudgeAuthError;
-    checks.push({ name: 'endpoint answers', ok: false, detail: (error as Error).message, advice: auth ? 'set the API key variable judge.api_key refers to' : 'start the judge server or fix judge.base_url / ARR_JUDGE_URL' });
-    return { ok: false, checks };
+  if (local) {
+    try {
+      const j = await local.loaded();
+      const where = j.gpuLayers > 0 ? `${j.variant.toUpperCase()} build, ${j.gpuLayers} layers on ${j.devices.join(', ') || 'the GPU'}` : 'CPU build, no GPU layers';
+      checks.push({ name: 'local model loads', ok: true, detail: `${j.files.model.name} + ${j.files.mmproj.name} loaded in ${j.loadMs} ms (${where}; ${j.threads} threads, ${j.parallel} parallel sequences)` });
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      checks.push({ name: 'local model loads', ok: false, detail: (error as Error).message, advice: hint ?? 'check judge.local.model and judge.local.mmproj' });
+      return { ok: false, checks };
+    }
+  } else {
+    try {
+      const replicas = await client.preflight();
+      const up = replicas.filter((r) => r.ok).length;
+      checks.push({ name: 'endpoint answers', ok: true, detail: `${up}/${replicas.length} replica(s) answer GET /models${warnings.length ? `; ${warnings.join('; ')}` : ''}`, advice: warnings.length ? 'check judge.model against the ids the endpoint lists' : undefined });
+    } catch (error) {
+      const auth = error instanceof JudgeAuthError;
+      checks.push({ name: 'endpoint answers', ok: false, detail: (error as Error).message, advice: auth ? 'set the API key variable judge.api_key refers to' : 'start the judge server or fix judge.base_url / ARR_JUDGE_URL' });
+      return { ok: false, checks };
+    }
   }
 
   const options: GradeOptions = { task: e.task, mode: 'listwise', language: e.rubric.language, taskDescription: '', rubric: undefined, bothOrders: true, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: true };

@@ -5,7 +5,7 @@ import type { Experiment } from '../types/experiment.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { evaluate } from './evaluate.js';
 import { findRubric } from './rubric-source.js';
-import { openJudge } from './session.js';
+import { judgeProvenance, openJudge } from './session.js';
 
 export type { JudgeReport };
 
@@ -29,9 +29,11 @@ export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
   const started = new Date().toISOString();
   const rubric = findRubric(o.experiment, o.workspaceRoot, o.rubricFlag, o.readRubric);
   const warn = (m: string) => o.quiet || console.error(`warning: ${m}`);
-  const { client, encoder } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, concurrency: o.concurrency, warn });
+  const session = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, concurrency: o.concurrency, warn });
+  const { client, encoder } = session;
   if (rubric.source === 'none' && !o.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
   await client.preflight();
+  const provenance = await judgeProvenance(session);
   const progress = new ProgressReporter('judge', process.stderr, o.quiet);
   const { summary, items } = await evaluate(
     o.items,
@@ -57,6 +59,7 @@ export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
     task: o.experiment.task,
     mode: o.experiment.rubric.mode,
     model: o.experiment.judge.model,
+    ...provenance,
     endpoints: client.settings.baseUrls,
     api_key_set: client.settings.apiKey !== undefined,
     both_orders: o.bothOrders,

@@ -34,6 +34,8 @@ export async function runFreeze(ref: ExperimentRef): Promise<string> {
       verify_key: ctx.keys.verify.key,
       prompt_version: PROMPT_TEMPLATE_VERSION,
       judge_model: e.judge.model,
+      ...(stored.backend ? { judge_backend: stored.backend } : {}),
+      ...(stored.model_files ? { judge_files: stored.model_files } : {}),
       datasets: { seed: dataset('rubric.seed', e.rubric.seed), test: dataset('verify.test', e.verify.test) },
       metrics: {
         accuracy: s.accuracy,

@@ -9,7 +9,7 @@ import { openTarget, publish } from './shared.js';
  * `metadata.json` (the artifact keeps the reference's relative layout, so it is not copied).
  */
 export async function runPreprocessTarget(ref: ExperimentRef, options: { log?: (line: string) => void } = {}): Promise<string> {
-  const ctx = await openTarget(ref);
+  const ctx = await openTarget(ref, { judges: false });
   const { key } = ctx.keys.preprocess;
   const result = (await ctx.store.has('preprocess', key))
     ? { summary: `preprocess ${ctx.loaded.name}: artifact ${key.slice(0, 12)} already built; nothing encoded` }

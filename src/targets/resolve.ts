@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { keyedExperiment } from '../judge/key-model.js';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
 import { writeStamp, targetOutputDir } from '../state/stamps.js';
@@ -28,7 +29,7 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const loaded = await loadValidExperiment(ref);
   const ws = ref.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
-  const keys = await computeKeys(loaded.experiment, { workspaceRoot: ws, memo });
+  const keys = await computeKeys(await keyedExperiment(loaded.experiment, ws), { workspaceRoot: ws, memo });
   const { key, inputs } = keys.resolve;
   const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
   // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.

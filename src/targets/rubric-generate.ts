@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromStoredPath } from '../manifest/paths.js';
-import { openJudge } from '../judge/session.js';
+import { judgeProvenance, openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
@@ -67,8 +67,10 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   // waits for this one and reuses its artifact instead of paying for the same calls again.
   let result: Awaited<ReturnType<typeof buildRubric>> | undefined;
   await ctx.store.build('rubric-generate', inputs, async (dir) => {
-    const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+    const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+    const { client, encoder } = session;
     await client.preflight();
+    const judge = await judgeProvenance(session);
     const progress = new ProgressReporter('seeds', process.stderr);
     const made = await buildRubric(e, seeds, {
       client,
@@ -83,7 +85,7 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
     refuseOnFailures('rubric-generate', loaded.name, client.tally, e.rubric.max_failures, 'rubric.max_failures');
     await writeFile(join(dir, 'rubric.txt'), made.text);
     await writeFile(join(dir, 'trace.jsonl'), made.trace.map((t) => JSON.stringify(t)).join('\n') + (made.trace.length ? '\n' : ''));
-    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', ...made.stats }, null, 2)}\n`);
+    await writeFile(join(dir, 'stats.json'), `${JSON.stringify({ source: 'generated', judge, ...made.stats }, null, 2)}\n`);
     result = made;
   });
   await publish(ctx, 'rubric-generate', files);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../data/load-dataset.js';
 import type { DatasetItem } from '../data/types.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
+import { keyedExperiment } from '../judge/key-model.js';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import type { CachedTarget } from '../keys/slices.js';
 import { fromStoredPath } from '../manifest/paths.js';
@@ -23,9 +24,12 @@ export interface TargetContext {
   store: ArtifactStore;
 }
 
-export async function targetContext(loaded: ValidExperiment, workspaceRoot: string): Promise<TargetContext> {
+export async function targetContext(loaded: ValidExperiment, workspaceRoot: string, options: { judges?: boolean } = {}): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
-  const keys = await computeKeys(loaded.experiment, { workspaceRoot, memo });
+  // A target that never judges (preprocess) does not fetch the local judge's files for keys it does not
+  // use; without them the judging targets' keys fall back to judge.model as written.
+  const keyed = options.judges === false ? await keyedExperiment(loaded.experiment, workspaceRoot, { pull: false }).catch(() => loaded.experiment) : await keyedExperiment(loaded.experiment, workspaceRoot);
+  const keys = await computeKeys(keyed, { workspaceRoot, memo });
   return { loaded, workspaceRoot, keys, store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name, remote: { progress: byteProgress } }) };
 }
 
@@ -34,9 +38,9 @@ export async function targetContext(loaded: ValidExperiment, workspaceRoot: stri
  * artifact exists for exactly these inputs: resolve only builds one after the same check passed, and
  * its key covers every dataset and image byte, so checking again would only repeat the work.
  */
-export async function openTarget(ref: ExperimentRef): Promise<TargetContext> {
+export async function openTarget(ref: ExperimentRef, options: { judges?: boolean } = {}): Promise<TargetContext> {
   const loaded = await loadValidExperiment(ref, { checkData: false });
-  const ctx = await targetContext(loaded, ref.workspaceRoot);
+  const ctx = await targetContext(loaded, ref.workspaceRoot, options);
   if (!(await ctx.store.has('resolve', ctx.keys.resolve.key))) {
     const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);
     if (problems.length) throw new InvalidInputError(problems, ref.workspaceRoot);

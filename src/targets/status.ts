@@ -1,3 +1,4 @@
+import { keyedExperiment } from '../judge/key-model.js';
 import { computeKeys, diffInputs } from '../keys/compute.js';
 import { CACHED_TARGETS, type CachedTarget } from '../keys/slices.js';
 import { openArtifactStore } from '../state/artifact-fallbacks.js';
@@ -39,7 +40,9 @@ export async function experimentStatus(ref: ExperimentRef): Promise<{ experiment
   const loaded = await loadValidExperiment(ref, { checkData: false });
   const ws = ref.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
-  const keys = await computeKeys(loaded.experiment, { workspaceRoot: ws, memo });
+  // Status never downloads: without the local judge's files, keys use judge.model as written.
+  const keyed = await keyedExperiment(loaded.experiment, ws, { pull: false }).catch(() => loaded.experiment);
+  const keys = await computeKeys(keyed, { workspaceRoot: ws, memo });
   const store = openArtifactStore(ws, { memo });
   const targets: TargetStatus[] = [];
   const row = (target: CachedTarget, state: TargetState, key: string, changes: string[] = [], more: Partial<TargetStatus> = {}): TargetStatus => ({ target, state, key, built_by: null, adopted: false, changes, ...more });

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../judge/evaluate.js';
-import { openJudge } from '../judge/session.js';
+import { judgeProvenance, openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { describeDiagnosis, diagnoseVerify } from '../report/verify-diagnosis.js';
 import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
@@ -75,8 +75,10 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
     const items = await loadLabelled(ctx, test);
     const judgeReport = async (): Promise<VerifyReport> => {
-      const { client, encoder } = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+      const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+      const { client, encoder } = session;
       await client.preflight();
+      const provenance = await judgeProvenance(session);
       const started = new Date().toISOString();
       const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
       const progress = new ProgressReporter('verify', process.stderr);
@@ -105,6 +107,7 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
         task: e.task,
         mode: e.rubric.mode,
         model: e.judge.model,
+        ...provenance,
         test,
         both_orders: e.verify.both_orders,
         rubric: { sha256: sha256Hex(rubric), text: rubric, source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}` },

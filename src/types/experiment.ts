@@ -31,11 +31,11 @@ export interface ExperimentManifest {
     allowed_roots?: string[];
   };
   /**
-   * The frozen vision-language model behind an OpenAI-compatible API that writes and applies rubrics.
+   * The frozen vision-language model that writes and applies rubrics: an OpenAI-compatible endpoint, or a GGUF model run in-process (judge.backend).
    */
   judge?: {
     /**
-     * Model id sent to the API (part of every rubric and verify key).
+     * Model id sent to the API (part of every rubric and verify key). With the local backend the model files' sha256 stand for it in every key.
      */
     model?: string;
     /**
@@ -43,9 +43,13 @@ export interface ExperimentManifest {
      */
     provider?: "auto" | "vllm" | "openai" | "gemini" | "dashscope" | "generic";
     /**
-     * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.
+     * Where the judge runs: http (an OpenAI-compatible endpoint at judge.base_url), local (in-process on llama.cpp with the GGUF files of judge.local), or auto: http when ARR_JUDGE_URL is set or judge.base_url is set, local otherwise. The environment variable ARR_JUDGE_BACKEND overrides it. Not part of any key (the model identity is).
      */
-    base_url?: string | [string, ...string[]];
+    backend?: "auto" | "http" | "local";
+    /**
+     * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across; null or empty when there is none. Setting it makes judge.backend auto pick http. Never part of an artifact key.
+     */
+    base_url?: null | string | [string, ...string[]];
     /**
      * API key, only as an environment reference such as ${ARR_JUDGE_API_KEY} (or the literal EMPTY for local servers that need none). Its value is never written anywhere.
      */
@@ -98,6 +102,39 @@ export interface ExperimentManifest {
        * Price of one million completion tokens.
        */
       output_per_mtok?: number | null;
+    };
+    /**
+     * The in-process judge (judge.backend local): llama.cpp through @fugood/llama.node.
+     */
+    local?: {
+      /**
+       * The language model GGUF: a file path, hf://<owner>/<repo>[@<revision>]/<file>, or hf://<owner>/<repo>[@<revision>] (the file is picked by judge.local.quant from the repository's listing). Downloaded into ARR_MODELS_DIR on first use.
+       */
+      model?: string;
+      /**
+       * The multimodal projector GGUF: a file path or hf:// reference; null takes the repository's mmproj*.gguf (F16 preferred) from the model's repository.
+       */
+      mmproj?: string | null;
+      /**
+       * Quantisation picked from a repository reference: the file whose name ends in <quant>.gguf.
+       */
+      quant?: string;
+      /**
+       * Layers offloaded to a GPU; null offloads all of them when a CUDA or Vulkan device loads, else none. Not part of any key.
+       */
+      gpu_layers?: number | null;
+      /**
+       * CPU threads; null uses the physical cores. Not part of any key.
+       */
+      threads?: number | null;
+      /**
+       * Parallel sequences the runtime decodes together (judge.concurrency requests beyond it wait). Not part of any key.
+       */
+      parallel?: number;
+      /**
+       * Context tokens of each parallel sequence (the KV cache holds context × parallel tokens). Not part of any key.
+       */
+      context?: number;
     };
   };
   /**
@@ -401,11 +438,11 @@ export interface Experiment {
     allowed_roots: string[];
   };
   /**
-   * The frozen vision-language model behind an OpenAI-compatible API that writes and applies rubrics.
+   * The frozen vision-language model that writes and applies rubrics: an OpenAI-compatible endpoint, or a GGUF model run in-process (judge.backend).
    */
   judge: {
     /**
-     * Model id sent to the API (part of every rubric and verify key).
+     * Model id sent to the API (part of every rubric and verify key). With the local backend the model files' sha256 stand for it in every key.
      */
     model: string;
     /**
@@ -413,9 +450,13 @@ export interface Experiment {
      */
     provider: "auto" | "vllm" | "openai" | "gemini" | "dashscope" | "generic";
     /**
-     * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.
+     * Where the judge runs: http (an OpenAI-compatible endpoint at judge.base_url), local (in-process on llama.cpp with the GGUF files of judge.local), or auto: http when ARR_JUDGE_URL is set or judge.base_url is set, local otherwise. The environment variable ARR_JUDGE_BACKEND overrides it. Not part of any key (the model identity is).
      */
-    base_url: string | [string, ...string[]];
+    backend: "auto" | "http" | "local";
+    /**
+     * OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across; null or empty when there is none. Setting it makes judge.backend auto pick http. Never part of an artifact key.
+     */
+    base_url: null | string | [string, ...string[]];
     /**
      * API key, only as an environment reference such as ${ARR_JUDGE_API_KEY} (or the literal EMPTY for local servers that need none). Its value is never written anywhere.
      */
@@ -468,6 +509,39 @@ export interface Experiment {
        * Price of one million completion tokens.
        */
       output_per_mtok: number | null;
+    };
+    /**
+     * The in-process judge (judge.backend local): llama.cpp through @fugood/llama.node.
+     */
+    local: {
+      /**
+       * The language model GGUF: a file path, hf://<owner>/<repo>[@<revision>]/<file>, or hf://<owner>/<repo>[@<revision>] (the file is picked by judge.local.quant from the repository's listing). Downloaded into ARR_MODELS_DIR on first use.
+       */
+      model: string;
+      /**
+       * The multimodal projector GGUF: a file path or hf:// reference; null takes the repository's mmproj*.gguf (F16 preferred) from the model's repository.
+       */
+      mmproj: string | null;
+      /**
+       * Quantisation picked from a repository reference: the file whose name ends in <quant>.gguf.
+       */
+      quant: string;
+      /**
+       * Layers offloaded to a GPU; null offloads all of them when a CUDA or Vulkan device loads, else none. Not part of any key.
+       */
+      gpu_layers: number | null;
+      /**
+       * CPU threads; null uses the physical cores. Not part of any key.
+       */
+      threads: number | null;
+      /**
+       * Parallel sequences the runtime decodes together (judge.concurrency requests beyond it wait). Not part of any key.
+       */
+      parallel: number;
+      /**
+       * Context tokens of each parallel sequence (the KV cache holds context × parallel tokens). Not part of any key.
+       */
+      context: number;
     };
   };
   /**

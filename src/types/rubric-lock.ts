@@ -46,6 +46,20 @@ export interface RubricLock {
    */
   judge_model: string | null;
   /**
+   * Where the judge ran: an OpenAI-compatible endpoint, or in-process on llama.cpp.
+   */
+  judge_backend?: "http" | "local";
+  /**
+   * The local judge's GGUF files (model, then projector); absent for an endpoint.
+   */
+  judge_files?: {
+    /**
+     * File name.
+     */
+    name: string;
+    sha256: Sha256;
+  }[];
+  /**
    * The labelled datasets behind the rubric, with their hashes when frozen.
    */
   datasets: {

@@ -75,13 +75,13 @@ export const schemas = {
         }
       },
       "judge": {
-        "description": "The frozen vision-language model behind an OpenAI-compatible API that writes and applies rubrics.",
+        "description": "The frozen vision-language model that writes and applies rubrics: an OpenAI-compatible endpoint, or a GGUF model run in-process (judge.backend).",
         "type": "object",
         "additionalProperties": false,
         "default": {},
         "properties": {
           "model": {
-            "description": "Model id sent to the API (part of every rubric and verify key).",
+            "description": "Model id sent to the API (part of every rubric and verify key). With the local backend the model files' sha256 stand for it in every key.",
             "type": "string",
             "minLength": 1,
             "default": "Qwen/Qwen3-VL-8B-Instruct"
@@ -99,10 +99,23 @@ export const schemas = {
             ],
             "default": "auto"
           },
+          "backend": {
+            "description": "Where the judge runs: http (an OpenAI-compatible endpoint at judge.base_url), local (in-process on llama.cpp with the GGUF files of judge.local), or auto: http when ARR_JUDGE_URL is set or judge.base_url is set, local otherwise. The environment variable ARR_JUDGE_BACKEND overrides it. Not part of any key (the model identity is).",
+            "type": "string",
+            "enum": [
+              "auto",
+              "http",
+              "local"
+            ],
+            "default": "auto"
+          },
           "base_url": {
-            "description": "OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across. Never part of an artifact key.",
-            "default": "http://localhost:8000/v1",
+            "description": "OpenAI-compatible endpoint (ending in /v1), or a list of replicas to load-balance across; null or empty when there is none. Setting it makes judge.backend auto pick http. Never part of an artifact key.",
+            "default": null,
             "oneOf": [
+              {
+                "type": "null"
+              },
               {
                 "type": "string",
                 "minLength": 1
@@ -210,6 +223,66 @@ export const schemas = {
                 ],
                 "minimum": 0,
                 "default": null
+              }
+            }
+          },
+          "local": {
+            "description": "The in-process judge (judge.backend local): llama.cpp through @fugood/llama.node.",
+            "type": "object",
+            "additionalProperties": false,
+            "default": {},
+            "properties": {
+              "model": {
+                "description": "The language model GGUF: a file path, hf://<owner>/<repo>[@<revision>]/<file>, or hf://<owner>/<repo>[@<revision>] (the file is picked by judge.local.quant from the repository's listing). Downloaded into ARR_MODELS_DIR on first use.",
+                "type": "string",
+                "minLength": 1,
+                "default": "hf://Qwen/Qwen3-VL-2B-Instruct-GGUF"
+              },
+              "mmproj": {
+                "description": "The multimodal projector GGUF: a file path or hf:// reference; null takes the repository's mmproj*.gguf (F16 preferred) from the model's repository.",
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "minLength": 1,
+                "default": null
+              },
+              "quant": {
+                "description": "Quantisation picked from a repository reference: the file whose name ends in <quant>.gguf.",
+                "type": "string",
+                "minLength": 1,
+                "default": "Q4_K_M"
+              },
+              "gpu_layers": {
+                "description": "Layers offloaded to a GPU; null offloads all of them when a CUDA or Vulkan device loads, else none. Not part of any key.",
+                "type": [
+                  "integer",
+                  "null"
+                ],
+                "minimum": 0,
+                "default": null
+              },
+              "threads": {
+                "description": "CPU threads; null uses the physical cores. Not part of any key.",
+                "type": [
+                  "integer",
+                  "null"
+                ],
+                "minimum": 1,
+                "default": null
+              },
+              "parallel": {
+                "description": "Parallel sequences the runtime decodes together (judge.concurrency requests beyond it wait). Not part of any key.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 64,
+                "default": 4
+              },
+              "context": {
+                "description": "Context tokens of each parallel sequence (the KV cache holds context × parallel tokens). Not part of any key.",
+                "type": "integer",
+                "minimum": 512,
+                "default": 8192
               }
             }
           }
@@ -1267,6 +1340,35 @@ export const schemas = {
           "null"
         ],
         "minLength": 1
+      },
+      "judge_backend": {
+        "description": "Where the judge ran: an OpenAI-compatible endpoint, or in-process on llama.cpp.",
+        "type": "string",
+        "enum": [
+          "http",
+          "local"
+        ]
+      },
+      "judge_files": {
+        "description": "The local judge's GGUF files (model, then projector); absent for an endpoint.",
+        "type": "array",
+        "items": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "name",
+            "sha256"
+          ],
+          "properties": {
+            "name": {
+              "description": "File name.",
+              "type": "string"
+            },
+            "sha256": {
+              "$ref": "#/$defs/sha256"
+            }
+          }
+        }
       },
       "datasets": {
         "description": "The labelled datasets behind the rubric, with their hashes when frozen.",

@@ -35,6 +35,23 @@ export interface VerifyReport {
    */
   model: string;
   /**
+   * Where the judge ran: an OpenAI-compatible endpoint, or in-process on llama.cpp.
+   */
+  backend?: "http" | "local";
+  /**
+   * The local judge's GGUF files (model, then projector); absent for an endpoint.
+   */
+  model_files?: {
+    /**
+     * File name.
+     */
+    name: string;
+    /**
+     * Content hash (what stands for the model in keys).
+     */
+    sha256: string;
+  }[];
+  /**
    * The held-out dataset, workspace-relative.
    */
   test: string;

@@ -42,7 +42,9 @@ describe('createNodes', () => {
     const envOf = (name: string) => (t[name].inputs as unknown[]).filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i).map((i) => i.env);
     expect(t['rubric-generate'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/data/t2i/seed.jsonl', '{workspaceRoot}/data/t2i/images/0.png', '{workspaceRoot}/experiments/base/judge.yaml']));
     expect(t['rubric-generate'].inputs).not.toContain('{workspaceRoot}/data/t2i/test.jsonl');
-    expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL']);
+    // The backend's variables are inputs of every judging target: they pick the model identity in the key.
+    expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
+    expect(envOf('verify')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
     expect(envOf('resolve')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
     expect(t.preprocess.cache).toBe(false);
     expect(envOf('preprocess')).toEqual([]);
