@@ -29,7 +29,10 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   const loaded = await loadValidExperiment(ref);
   const ws = ref.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
-  const keys = await computeKeys(await keyedExperiment(loaded.experiment, ws), { workspaceRoot: ws, memo });
+  // resolve judges nothing: it never downloads the local judge's files (without them the judging
+  // targets' keys in the lock use judge.model as written; rubric-generate fetches the files).
+  const keyed = await keyedExperiment(loaded.experiment, ws, { pull: false }).catch(() => loaded.experiment);
+  const keys = await computeKeys(keyed, { workspaceRoot: ws, memo });
   const { key, inputs } = keys.resolve;
   const targetKeys = Object.fromEntries(Object.values(keys).map((k) => [k.target, k.key]));
   // The shared artifact holds only what its key covers; the experiment's own lock adds who and where.

@@ -24,7 +24,8 @@ export interface RubricGenerateOptions {
  */
 export async function runRubricGenerate(ref: ExperimentRef, options: RubricGenerateOptions = {}): Promise<string> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const ctx = await openTarget(ref);
+  // Reusing a frozen rubric judges nothing, so it needs no local judge files for its key.
+  const ctx = await openTarget(ref, { judges: (e) => e.rubric.from === null });
   const { loaded } = ctx;
   const e = loaded.experiment;
   const { key, inputs } = ctx.keys['rubric-generate'];

@@ -14,6 +14,7 @@ import { byteProgress } from '../report/transfer-progress.js';
 import { openArtifactStore } from '../state/artifact-fallbacks.js';
 import { copyToNxOutput } from '../state/nx-outputs.js';
 import { cacheDir } from '../workspace.js';
+import type { Experiment } from '../types/experiment.js';
 import { checkInputs } from '../manifest/inputs.js';
 import { loadValidExperiment, type ExperimentRef, type ValidExperiment } from '../manifest/valid.js';
 
@@ -38,9 +39,10 @@ export async function targetContext(loaded: ValidExperiment, workspaceRoot: stri
  * artifact exists for exactly these inputs: resolve only builds one after the same check passed, and
  * its key covers every dataset and image byte, so checking again would only repeat the work.
  */
-export async function openTarget(ref: ExperimentRef, options: { judges?: boolean } = {}): Promise<TargetContext> {
+export async function openTarget(ref: ExperimentRef, options: { judges?: boolean | ((experiment: Experiment) => boolean) } = {}): Promise<TargetContext> {
   const loaded = await loadValidExperiment(ref, { checkData: false });
-  const ctx = await targetContext(loaded, ref.workspaceRoot, options);
+  const judges = typeof options.judges === 'function' ? options.judges(loaded.experiment) : options.judges;
+  const ctx = await targetContext(loaded, ref.workspaceRoot, { judges });
   if (!(await ctx.store.has('resolve', ctx.keys.resolve.key))) {
     const problems = (await checkInputs(loaded, ref.workspaceRoot)).filter(isError);
     if (problems.length) throw new InvalidInputError(problems, ref.workspaceRoot);

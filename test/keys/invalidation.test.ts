@@ -56,7 +56,7 @@ const matrix: { change: string; apply: () => void | Promise<void>; env?: Record<
   { change: 'verify.both_orders', apply: editManifest('  test: ../data/t2i/test.jsonl', '  test: ../data/t2i/test.jsonl\n  both_orders: false'), targets: ['resolve', 'verify', 'freeze'] },
   { change: 'verify.baseline', apply: editManifest('  test: ../data/t2i/test.jsonl', '  test: ../data/t2i/test.jsonl\n  baseline: false'), targets: ['resolve', 'verify', 'freeze'] },
   { change: 'freeze.version', apply: appendManifest('freeze: { version: 2 }\n'), targets: ['resolve', 'freeze'] },
-  { change: 'preprocess.format', apply: editManifest('  prompts: ../data/t2i/prompts.txt', '  prompts: ../data/t2i/prompts.txt\n  format: pt'), targets: ['resolve', 'preprocess'] },
+  { change: 'preprocess.format', apply: editManifest('  prompts: ../data/t2i/prompts.txt', '  prompts: ../data/t2i/prompts.txt\n  format: safetensors'), targets: ['resolve', 'preprocess'] },
   { change: 'prompt list contents', apply: () => writeFileSync(ws.path('data/t2i/prompts.txt'), 'one purple circle\n'), targets: ['resolve', 'preprocess'] },
   { change: 'one seed image', apply: () => png(ws.path('data/t2i/images/2.png'), 42), targets: downstreamOfRubric },
   { change: 'seed dataset labels', apply: () => writeFileSync(ws.path('data/t2i/seed.jsonl'), readFileSync(ws.path('data/t2i/seed.jsonl'), 'utf8').replace('[2,1]', '[1,2]')), targets: downstreamOfRubric },

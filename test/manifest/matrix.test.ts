@@ -79,7 +79,7 @@ describe('matrix', () => {
     const projects = Object.values(result.projects!);
     expect(projects.map((p) => p.name)).toEqual(['sweep--3--1.0e-5', 'sweep--3--2.5e-4', 'sweep--5--1.0e-5', 'sweep--5--2.5e-4']);
     const p = projects[1];
-    expect(p.targets!.verify.options).toEqual({ manifest: 'experiments/sweep.yaml', experiment: 'sweep--3--2.5e-4' });
+    expect(p.targets!.verify.options).toEqual({ target: 'verify', manifest: 'experiments/sweep.yaml', experiment: 'sweep--3--2.5e-4' });
     expect(p.targets!.freeze.outputs).toContain('{workspaceRoot}/rubrics/flux--3--2.5e-4.v1.txt');
     expect(p.targets!.verify.outputs).toEqual(['{workspaceRoot}/cache/experiments/sweep--3--2.5e-4/verify']);
   });

@@ -86,7 +86,8 @@ describe('nx run <experiment>:resolve', () => {
       await png(outside.path('b.png'), 2);
       outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
       ws.write('experiments/ext.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
-      expect(ranFresh((await nx(['run', 'ext:resolve'])).out)).toBe(true);
+      const first = await nx(['run', 'ext:resolve']);
+      expect(ranFresh(first.out), first.out).toBe(true);
       expect(hit((await nx(['run', 'ext:resolve'])).out)).toBe(true);
       await png(outside.path('b.png'), 3);
       const changed = await nx(['run', 'ext:resolve']);

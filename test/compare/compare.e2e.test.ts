@@ -28,6 +28,7 @@ const manifest = (rubric: string, extra = '') => `task: t2i
 judge: { base_url: "\${SIM_URL:-http://127.0.0.1:9/v1}", concurrency: 4, max_tokens: 256 }
 rubric:
   from: ${rubric}
+  allow_unlocked: true
 verify: { test: ../data/test.jsonl, min_accuracy: 0.6 }
 ${extra}`;
 
@@ -144,7 +145,7 @@ describe('arr diff', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout);
     const from = d.params.find((p: { field: string }) => p.field === 'rubric.from');
-    expect(from).toMatchObject({ a: 'experiments/rubrics/bright.txt', b: 'experiments/rubrics/plain.txt', a_from: 'experiments/bright.yaml:4', b_from: 'experiments/grid.yaml:7 (matrix rubric.from)' });
+    expect(from).toMatchObject({ a: 'experiments/rubrics/bright.txt', b: 'experiments/rubrics/plain.txt', a_from: 'experiments/bright.yaml:4', b_from: 'experiments/grid.yaml:8 (matrix rubric.from)' });
     expect(d.params.find((p: { field: string }) => p.field === 'train.learning_rate')).toMatchObject({ a: null, b: 0.00002, a_from: 'schema default' });
     expect(d.files.map((f: { input: string }) => f.input)).toContain('rubric.from');
     expect(d.rubric).toContain('-1. The brighter image is preferred.');
