@@ -1,5 +1,5 @@
 // Benchmark: bytes the reference sends for two photo-like 1024×1024 PNGs (raw base64 of the files,
-// arr-method §5.3) against what ImageEncoder sends at maxSide 768 (base64 length of the data URLs),
+// docs/architecture.md, "Image blocks in a judge request") against what ImageEncoder sends at maxSide 768 (base64 length of the data URLs),
 // plus the per-image encode time and the cached encode time.
 //   npx tsx bench/judge-images.ts
 import { mulberry32 as prng } from '../src/util/random.js';

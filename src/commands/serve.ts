@@ -18,7 +18,7 @@ interface ServeFlags {
   allowUnlocked?: boolean;
 }
 
-/** `arr serve`: the reward service trainers call (DESIGN §6), until SIGINT/SIGTERM. */
+/** `arr serve`: the reward service trainers call (docs/training.md), until SIGINT/SIGTERM. */
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')

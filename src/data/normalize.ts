@@ -1,5 +1,5 @@
 // Raw dataset record → DatasetItem, following the reference's split_image_paths
-// (rubric_pipeline/utils/vision.py; shared reference notes arr-method.md §1.4) exactly, with two
+// (docs/architecture.md, "Dataset records") exactly, with two
 // deliberate differences: image paths resolve against the dataset file's folder (not the process
 // cwd), and labels are validated strictly (label_rank a permutation of 1..N; label_score an integer
 // in range).

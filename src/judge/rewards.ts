@@ -1,5 +1,5 @@
 /**
- * Rank → reward exactly as the reference (arr-method.md §4): one candidate gets 1.0; a pair gets 1.0
+ * Rank → reward exactly as the reference (docs/architecture.md, "Rewards"): one candidate gets 1.0; a pair gets 1.0
  * for rank 1 and −0.1 for rank 2; N ≥ 3 falls linearly from 1.0 (rank 1) to −0.1 (rank N). Unlike the
  * reference, an empty or invalid rank raises: a failed judgement never becomes a reward.
  */

@@ -1,6 +1,6 @@
 // Text embedders for the coding-rate (MCR²) selection of rubric criteria (src/rubric/select.ts).
 //
-// The reference (§2.7) hard-codes SentenceTransformer("Qwen/Qwen3-Embedding-4B"), a 4B-parameter model
+// The reference (docs/architecture.md, "Criterion selection") hard-codes SentenceTransformer("Qwen/Qwen3-Embedding-4B"), a 4B-parameter model
 // that needs a GPU and a download, and turns a failed chunk into zero vectors silently. Here the
 // embedder is pluggable and named by `Embedder.id`, which is part of every cache key that depends on the
 // vectors:

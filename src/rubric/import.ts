@@ -1,11 +1,11 @@
-// `arr import <config.yaml>`: turns the reference's judge config (arr-method.md §2.1) into an experiment
+// `arr import <config.yaml>`: turns the reference's judge config (docs/architecture.md, "Judge configuration") into an experiment
 // manifest, experiments/<name>.yaml.
 //
 // Mapping (values in NONE_VALUES — null, "", "none", "null", "None" — count as absent, as in the reference):
 //   model_name → judge.model            base_url → judge.base_url (absent: ${OPENAI_BASE_URL:-http://localhost:8000/v1})
 //   api_key → judge.api_key: EMPTY stays EMPTY, ${ENV} references stay, a literal key is never written:
 //             it becomes ${OPENAI_API_KEY} (absent: ${OPENAI_API_KEY:-EMPTY}, the reference's env fallback)
-//   temperature → judge.temperature     task_type | task → task (aliases of §1.4; absent: `edit` when the
+//   temperature → judge.temperature     task_type | task → task (the task aliases of docs/architecture.md; absent: `edit` when the
 //                                        file name contains "edit", else `t2i`, like the reference)
 //   eval_mode | grader_mode | mode → rubric.mode: pointwise → pointwise, pairwise or absent → pairwise,
 //                                        anything else → listwise

@@ -20,7 +20,7 @@
 // removes exact repeats beforehand, and minGain = DUPLICATE_GAIN (½·ln 2) stops the selection before a
 // pick that adds no more than repeating a selected criterion would.
 //
-// HOW THIS DIFFERS FROM THE REFERENCE (SuperFastAdaptiveMCR2, arr-method.md §2.7 and §10 item 10):
+// HOW THIS DIFFERS FROM THE REFERENCE (docs/architecture.md, "Criterion selection"):
 //   - The reference computes Σ_{i≤k} ln(1 + sᵢ² / (ε² · m) + 1e-8) over the singular values sᵢ of the
 //     m evaluated rows: it drops the d in c = d/(n ε²) (with ε = 0.1), keeps only the top singular
 //     values holding 95% of the energy (the rest of the spectrum is lost, so R can fall as rows are

@@ -1,4 +1,4 @@
-// The rubric text format the reference writes and its trainers read (`rubrics_file`, arr-method.md §2.9):
+// The rubric text format the reference writes and its trainers read (`rubrics_file`; docs/architecture.md, "Rubric text"):
 //
 //   categorised   Rubric 1:\nTheme: <theme>\n- Tip1: <tip>\n- Tip2: <tip>   blocks joined by a blank line
 //   list          1. <item>\n\n2. <item>                                    (no categorisation, or it failed)

@@ -1,4 +1,4 @@
-// The invalidation contract of DESIGN.md §2, table-driven: for each manifest field group and input
+// The invalidation contract (docs/caching.md, "What goes into each key"), table-driven: for each manifest field group and input
 // file, exactly which targets' keys change.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -31,7 +31,7 @@ async function serve(options: Partial<RewardServiceOptions> = {}, judgeYaml = ''
 /** A judge as the reference builds it: base_url from judge.yaml, key from ${ARR_REWARD_TOKEN}. */
 const judgeClient = (service: RewardService, apiKey = TOKEN) => new OpenAI({ baseURL: `${service.url}/v1`, apiKey, maxRetries: 0 });
 
-/** The reference's layout: images first, each after its label, the prompt text last (arr-method.md §5.3). */
+/** The reference's layout: images first, each after its label, the prompt text last (docs/architecture.md, "Image blocks in a judge request"). */
 async function referenceMessages(): Promise<OpenAI.Chat.ChatCompletionMessageParam[]> {
   return [
     {

@@ -1,4 +1,4 @@
-// `arr import`: the reference's judge config (arr-method.md §2.1) becomes an experiment manifest that
+// `arr import`: the reference's judge config (docs/architecture.md, "Judge configuration") becomes an experiment manifest that
 // loads, keeps no secret, and points at the rubric or seed the config named.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';

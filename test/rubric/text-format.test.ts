@@ -1,4 +1,4 @@
-// The rubric text format of the reference (arr-method.md §2.9): rendering, parsing, round trips, and
+// The rubric text format of the reference (docs/architecture.md, "Rubric text"): rendering, parsing, round trips, and
 // strict diagnostics for texts that start structured and then break the format.
 import { mulberry32 as rng } from '../../src/util/random.js';
 import { describe, expect, it } from 'vitest';

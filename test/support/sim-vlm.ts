@@ -3,7 +3,7 @@
 // Serves `GET /v1/models` and `POST /v1/chat/completions` on 127.0.0.1 with an ephemeral port, using node:http only.
 // Images arrive as `image_url` blocks (data URLs are decoded with sharp; results are cached by the sha256 of the base64
 // payload). Each image is classified from the text label block just before it, as the ARR layout sends them
-// (arr-method.md §5.3): "Image BASE (original image):" is the base; "Edited Image i:", "Image i:", "Edited Image:",
+// (docs/architecture.md, "Image blocks in a judge request"): "Image BASE (original image):" is the base; "Edited Image i:", "Image i:", "Edited Image:",
 // "Generated Image:" (or no label) are candidates, in the order they appear. The answer is plain text holding JSON
 // such as {"rank":[1,2],"reason":"..."} or {"score":4,"reason":"..."}, optionally damaged by configured faults.
 import { createHash } from 'node:crypto';
