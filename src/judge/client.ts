@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { keyOf } from '../store/canonical-json.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { AnswerError, answerSchema, type AnswerKind } from './answers.js';
-import type { EncodedImage } from './images.js';
+import type { Block } from './blocks.js';
+import type { EncodedImage } from './images/encoder.js';
 import { keepAliveFetch } from './http-fetch.js';
 import { answerShape } from './prompts.js';
 import { processLimiter, type Limiter } from './limiter.js';
@@ -30,7 +31,6 @@ export interface JudgeSettings {
   prices: { input_per_mtok: number | null; output_per_mtok: number | null };
 }
 
-export type Block = { type: 'text'; text: string } | { type: 'image'; image: EncodedImage };
 export interface Turn {
   role: 'system' | 'user' | 'assistant';
   content: string | Block[];
