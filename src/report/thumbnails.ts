@@ -118,7 +118,10 @@ export async function makeThumbnails(
   const thumb = (ref: ImageRef): Promise<Thumb> => {
     const key = ref.kind === 'file' ? `file:${ref.path}` : `url:${ref.url}`;
     let p = memo.get(key);
-    if (!p) memo.set(key, (p = slot(() => render(ref))));
+    if (!p) {
+      p = slot(() => render(ref));
+      memo.set(key, p);
+    }
     return p;
   };
 

@@ -247,7 +247,6 @@ function diagnosisSection(r: VerifyReport): string {
  */
 export function renderVerifyHtml(report: VerifyReport, thumbnails: ReadonlyMap<number, ItemThumbnails> = new Map()): string {
   const r = report;
-  const s = r.with_rubric.summary;
   const baseByIndex = new Map((r.baseline?.items ?? []).map((it) => [it.index, it] as const));
   const items = r.with_rubric.items;
   const wrongCount = items.filter((it) => it.verdict !== 'skipped' && it.predicted !== null && !it.correct).length;

@@ -1,7 +1,7 @@
 // Where images come from: local files, http(s) URLs and data: URLs, each read into a `Source` whose
 // identity is the sha256 of its original bytes. Reads are bounded (`maxInputBytes`) and fetches time out.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import type { ImageRef } from '../../data/types.js';
 import { sha256Hex } from '../../store/canonical-json.js';
@@ -79,7 +79,7 @@ export class ImageSources {
   }
 
   private async fileSource(path: string): Promise<Source> {
-    let st;
+    let st: Stats;
     try {
       st = await stat(path);
     } catch (err) {
@@ -93,7 +93,7 @@ export class ImageSources {
     // Read through one handle and remember the identity under that handle's stat, so a file replaced
     // between the stat and the read is not remembered under the wrong identity.
     let bytes: Buffer;
-    let fst;
+    let fst: Stats;
     try {
       const handle = await open(path, 'r');
       try {
