@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { ImageEncoder } from '../src/judge/images.js';
+import { ImageEncoder } from '../src/judge/images/encoder.js';
 
 const SIZE = 1024;
 const MAX_SIDE = 768;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseRankAnswer } from '../src/judge/answers.js';
 import { JudgeClient } from '../src/judge/client.js';
-import { ImageEncoder } from '../src/judge/images.js';
+import { ImageEncoder } from '../src/judge/images/encoder.js';
 import { Limiter } from '../src/judge/limiter.js';
 import { gradingMessage } from '../src/judge/prompts.js';
 

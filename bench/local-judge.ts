@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { loadModel } from '@fugood/llama.node';
 import { answerSchema, parseRankAnswer } from '../src/judge/answers.js';
 import { JudgeClient, JudgementError } from '../src/judge/client.js';
-import { ImageEncoder } from '../src/judge/images.js';
+import { ImageEncoder } from '../src/judge/images/encoder.js';
 import { LocalBackend } from '../src/judge/local/backend.js';
 import { ImageFiles } from '../src/judge/local/image-files.js';
 import { releaseJudges } from '../src/judge/local/runtime.js';

@@ -1,19 +1,8 @@
 import { relative } from 'node:path';
+import type { Diagnostic } from './util/diagnostic.js';
 import { ArrError } from './util/errors.js';
 
-/** One problem in a user's input, located precisely enough to jump to it. */
-export interface Diagnostic {
-  /** Absolute path of the file the problem is in. */
-  file: string;
-  /** 1-based line and column, when the problem has a place in the file. */
-  line?: number;
-  col?: number;
-  /** Dotted field path (`judge.concurrency`, `records[3].label_rank`), when the problem belongs to a field. */
-  field?: string;
-  message: string;
-  /** `warning` never fails a command; the default is `error`. */
-  severity?: 'error' | 'warning';
-}
+export type { Diagnostic };
 
 /** `experiments/exp-flux.yaml:14:3 judge.concurrency: must be >= 1` (paths shown relative to `base`). */
 export function formatDiagnostic(d: Diagnostic, base: string = process.cwd()): string {

@@ -6,6 +6,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import type { ImageUse } from './normalize.js';
+import { DataUrlError, dataUrlBytes } from '../util/data-url.js';
 import { osReason } from './read-records.js';
 import type { ImageRef } from './types.js';
 
@@ -145,14 +146,12 @@ async function checkWithRoots(ref: ImageRef, roots: Root[], given: readonly stri
 
 async function checkDataUrl(ref: Extract<ImageRef, { kind: 'data' }>): Promise<ImageCheck> {
   const short = ref.url.length > 48 ? `${ref.url.slice(0, 48)}…` : ref.url;
-  const comma = ref.url.indexOf(',');
-  const header = ref.url.slice(5, comma);
-  const payload = ref.url.slice(comma + 1);
   let bytes: Buffer;
   try {
-    bytes = /;base64$/i.test(header.trim()) ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'latin1');
+    bytes = dataUrlBytes(ref.url);
   } catch (err) {
-    return { ok: false, ref, message: `data URL ${short} cannot be decoded (${(err as Error).message})` };
+    if (!(err instanceof DataUrlError)) throw err;
+    return { ok: false, ref, message: `data URL ${short} ${err.reason}` };
   }
   if (bytes.length === 0) return { ok: false, ref, message: `data URL ${short} is empty` };
   const decoded = await decode(bytes);

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listDatasetImageFiles } from '../data/load-dataset.js';
 import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
-import { TARGET_NAMES, TARGET_REGISTRY, type CachedTargetDefinition, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
+import { TARGET_NAMES, TARGET_REGISTRY, type CachedTargetDefinition, type KeySpecFields, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
 import { findEnvReferences } from '../manifest/env.js';
 import { isPlainObject, loadMerged, type MergedManifest } from '../manifest/layers.js';
 import { applyMember, expandMatrix, type MatrixMember } from '../manifest/matrix.js';
@@ -12,7 +12,6 @@ import { readYamlFile } from '../manifest/yaml-source.js';
 import { experimentName } from '../manifest/load.js';
 import { isInside, pathFields } from '../manifest/paths.js';
 import { fieldsMarked } from '../manifest/schema.js';
-import type { Experiment } from '../types/experiment.js';
 
 export type PlannedTarget = TargetName;
 
@@ -82,6 +81,19 @@ const MAX_LISTED_IMAGES = 200;
 const readRaw = (value: Record<string, unknown>, field: string): unknown =>
   field.split('.').reduce<unknown>((n, k) => (isPlainObject(n) ? n[k] : undefined), value);
 
+const EMBEDDERS = ['lexical', 'endpoint', 'onnx'] as const;
+
+/**
+ * What the key specs read, taken from the raw manifest as the resolver would default it. A `rubric.from`
+ * of any form marks the rubric frozen (the manifest check reports a malformed one); an unknown embedder
+ * counts as the default, which is what the key cares about (ONNX or not).
+ */
+function keySpecFields(raw: Record<string, unknown>): KeySpecFields {
+  const from = readRaw(raw, 'rubric.from');
+  const embedder = EMBEDDERS.find((e) => e === readRaw(raw, 'rubric.select.embedder')) ?? 'lexical';
+  return { rubric: { from: from === undefined || from === null ? null : String(from), select: { embedder } } };
+}
+
 /** Work shared by every manifest of one graph computation: bases and datasets are read once. */
 export interface PlanMemo {
   yaml: Map<string, ReturnType<typeof readYamlFile>>;
@@ -144,7 +156,7 @@ function planMerged(
     paths.set(field, isAbsolute(substituted) ? substituted : resolve(dirname(declaredIn), substituted));
   }
 
-  const slice = { rubric: { from: readRaw(raw, 'rubric.from') ?? null, select: { embedder: readRaw(raw, 'rubric.select.embedder') ?? 'lexical' } } } as unknown as Experiment;
+  const slice = keySpecFields(raw);
   const imagesOf = memo.images;
   const filesFor = (target: CachedTarget): { files: string[]; external: string[]; env: string[] } => {
     const spec = keySpec(target, slice);

@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { keyOf } from '../store/canonical-json.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { AnswerError, answerSchema, type AnswerKind } from './answers.js';
-import type { EncodedImage } from './images.js';
+import type { Block } from './blocks.js';
+import type { EncodedImage } from './images/encoder.js';
 import { keepAliveFetch } from './http-fetch.js';
 import { answerShape } from './prompts.js';
 import { processLimiter, type Limiter } from './limiter.js';
@@ -30,7 +31,6 @@ export interface JudgeSettings {
   prices: { input_per_mtok: number | null; output_per_mtok: number | null };
 }
 
-export type Block = { type: 'text'; text: string } | { type: 'image'; image: EncodedImage };
 export interface Turn {
   role: 'system' | 'user' | 'assistant';
   content: string | Block[];
@@ -135,6 +135,11 @@ function imageFragment(image: EncodedImage): Buffer {
 const isConnectionFailure = (error: unknown) => error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
 const isRetryable = (error: unknown) =>
   error instanceof OpenAI.APIConnectionError || (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
+
+/** A completion's token counts, zero where the endpoint reported none. */
+function usageOf(completion: OpenAI.Chat.ChatCompletion): { prompt_tokens: number; completion_tokens: number } {
+  return { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
+}
 
 function retryAfterMs(error: unknown): number | undefined {
   const headers = (error as { headers?: Headers | Record<string, string> }).headers;
@@ -301,42 +306,11 @@ export class JudgeClient {
   /** One chat completion with retries (backoff with jitter, Retry-After honoured) across replicas. */
   private async complete(turns: Turn[], request: AskRequest): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
     if (this.options.backend) return this.completeLocally(this.options.backend, turns, request);
-    const body = this.body(turns, request);
-    for (let attempt = 0; ; attempt++) {
-      if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
-      this.checkBudget();
-      const replica = this.pickReplica();
-      try {
-        this.usage.calls++;
-        const completion = await this.limiter.run(() =>
-          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
-        );
-        this.firstConnectionFailure = undefined;
-        const choice = completion.choices?.[0];
-        if (!choice) throw new JudgementError('the endpoint returned no choices', []);
-        const usage = { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
-        this.count(usage);
-        return { content: choice.message?.content ?? '', usage };
-      } catch (error) {
-        if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
-          throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
-        }
-        const connection = isConnectionFailure(error);
-        if (connection) this.connectionFailed(replica, error, attempt >= this.settings.retries);
-        if (this.breakerOpen) {
-          this.usage.failures++;
-          throw new JudgeUnavailableError(this.breakerOpen);
-        }
-        if (!isRetryable(error) || attempt >= this.settings.retries) {
-          this.usage.failures++;
-          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
-        }
-        this.usage.retries++;
-        // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
-        const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
-        await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
-      }
-    }
+    return this.post(this.body(turns, request), (completion) => {
+      const choice = completion.choices?.[0];
+      if (!choice) throw new JudgementError('the endpoint returned no choices', []);
+      return { content: choice.message?.content ?? '', usage: usageOf(completion) };
+    });
   }
 
   /** One completion from an in-process backend: no retries (nothing transient to wait out), same counters. */
@@ -362,6 +336,15 @@ export class JudgeClient {
    */
   async forwardChat(body: Record<string, unknown>): Promise<OpenAI.Chat.ChatCompletion> {
     const bytes = Buffer.from(JSON.stringify({ ...body, model: this.settings.model }));
+    return this.post(bytes, (completion) => completion);
+  }
+
+  /**
+   * POSTs one chat-completion body with retries (backoff with jitter, Retry-After honoured) across replicas,
+   * behind the limiter, budget and breaker. `read` turns the completion into the answer (a throw inside it
+   * counts as a failed attempt); the tokens are counted once it succeeds.
+   */
+  private async post<T>(body: Buffer, read: (completion: OpenAI.Chat.ChatCompletion) => T): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
       this.checkBudget();
@@ -369,11 +352,12 @@ export class JudgeClient {
       try {
         this.usage.calls++;
         const completion = await this.limiter.run(() =>
-          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body: bytes, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
+          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
         );
         this.firstConnectionFailure = undefined;
-        this.count({ prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 });
-        return completion;
+        const answer = read(completion);
+        this.count(usageOf(completion));
+        return answer;
       } catch (error) {
         if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
           throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
@@ -386,9 +370,10 @@ export class JudgeClient {
         }
         if (!isRetryable(error) || attempt >= this.settings.retries) {
           this.usage.failures++;
-          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, []);
+          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
         }
         this.usage.retries++;
+        // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
         const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
         await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
       }

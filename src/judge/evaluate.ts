@@ -3,7 +3,7 @@ import type { DatasetItem } from '../data/types.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { BudgetExceededError, type JudgeClient, type Usage } from './client.js';
 import { gradeItem, type Grade, type GradeOptions } from './grade.js';
-import type { ImageEncoder } from './images.js';
+import type { ImageEncoder } from './images/encoder.js';
 
 // The report's shapes come from schemas/judge-report.schema.json.
 export type ItemResult = JudgeReport['items'][number];

@@ -4,7 +4,8 @@ import type { DatasetItem } from '../data/types.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { parseRankAnswer, parseScoreAnswer } from './answers.js';
 import { JudgementError, type JudgeClient } from './client.js';
-import { ImageError, type EncodedImage, type ImageEncoder } from './images.js';
+import type { EncodedImage, ImageEncoder } from './images/encoder.js';
+import { ImageError } from './images/image-error.js';
 import { gradingMessage, type Language, type Task } from './prompts.js';
 
 export interface GradeOptions {

@@ -2,8 +2,8 @@
 // Our own wording of the method's evaluation templates. Changing any text here changes judge answers:
 // bump PROMPT_TEMPLATE_VERSION (src/keys/prompt-version.ts) with it.
 import type { AnswerKind } from './answers.js';
-import type { Block } from './client.js';
-import type { EncodedImage } from './images.js';
+import type { Block } from './blocks.js';
+import type { EncodedImage } from './images/encoder.js';
 
 export type Language = 'en' | 'zh';
 export type Task = 't2i' | 'edit';

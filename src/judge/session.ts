@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Experiment } from '../types/experiment.js';
 import { cacheDir } from '../workspace.js';
 import { JudgeClient } from './client.js';
-import { ImageEncoder } from './images.js';
+import { ImageEncoder } from './images/encoder.js';
 import { LocalBackend, type LocalBackendOptions } from './local/backend.js';
 import { ResponseCache } from './response-cache.js';
 import { judgeBackend, judgeSettings, localJudgeSettings } from './settings.js';

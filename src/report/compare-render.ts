@@ -1,7 +1,7 @@
 // `arr compare` output: a text table, CSV and a self-contained HTML page (inline SVG chart of accuracy
 // with its 95% interval per experiment, the baseline as a second mark, the parameter table, links to
 // each verify report). Plain data in, strings out.
-import { esc } from './verify-html.js';
+import { esc } from './html.js';
 
 export interface CompareRow {
   name: string;

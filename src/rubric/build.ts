@@ -3,7 +3,8 @@
 // and a final check of the merged rubric on the seed pairs.
 import type { DatasetItem } from '../data/types.js';
 import { JudgementError, type AskRequest, type JudgeClient } from '../judge/client.js';
-import { ImageError, type ImageEncoder } from '../judge/images.js';
+import type { ImageEncoder } from '../judge/images/encoder.js';
+import { ImageError } from '../judge/images/image-error.js';
 import type { Experiment } from '../types/experiment.js';
 import { parseCategoriesAnswer } from './answers.js';
 import { dedupeExact, selectByCodingRate } from './select.js';

@@ -4,7 +4,8 @@
 import type { DatasetItem } from '../data/types.js';
 import { parseRankAnswer, parseScoreAnswer } from '../judge/answers.js';
 import { JudgementError, type AskRequest, type JudgeClient } from '../judge/client.js';
-import { ImageError, type EncodedImage, type ImageEncoder } from '../judge/images.js';
+import type { EncodedImage, ImageEncoder } from '../judge/images/encoder.js';
+import { ImageError } from '../judge/images/image-error.js';
 import { gradingMessage, type Language, type Task } from '../judge/prompts.js';
 import { parseRubricsAnswer } from './answers.js';
 import { criteriaAsRubric, generationMessage, revisionMessage, SYSTEM, type PairContext } from './prompts.js';

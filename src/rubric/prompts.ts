@@ -3,8 +3,8 @@
 // the judge's grading prompt with the candidate criteria as the rubric (src/judge/prompts.ts), shown
 // in the labelled order and never with the label. Any wording change here must bump
 // PROMPT_TEMPLATE_VERSION (src/keys/prompt-version.ts): it is part of every rubric and verify key.
-import type { Block } from '../judge/client.js';
-import type { EncodedImage } from '../judge/images.js';
+import type { Block } from '../judge/blocks.js';
+import type { EncodedImage } from '../judge/images/encoder.js';
 import { imageBlocks, sampleContent, type Language, type Task } from '../judge/prompts.js';
 
 export interface PairContext {

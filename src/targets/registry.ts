@@ -29,6 +29,17 @@ export interface KeySpec {
   constants?: Record<string, string>;
 }
 
+/**
+ * The few experiment fields that decide a key spec's shape. A resolved `Experiment` has them; the Nx plan
+ * builds them from the raw manifest, before the experiment is resolved.
+ */
+export interface KeySpecFields {
+  rubric: {
+    from: Experiment['rubric']['from'];
+    select: Pick<Experiment['rubric']['select'], 'embedder'>;
+  };
+}
+
 /** Where a target's engine code lives: `src/targets/<module>.ts`, function `<export>(ref, options)`. */
 export interface EngineEntry {
   module: string;
@@ -46,7 +57,7 @@ export interface CachedTargetDefinition extends TargetBase {
   cached: true;
   entry: EngineEntry;
   /** What the target's artifact key reads from the resolved experiment. */
-  key: (experiment: Experiment) => KeySpec;
+  key: (experiment: KeySpecFields) => KeySpec;
   /**
    * `false` when Nx must not replay the target from its task cache: its artifact is too large to travel
    * in Nx's outputs, so a replay could restore a pointer to an artifact that is gone. The target then
@@ -176,7 +187,7 @@ export const RUNNABLE_TARGETS = TARGET_NAMES.filter((name) => TARGET_REGISTRY[na
 export const isTargetName = (name: string): name is TargetName => Object.hasOwn(TARGETS, name);
 
 /** The key spec of a cached target for this experiment. */
-export function keySpec(target: CachedTarget, experiment: Experiment): KeySpec {
+export function keySpec(target: CachedTarget, experiment: KeySpecFields): KeySpec {
   return (TARGETS[target] as CachedTargetDefinition).key(experiment);
 }
 

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from './diagnostic.js';
 
 export interface ArrErrorOptions {
   /** Process exit status when this error ends a command; 1 unless a child's status is passed on. */

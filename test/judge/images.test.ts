@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRef } from '../../src/data/types.js';
-import { dataUrl, ImageEncoder, ImageError, imageIdentity, type EncodedImage } from '../../src/judge/images.js';
+import { ImageEncoder, type EncodedImage } from '../../src/judge/images/encoder.js';
+import { ImageError } from '../../src/judge/images/image-error.js';
+import { imageIdentity } from '../../src/judge/images/sources.js';
+import { dataUrl } from '../../src/util/data-url.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'arr-judge-img-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import type { DatasetItem, ImageRef } from '../../src/data/types.js';
 import { JudgeClient, type JudgeSettings } from '../../src/judge/client.js';
-import { ImageEncoder } from '../../src/judge/images.js';
+import { ImageEncoder } from '../../src/judge/images/encoder.js';
 import { Limiter } from '../../src/judge/limiter.js';
 import { ResponseCache } from '../../src/judge/response-cache.js';
 import type { SimRule } from '../support/sim-vlm.js';

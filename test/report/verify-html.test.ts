@@ -12,7 +12,9 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRef } from '../../src/data/types.js';
-import { esc, makeThumbnails, renderVerifyHtml, type ThumbnailImage } from '../../src/report/verify-html.js';
+import { esc } from '../../src/report/html.js';
+import { makeThumbnails, type ThumbnailImage } from '../../src/report/thumbnails.js';
+import { renderVerifyHtml } from '../../src/report/verify-html.js';
 import type { VerifyReport } from '../../src/types/verify-report.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'arr-verify-html-')));
