@@ -2,10 +2,11 @@
 import sharp from 'sharp';
 import { loadDataset } from '../data/load-dataset.js';
 import type { DatasetItem } from '../data/types.js';
+import { datasetOptionsFor } from '../manifest/dataset-options.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import type { Experiment } from '../types/experiment.js';
 import { JudgeAuthError, JudgeUnavailableError } from './client.js';
-import { gradeItem, type Grade, type GradeOptions } from './grade.js';
+import { gradeItem, gradeOptionsFor, type Grade } from './grade.js';
 import { openJudge } from './session.js';
 
 export interface DoctorCheck {
@@ -55,7 +56,8 @@ export async function runDoctor(o: { experiment: Experiment; workspaceRoot: stri
     }
   }
 
-  const options: GradeOptions = { task: e.task, mode: 'listwise', language: e.rubric.language, taskDescription: '', rubric: undefined, bothOrders: true, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: true };
+  // The image check asks a fixed listwise question with no task description; the pairs below use the experiment's.
+  const options = gradeOptionsFor(e, { rubric: undefined, bothOrders: true, noCache: true, mode: 'listwise', taskDescription: '' });
   const obvious = await gradeItem(await obviousPair(e.task), options, { client, encoder }).catch((error: Error) => error);
   const images = e.task === 'edit' ? 3 : 2;
   if (obvious instanceof Error) {
@@ -80,7 +82,7 @@ export async function runDoctor(o: { experiment: Experiment; workspaceRoot: stri
   const datasetPath = e.verify.test ?? e.rubric.seed;
   let examples: DatasetItem[] = [];
   if (datasetPath) {
-    const data = await loadDataset(fromStoredPath(datasetPath, o.workspaceRoot), { task: e.task, mode: e.rubric.mode, requireLabel: true, allowedRoots: [o.workspaceRoot, ...e.data.allowed_roots.map((r) => fromStoredPath(r, o.workspaceRoot))], checkImages: false });
+    const data = await loadDataset(fromStoredPath(datasetPath, o.workspaceRoot), datasetOptionsFor(e, o.workspaceRoot));
     examples = data.items.slice(0, o.pairs);
   }
   if (examples.length) {

@@ -4,6 +4,7 @@ import { ProgressReporter } from '../report/progress.js';
 import type { Experiment } from '../types/experiment.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { evaluate } from './evaluate.js';
+import { gradeOptionsFor } from './grade.js';
 import { findRubric } from './rubric-source.js';
 import { judgeProvenance, openJudge } from './session.js';
 
@@ -37,17 +38,7 @@ export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
   const progress = new ProgressReporter('judge', process.stderr, o.quiet);
   const { summary, items } = await evaluate(
     o.items,
-    {
-      task: o.experiment.task,
-      mode: o.experiment.rubric.mode,
-      language: o.experiment.rubric.language,
-      taskDescription: o.experiment.rubric.task_description,
-      rubric: rubric.text,
-      bothOrders: o.bothOrders,
-      minScore: o.experiment.rubric.min_score,
-      maxScore: o.experiment.rubric.max_score,
-      noCache: o.noCache,
-    },
+    gradeOptionsFor(o.experiment, { rubric: rubric.text, bothOrders: o.bothOrders, noCache: o.noCache }),
     { client, encoder, onProgress: (p) => progress.update({ done: p.done, total: p.total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost }) },
   );
   const { text: _text, ...rubricInfo } = rubric;

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../judge/evaluate.js';
+import { gradeOptionsFor } from '../judge/grade.js';
 import { judgeProvenance, openJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { describeDiagnosis, diagnoseVerify } from '../report/verify-diagnosis.js';
@@ -80,7 +81,7 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       await client.preflight();
       const provenance = await judgeProvenance(session);
       const started = new Date().toISOString();
-      const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
+      const arm = (armRubric: string | undefined) => gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache: options.noCache });
       const progress = new ProgressReporter('verify', process.stderr);
       const total = items.length * (e.verify.baseline ? 2 : 1);
       const done = { rubric: 0, baseline: 0 };
@@ -90,8 +91,8 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       };
       // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
       const [withRubric, baseline] = await Promise.all([
-        evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
-        e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
+        evaluate(items, arm(rubric), { client, encoder, onProgress: onProgress('rubric') }),
+        e.verify.baseline ? evaluate(items, arm(undefined), { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
       ]).catch((error: unknown) => {
         throw outageOrOriginal('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures', error);
       });

@@ -11,7 +11,8 @@ export const MAX_BACKOFF_MS = 20_000;
 /** 408, 409, 429, 5xx and connection failures (timeouts included) are worth another try. */
 export const isTransientHttpError = (error: unknown): boolean =>
   error instanceof OpenAI.APIConnectionError ||
-  (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
+  (error instanceof OpenAI.APIError &&
+    (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
 
 /**
  * The wait a failed response's Retry-After header asks for, in ms (seconds or an HTTP date), clamped

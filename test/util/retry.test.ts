@@ -1,7 +1,14 @@
 // The one retry layer: Retry-After clamping, full-jitter backoff, and the attempt loop's hooks.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { MAX_BACKOFF_MS, MAX_RETRY_AFTER_MS, isTransientHttpError, retryAfterMs, retryDelayMs, withRetries } from '../../src/util/retry.js';
+import {
+  MAX_BACKOFF_MS,
+  MAX_RETRY_AFTER_MS,
+  isTransientHttpError,
+  retryAfterMs,
+  retryDelayMs,
+  withRetries,
+} from '../../src/util/retry.js';
 
 const withHeader = (value: string) => ({ headers: { 'retry-after': value } });
 
@@ -69,7 +76,18 @@ describe('withRetries', () => {
       },
     );
     expect(result).toBe('ok');
-    expect(events).toEqual(['before', 'attempt 0', 'inspect 0 false', 'retry 0', 'before', 'attempt 1', 'inspect 1 false', 'retry 1', 'before', 'attempt 2']);
+    expect(events).toEqual([
+      'before',
+      'attempt 0',
+      'inspect 0 false',
+      'retry 0',
+      'before',
+      'attempt 1',
+      'inspect 1 false',
+      'retry 1',
+      'before',
+      'attempt 2',
+    ]);
   });
 
   it('gives up after the retries, naming how many attempts were made', async () => {
@@ -97,13 +115,34 @@ describe('withRetries', () => {
       ),
     ).rejects.toThrow('bad request');
     expect(attempts).toBe(1);
-    await expect(withRetries(async () => Promise.reject(transient()), { retries: 5, delayMs: () => 0, inspect: () => { throw new Error('stop'); } })).rejects.toThrow('stop');
-    await expect(withRetries(async () => 'never', { retries: 5, beforeAttempt: () => { throw new Error('closed'); } })).rejects.toThrow('closed');
+    await expect(
+      withRetries(async () => Promise.reject(transient()), {
+        retries: 5,
+        delayMs: () => 0,
+        inspect: () => {
+          throw new Error('stop');
+        },
+      }),
+    ).rejects.toThrow('stop');
+    await expect(
+      withRetries(async () => 'never', {
+        retries: 5,
+        beforeAttempt: () => {
+          throw new Error('closed');
+        },
+      }),
+    ).rejects.toThrow('closed');
   });
 
   it('treats 408/409/429/5xx and connection failures as transient, 4xx otherwise not', () => {
     const status = (s: number) => OpenAI.APIError.generate(s, {}, 'x', new Headers());
-    expect([408, 409, 429, 500, 503].map((s) => isTransientHttpError(status(s)))).toEqual([true, true, true, true, true]);
+    expect([408, 409, 429, 500, 503].map((s) => isTransientHttpError(status(s)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect([400, 401, 404].map((s) => isTransientHttpError(status(s)))).toEqual([false, false, false]);
     expect(isTransientHttpError(transient())).toBe(true);
     expect(isTransientHttpError(new Error('x'))).toBe(false);
