@@ -248,22 +248,9 @@ export class EndpointEmbedder implements Embedder {
 /** `rubric.select.embedder` in the experiment schema. */
 export type EmbedderKind = 'lexical' | 'endpoint' | 'onnx';
 
-export interface EmbedderSpec {
+/** An embedder's kind and, for `endpoint`, the endpoint embedder's options (checked when it is made). */
+export interface EmbedderSpec extends Partial<EndpointEmbedderOptions> {
   kind: EmbedderKind;
-  /** endpoint: OpenAI-compatible base URL ending in /v1 (usually the judge's). */
-  baseUrl?: string;
-  /** endpoint: the key's value. */
-  apiKey?: string;
-  /** endpoint: the embedding model's name. */
-  model?: string;
-  /** endpoint: texts per request (default 64). */
-  batchSize?: number;
-  /** endpoint: retries per request (default 3). */
-  retries?: number;
-  /** endpoint: first backoff in ms (default 500). */
-  retryBaseMs?: number;
-  /** endpoint: per-request timeout in seconds (default 60). */
-  timeoutS?: number;
 }
 
 export function makeEmbedder(kind: EmbedderKind, opts: Omit<EmbedderSpec, 'kind'> = {}): Embedder {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromStoredPath } from '../manifest/paths.js';
-import { judgeProvenance, openJudge } from '../judge/session.js';
+import { openCheckedJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
@@ -68,10 +68,7 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   // waits for this one and reuses its artifact instead of paying for the same calls again.
   let result: Awaited<ReturnType<typeof buildRubric>> | undefined;
   await ctx.store.build('rubric-generate', inputs, async (dir) => {
-    const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-    const { client, encoder } = session;
-    await client.preflight();
-    const judge = await judgeProvenance(session);
+    const { client, encoder, provenance: judge } = await openCheckedJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
     const progress = new ProgressReporter('seeds', process.stderr);
     const made = await buildRubric(e, seeds, {
       client,

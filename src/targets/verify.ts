@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../judge/evaluate.js';
 import { gradeOptionsFor } from '../judge/grade.js';
-import { judgeProvenance, openJudge } from '../judge/session.js';
+import { openCheckedJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { describeDiagnosis, diagnoseVerify } from '../report/verify-diagnosis.js';
 import { makeThumbnails, renderVerifyHtml } from '../report/verify-html.js';
@@ -51,8 +51,7 @@ export function describeVerify(report: VerifyReport, experiment = report.experim
  * (the baseline), and writes `report.json` and a self-contained `report.html`. An existing report for
  * the key is reused without contacting the judge; thresholds are re-checked against the manifest.
  */
-export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean; log?: (l: string) => void } = {}): Promise<string> {
-  const log = options.log ?? ((line: string) => console.error(line));
+export async function runVerify(ref: ExperimentRef, { noCache, log = (line: string) => console.error(line) }: { noCache?: boolean; log?: (line: string) => void } = {}): Promise<string> {
   const ctx = await openTarget(ref);
   const { loaded } = ctx;
   const e = loaded.experiment;
@@ -76,12 +75,9 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
     const items = await loadLabelled(ctx, test);
     const judgeReport = async (): Promise<VerifyReport> => {
-      const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-      const { client, encoder } = session;
-      await client.preflight();
-      const provenance = await judgeProvenance(session);
+      const { client, encoder, provenance } = await openCheckedJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
       const started = new Date().toISOString();
-      const arm = (armRubric: string | undefined) => gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache: options.noCache });
+      const arm = (armRubric: string | undefined) => gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache });
       const progress = new ProgressReporter('verify', process.stderr);
       const total = items.length * (e.verify.baseline ? 2 : 1);
       const done = { rubric: 0, baseline: 0 };
