@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolve, relative } from 'node:path';
 import { loadDataset } from '../data/load-dataset.js';
 import { InvalidInputError, isError } from '../diagnostics.js';
-import { fromStoredPath } from '../manifest/paths.js';
+import { datasetOptionsFor } from '../manifest/dataset-options.js';
 import { runJudge, type JudgeReport } from '../judge/run.js';
 import { runDoctor } from '../judge/doctor.js';
 import { loadValidExperiment } from '../manifest/valid.js';
@@ -61,8 +61,7 @@ export function registerJudgeCommand(program: Command): void {
         const loaded = await loadValidExperiment({ experiment: flags.experiment, workspaceRoot: ws }, { checkData: false });
         const experiment = loaded.experiment;
         const dataset = resolve(flags.dataset);
-        const allowedRoots = [ws, ...experiment.data.allowed_roots.map((r) => fromStoredPath(r, ws))];
-        const data = await loadDataset(dataset, { task: experiment.task, mode: experiment.rubric.mode, minScore: experiment.rubric.min_score, maxScore: experiment.rubric.max_score, requireLabel: true, allowedRoots, checkImages: false });
+        const data = await loadDataset(dataset, datasetOptionsFor(experiment, ws));
         if (data.diagnostics.some(isError)) throw new InvalidInputError(data.diagnostics.filter(isError));
         const report = await runJudge({
           experiment,

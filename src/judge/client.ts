@@ -12,6 +12,7 @@ import { processLimiter, type Limiter } from './limiter.js';
 import { capabilities, detectProvider, type Capabilities } from './providers.js';
 import type { ResponseCache } from './response-cache.js';
 import { ArrError } from '../util/errors.js';
+import { MAX_BACKOFF_MS, retryDelayMs, withRetries } from '../util/retry.js';
 
 export interface JudgeSettings {
   model: string;
@@ -116,8 +117,6 @@ interface Replica {
 
 const BREAKER_WINDOW_MS = 3_000;
 const COOLDOWN_MS = 15_000;
-const MAX_BACKOFF_MS = 20_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const COMMA = Buffer.from(',');
 
 /** `{"type":"image_url","image_url":{"url":"data:…"}}` as bytes, built once per encoded image. */
@@ -133,24 +132,6 @@ function imageFragment(image: EncodedImage): Buffer {
 
 /** Connection refused, reset, DNS failure: the endpoint is not there (timeouts are not this). */
 const isConnectionFailure = (error: unknown) => error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
-const isRetryable = (error: unknown) =>
-  error instanceof OpenAI.APIConnectionError || (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
-
-/** A completion's token counts, zero where the endpoint reported none. */
-function usageOf(completion: OpenAI.Chat.ChatCompletion): { prompt_tokens: number; completion_tokens: number } {
-  return { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
-}
-
-function retryAfterMs(error: unknown): number | undefined {
-  const headers = (error as { headers?: Headers | Record<string, string> }).headers;
-  const value = headers instanceof Headers ? headers.get('retry-after') : headers?.['retry-after'];
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(seconds * 1000, 60_000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, Math.min(date - Date.now(), 60_000)) : undefined;
-}
-
 export class JudgeClient {
   readonly usage: Usage;
   /** Every judgement asked and the ones that failed for good; builds refuse to store results with failures. */
@@ -303,14 +284,14 @@ export class JudgeClient {
     if (this.options.backend && this.modelId === this.settings.model) this.modelId = await this.options.backend.identity();
   }
 
-  /** One chat completion with retries (backoff with jitter, Retry-After honoured) across replicas. */
+  /** One chat completion with retries across replicas. */
   private async complete(turns: Turn[], request: AskRequest): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
     if (this.options.backend) return this.completeLocally(this.options.backend, turns, request);
-    return this.post(this.body(turns, request), (completion) => {
-      const choice = completion.choices?.[0];
-      if (!choice) throw new JudgementError('the endpoint returned no choices', []);
-      return { content: choice.message?.content ?? '', usage: usageOf(completion) };
+    const completion = await this.postChat(this.body(turns, request), (completion) => {
+      if (!completion.choices?.[0]) throw new JudgementError('the endpoint returned no choices', []);
     });
+    const usage = { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
+    return { content: completion.choices[0].message?.content ?? '', usage };
   }
 
   /** One completion from an in-process backend: no retries (nothing transient to wait out), same counters. */
@@ -335,49 +316,54 @@ export class JudgeClient {
    * The body's `model` is replaced by the configured model. Nothing is cached: the caller parses the answer.
    */
   async forwardChat(body: Record<string, unknown>): Promise<OpenAI.Chat.ChatCompletion> {
-    const bytes = Buffer.from(JSON.stringify({ ...body, model: this.settings.model }));
-    return this.post(bytes, (completion) => completion);
+    return this.postChat(Buffer.from(JSON.stringify({ ...body, model: this.settings.model })));
   }
 
   /**
-   * POSTs one chat-completion body with retries (backoff with jitter, Retry-After honoured) across replicas,
-   * behind the limiter, budget and breaker. `read` turns the completion into the answer (a throw inside it
-   * counts as a failed attempt); the tokens are counted once it succeeds.
+   * POST /chat/completions through the limiter, one replica per attempt, with the one retry layer
+   * (util/retry.ts). Counts calls, retries, failures and tokens; a refused key ends at once; connection
+   * failures feed the breaker, and an open breaker ends the call. `check` rejects a completion that
+   * cannot be used; its error counts as a failed attempt like any other.
    */
-  private async post<T>(body: Buffer, read: (completion: OpenAI.Chat.ChatCompletion) => T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
-      this.checkBudget();
-      const replica = this.pickReplica();
-      try {
+  private async postChat(body: unknown, check?: (completion: OpenAI.Chat.ChatCompletion) => void): Promise<OpenAI.Chat.ChatCompletion> {
+    let replica: Replica;
+    return withRetries(
+      async () => {
         this.usage.calls++;
         const completion = await this.limiter.run(() =>
           replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
         );
         this.firstConnectionFailure = undefined;
-        const answer = read(completion);
-        this.count(usageOf(completion));
-        return answer;
-      } catch (error) {
-        if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
-          throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
-        }
-        const connection = isConnectionFailure(error);
-        if (connection) this.connectionFailed(replica, error, attempt >= this.settings.retries);
-        if (this.breakerOpen) {
+        check?.(completion);
+        this.count({ prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 });
+        return completion;
+      },
+      {
+        retries: this.settings.retries,
+        beforeAttempt: () => {
+          if (this.breakerOpen) throw new JudgeUnavailableError(this.breakerOpen);
+          this.checkBudget();
+          replica = this.pickReplica();
+        },
+        inspect: (error, _attempt, last) => {
+          if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
+            throw new JudgeAuthError(authMessage(replica.url, error.status, this.settings.apiKey));
+          }
+          if (isConnectionFailure(error)) this.connectionFailed(replica, error, last);
+          if (this.breakerOpen) {
+            this.usage.failures++;
+            throw new JudgeUnavailableError(this.breakerOpen);
+          }
+        },
+        giveUp: (error, attempts) => {
           this.usage.failures++;
-          throw new JudgeUnavailableError(this.breakerOpen);
-        }
-        if (!isRetryable(error) || attempt >= this.settings.retries) {
-          this.usage.failures++;
-          throw new JudgementError(`judge call failed after ${attempt + 1} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
-        }
-        this.usage.retries++;
+          return new JudgementError(`judge call failed after ${attempts} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
+        },
+        onRetry: () => this.usage.retries++,
         // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
-        const backoff = Math.random() * Math.min(connection ? 1_000 : MAX_BACKOFF_MS, 500 * 2 ** attempt);
-        await sleep(Math.max(retryAfterMs(error) ?? 0, backoff));
-      }
-    }
+        delayMs: (error, attempt) => retryDelayMs(error, attempt, { capMs: isConnectionFailure(error) ? 1_000 : MAX_BACKOFF_MS }),
+      },
+    );
   }
 
   /** Why the breaker ended calls, or undefined while it is closed. */

@@ -2,10 +2,11 @@
 import sharp from 'sharp';
 import { loadDataset } from '../data/load-dataset.js';
 import type { DatasetItem } from '../data/types.js';
+import { datasetOptionsFor } from '../manifest/dataset-options.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import type { Experiment } from '../types/experiment.js';
 import { JudgeAuthError, JudgeUnavailableError } from './client.js';
-import { gradeItem, type Grade, type GradeOptions } from './grade.js';
+import { gradeItem, gradeOptionsFor, type Grade } from './grade.js';
 import { openJudge } from './session.js';
 
 export interface DoctorCheck {
@@ -28,11 +29,10 @@ async function obviousPair(task: Experiment['task']): Promise<DatasetItem> {
     : { index: 0, query: 'fill the whole image with red', source: white, candidates: [blue, red], label: { rank: [2, 1] }, meta: {} };
 }
 
-export async function runDoctor(o: { experiment: Experiment; workspaceRoot: string; baseUrl?: string; pairs: number }): Promise<{ ok: boolean; checks: DoctorCheck[] }> {
+export async function runDoctor({ experiment: e, workspaceRoot, baseUrl, pairs }: { experiment: Experiment; workspaceRoot: string; baseUrl?: string; pairs: number }): Promise<{ ok: boolean; checks: DoctorCheck[] }> {
   const checks: DoctorCheck[] = [];
   const warnings: string[] = [];
-  const { client, encoder, local } = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, warn: (m) => warnings.push(m) });
-  const e = o.experiment;
+  const { client, encoder, local } = openJudge(e, workspaceRoot, { baseUrl, warn: (m) => warnings.push(m) });
   if (local) {
     try {
       const j = await local.loaded();
@@ -55,8 +55,9 @@ export async function runDoctor(o: { experiment: Experiment; workspaceRoot: stri
     }
   }
 
-  const options: GradeOptions = { task: e.task, mode: 'listwise', language: e.rubric.language, taskDescription: '', rubric: undefined, bothOrders: true, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: true };
-  const obvious = await gradeItem(await obviousPair(e.task), options, { client, encoder }).catch((error: Error) => error);
+  // The image check asks a fixed listwise question with no task description; the pairs below use the experiment's.
+  const listwise = gradeOptionsFor(e, { rubric: undefined, bothOrders: true, noCache: true, mode: 'listwise', taskDescription: '' });
+  const obvious = await gradeItem(await obviousPair(e.task), listwise, { client, encoder }).catch((error: Error) => error);
   const images = e.task === 'edit' ? 3 : 2;
   if (obvious instanceof Error) {
     const unavailable = obvious instanceof JudgeUnavailableError;
@@ -80,11 +81,11 @@ export async function runDoctor(o: { experiment: Experiment; workspaceRoot: stri
   const datasetPath = e.verify.test ?? e.rubric.seed;
   let examples: DatasetItem[] = [];
   if (datasetPath) {
-    const data = await loadDataset(fromStoredPath(datasetPath, o.workspaceRoot), { task: e.task, mode: e.rubric.mode, requireLabel: true, allowedRoots: [o.workspaceRoot, ...e.data.allowed_roots.map((r) => fromStoredPath(r, o.workspaceRoot))], checkImages: false });
-    examples = data.items.slice(0, o.pairs);
+    const data = await loadDataset(fromStoredPath(datasetPath, workspaceRoot), datasetOptionsFor(e, workspaceRoot));
+    examples = data.items.slice(0, pairs);
   }
   if (examples.length) {
-    const grades = await Promise.all(examples.map((item) => gradeItem(item, { ...options, taskDescription: e.rubric.task_description }, { client, encoder })));
+    const grades = await Promise.all(examples.map((item) => gradeItem(item, { ...listwise, taskDescription: e.rubric.task_description }, { client, encoder })));
     const answers = grades.flatMap((g) => g.orders);
     const good = answers.filter((v) => !v.error).length;
     const decided = grades.filter((g) => g.verdict === 'agree' || g.verdict === 'disagree');

@@ -1,6 +1,7 @@
 // Grading one item: encode its images, ask the judge (in both orders when asked), and say plainly
 // whether the orders agree. A failed judgement is reported as failed, never as a default verdict.
 import type { DatasetItem } from '../data/types.js';
+import type { Experiment } from '../types/experiment.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { parseRankAnswer, parseScoreAnswer } from './answers.js';
 import { JudgementError, type JudgeClient } from './client.js';
@@ -18,6 +19,23 @@ export interface GradeOptions {
   minScore: number;
   maxScore: number;
   noCache?: boolean;
+}
+
+/** What an experiment's manifest fixes about every grading prompt: task, mode, language, scale. */
+export type GradeSettings = Pick<GradeOptions, 'task' | 'mode' | 'language' | 'taskDescription' | 'minScore' | 'maxScore'>;
+
+/** The grading settings an experiment's manifest fixes (`task` and `rubric.*`). */
+export function gradeSettingsOf(experiment: Experiment): GradeSettings {
+  const r = experiment.rubric;
+  return { task: experiment.task, mode: r.mode, language: r.language, taskDescription: r.task_description, minScore: r.min_score, maxScore: r.max_score };
+}
+
+/**
+ * Grade options for an experiment: its manifest's settings, then what the caller decides (the rubric
+ * text, both orders or one, and any setting it overrides, as the doctor's fixed listwise check does).
+ */
+export function gradeOptionsFor(experiment: Experiment, choices: Pick<GradeOptions, 'rubric' | 'bothOrders'> & Partial<GradeOptions>): GradeOptions {
+  return { ...gradeSettingsOf(experiment), ...choices };
 }
 
 /** One order's judgement: ranks aligned with the original candidate order (report schema). */

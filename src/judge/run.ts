@@ -4,8 +4,9 @@ import { ProgressReporter } from '../report/progress.js';
 import type { Experiment } from '../types/experiment.js';
 import type { JudgeReport } from '../types/judge-report.js';
 import { evaluate } from './evaluate.js';
+import { gradeOptionsFor } from './grade.js';
 import { findRubric } from './rubric-source.js';
-import { judgeProvenance, openJudge } from './session.js';
+import { openCheckedJudge } from './session.js';
 
 export type { JudgeReport };
 
@@ -25,44 +26,31 @@ export interface RunJudgeOptions {
   quiet?: boolean;
 }
 
-export async function runJudge(o: RunJudgeOptions): Promise<JudgeReport> {
+export async function runJudge(options: RunJudgeOptions): Promise<JudgeReport> {
   const started = new Date().toISOString();
-  const rubric = findRubric(o.experiment, o.workspaceRoot, o.rubricFlag, o.readRubric);
-  const warn = (m: string) => o.quiet || console.error(`warning: ${m}`);
-  const session = openJudge(o.experiment, o.workspaceRoot, { baseUrl: o.baseUrl, concurrency: o.concurrency, warn });
-  const { client, encoder } = session;
-  if (rubric.source === 'none' && !o.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
-  await client.preflight();
-  const provenance = await judgeProvenance(session);
-  const progress = new ProgressReporter('judge', process.stderr, o.quiet);
+  const rubric = findRubric(options.experiment, options.workspaceRoot, options.rubricFlag, options.readRubric);
+  const warn = (m: string) => options.quiet || console.error(`warning: ${m}`);
+  if (rubric.source === 'none' && !options.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
+  const { client, encoder, provenance } = await openCheckedJudge(options.experiment, options.workspaceRoot, { baseUrl: options.baseUrl, concurrency: options.concurrency, warn });
+  const progress = new ProgressReporter('judge', process.stderr, options.quiet);
   const { summary, items } = await evaluate(
-    o.items,
-    {
-      task: o.experiment.task,
-      mode: o.experiment.rubric.mode,
-      language: o.experiment.rubric.language,
-      taskDescription: o.experiment.rubric.task_description,
-      rubric: rubric.text,
-      bothOrders: o.bothOrders,
-      minScore: o.experiment.rubric.min_score,
-      maxScore: o.experiment.rubric.max_score,
-      noCache: o.noCache,
-    },
+    options.items,
+    gradeOptionsFor(options.experiment, { rubric: rubric.text, bothOrders: options.bothOrders, noCache: options.noCache }),
     { client, encoder, onProgress: (p) => progress.update({ done: p.done, total: p.total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost }) },
   );
   const { text: _text, ...rubricInfo } = rubric;
   return {
     schema: 1,
     kind: 'judge-report',
-    experiment: o.experimentName,
-    dataset: o.datasetPath,
-    task: o.experiment.task,
-    mode: o.experiment.rubric.mode,
-    model: o.experiment.judge.model,
+    experiment: options.experimentName,
+    dataset: options.datasetPath,
+    task: options.experiment.task,
+    mode: options.experiment.rubric.mode,
+    model: options.experiment.judge.model,
     ...provenance,
     endpoints: client.settings.baseUrls,
     api_key_set: client.settings.apiKey !== undefined,
-    both_orders: o.bothOrders,
+    both_orders: options.bothOrders,
     rubric: rubricInfo,
     started,
     finished: new Date().toISOString(),

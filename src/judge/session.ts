@@ -40,3 +40,20 @@ export async function judgeProvenance(session: JudgeSession): Promise<{ backend:
   const files = await session.local.files();
   return { backend: 'local', model_files: [files.model, files.mmproj].map((f) => ({ name: f.name, sha256: f.sha256 })) };
 }
+
+/** What the judge's provenance adds to a report: `backend`, and the local model files' hashes. */
+export type JudgeProvenance = Awaited<ReturnType<typeof judgeProvenance>>;
+
+/**
+ * Opens the experiment's judge for a run that reports on it: the session, after the endpoint (or the
+ * local model) answered the preflight, with its provenance for the report.
+ */
+export async function openCheckedJudge(
+  experiment: Experiment,
+  workspaceRoot: string,
+  options: Parameters<typeof openJudge>[2] = {},
+): Promise<JudgeSession & { provenance: JudgeProvenance }> {
+  const session = openJudge(experiment, workspaceRoot, options);
+  await session.client.preflight();
+  return { ...session, provenance: await judgeProvenance(session) };
+}

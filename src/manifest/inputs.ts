@@ -5,6 +5,7 @@ import { loadDataset } from '../data/load-dataset.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
 import type { LoadedExperiment } from './load.js';
+import { dataRootsOf, datasetOptionsFor } from './dataset-options.js';
 import { fromStoredPath } from './paths.js';
 import { fieldDiagnostic } from './layers.js';
 
@@ -16,7 +17,7 @@ import { fieldDiagnostic } from './layers.js';
 export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: string): Promise<Diagnostic[]> {
   const experiment = loaded.experiment as Experiment;
   const abs = (stored: string) => fromStoredPath(stored, workspaceRoot);
-  const allowedRoots = [workspaceRoot, ...experiment.data.allowed_roots.map(abs)];
+  const allowedRoots = dataRootsOf(experiment, workspaceRoot);
   const diagnostics: Diagnostic[] = [];
   const at = (field: string, message: string): Diagnostic => fieldDiagnostic(loaded.origins, field, loaded.file, message);
 
@@ -30,15 +31,7 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
       const file = abs(path);
       const missing = await unreadable(file);
       if (missing) return [at(field, `${missing}: ${file}`)];
-      const result = await loadDataset(file, {
-        task: experiment.task,
-        mode: experiment.rubric.mode,
-        minScore: experiment.rubric.min_score,
-        maxScore: experiment.rubric.max_score,
-        requireLabel,
-        allowedRoots,
-        checkImages: true,
-      });
+      const result = await loadDataset(file, datasetOptionsFor(experiment, workspaceRoot, { requireLabel, checkImages: true }));
       return result.diagnostics;
     });
   if (experiment.task === 'edit' && experiment.preprocess.edits !== null) {

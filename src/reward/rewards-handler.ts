@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DatasetItem, ImageRef } from '../data/types.js';
 import { describeError } from '../judge/client.js';
-import { gradeItem, type Grade } from '../judge/grade.js';
+import { gradeItem, gradeOptionsFor, type Grade } from '../judge/grade.js';
 import { rankToRewards } from '../judge/rewards.js';
 import type { ServiceContext } from './context.js';
 import { HttpError, readBody, sendJson } from './http.js';
@@ -27,16 +27,7 @@ export async function handleRewards(ctx: ServiceContext, req: IncomingMessage, r
   try {
     const items = await toDatasetItems(ctx, parsed);
     const judgeStarted = performance.now();
-    const gradeOptions = {
-      task: experiment.task,
-      language: experiment.rubric.language,
-      taskDescription: experiment.rubric.task_description,
-      rubric: ctx.rubric,
-      bothOrders: experiment.reward.both_orders,
-      minScore: experiment.rubric.min_score,
-      maxScore: experiment.rubric.max_score,
-      noCache: !ctx.cache,
-    };
+    const gradeOptions = gradeOptionsFor(experiment, { rubric: ctx.rubric, bothOrders: experiment.reward.both_orders, noCache: !ctx.cache });
     const settled = await Promise.allSettled(
       items.map((item) => gradeItem(item, { ...gradeOptions, mode: item.candidates.length === 2 ? 'pairwise' : 'listwise' }, ctx.session).finally(() => release(1))),
     );

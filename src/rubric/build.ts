@@ -5,6 +5,7 @@ import type { DatasetItem } from '../data/types.js';
 import { JudgementError, type AskRequest, type JudgeClient } from '../judge/client.js';
 import type { ImageEncoder } from '../judge/images/encoder.js';
 import { ImageError } from '../judge/images/image-error.js';
+import { gradeSettingsOf } from '../judge/grade.js';
 import type { Experiment } from '../types/experiment.js';
 import { parseCategoriesAnswer } from './answers.js';
 import { dedupeExact, selectByCodingRate } from './select.js';
@@ -55,16 +56,7 @@ export async function buildRubric(
   deps: { client: JudgeClient; encoder: ImageEncoder; onSeed?: (done: number, total: number) => void; noCache?: boolean; workspaceRoot: string },
 ): Promise<{ text: string; doc: RubricDoc; trace: TraceEvent[]; stats: BuildStats }> {
   const r = experiment.rubric;
-  const settings: LoopSettings = {
-    task: experiment.task,
-    mode: r.mode,
-    language: r.language,
-    taskDescription: r.task_description,
-    perPair: r.per_pair,
-    maxEpochs: r.max_epochs,
-    minScore: r.min_score,
-    maxScore: r.max_score,
-  };
+  const settings: LoopSettings = { ...gradeSettingsOf(experiment), perPair: r.per_pair, maxEpochs: r.max_epochs };
   const trace: TraceEvent[] = [];
   const loopDeps = { client: deps.client, encoder: deps.encoder, trace: (e: TraceEvent) => trace.push(e), noCache: deps.noCache };
 

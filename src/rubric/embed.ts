@@ -11,6 +11,7 @@
 //   - `onnx`: the experiment's preprocess text encoder (src/rubric/onnx-embedder.ts).
 import OpenAI from 'openai';
 import { ArrError } from '../util/errors.js';
+import { isTransientHttpError, retryDelayMs, withRetries } from '../util/retry.js';
 
 export interface Embedder {
   /** Names the embedding function; part of cache keys, e.g. `lexical/1` or `endpoint/<model>`. */
@@ -139,7 +140,7 @@ export interface EndpointEmbedderOptions {
   batchSize?: number;
   /** Retries of a request after a 408/409/429/5xx or a connection failure (default 3). */
   retries?: number;
-  /** First backoff in ms, doubled per retry with ±25% jitter, capped at 20 s (default 500). A `Retry-After` header wins. */
+  /** Backoff ceiling of the first retry in ms, doubled per retry, capped at 20 s, with full jitter (default 500). A longer `Retry-After` wins. */
   retryBaseMs?: number;
   /** Per-request timeout in seconds (default 60). */
   timeoutS?: number;
@@ -147,23 +148,6 @@ export interface EndpointEmbedderOptions {
 
 export class EmbeddingError extends ArrError {
   override name = 'EmbeddingError';
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MAX_BACKOFF_MS = 20_000;
-
-const isRetryable = (error: unknown) =>
-  error instanceof OpenAI.APIConnectionError ||
-  (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409 || error.status === 429 || (error.status ?? 0) >= 500));
-
-function retryAfterMs(error: unknown): number | undefined {
-  const headers = (error as { headers?: Headers | Record<string, string> }).headers;
-  const value = headers instanceof Headers ? headers.get('retry-after') : headers?.['retry-after'];
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.min(Math.max(0, seconds) * 1000, 60_000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, Math.min(date - Date.now(), 60_000)) : undefined;
 }
 
 /**
@@ -210,17 +194,15 @@ export class EndpointEmbedder implements Embedder {
   private async embedBatch(batch: string[]): Promise<Float32Array[]> {
     // Empty inputs are rejected by some servers; embed a single space instead.
     const input = batch.map((t) => (t.length > 0 ? t : ' '));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const response = await this.client.embeddings.create({ model: this.options.model, input, encoding_format: 'float' });
-        return this.parse(response, batch.length);
-      } catch (error) {
-        if (error instanceof EmbeddingError) throw error;
-        if (!isRetryable(error) || attempt >= this.retries) throw this.wrap(error, attempt);
-        const backoff = Math.min(this.retryBaseMs * 2 ** attempt, MAX_BACKOFF_MS) * (0.75 + 0.5 * Math.random());
-        await sleep(retryAfterMs(error) ?? backoff);
-      }
-    }
+    return withRetries(
+      async () => this.parse(await this.client.embeddings.create({ model: this.options.model, input, encoding_format: 'float' }), batch.length),
+      {
+        retries: this.retries,
+        retryable: (error) => !(error instanceof EmbeddingError) && isTransientHttpError(error),
+        giveUp: (error, attempts) => (error instanceof EmbeddingError ? error : this.wrap(error, attempts)),
+        delayMs: (error, attempt) => retryDelayMs(error, attempt, { baseMs: this.retryBaseMs }),
+      },
+    );
   }
 
   private parse(response: OpenAI.CreateEmbeddingResponse, expected: number): Float32Array[] {
@@ -243,8 +225,8 @@ export class EndpointEmbedder implements Embedder {
     return new EmbeddingError(`embedding endpoint ${this.url} (model ${this.options.model}) ${message}`);
   }
 
-  private wrap(error: unknown, attempt: number): EmbeddingError {
-    const tries = attempt + 1 === 1 ? '1 try' : `${attempt + 1} tries`;
+  private wrap(error: unknown, attempts: number): EmbeddingError {
+    const tries = attempts === 1 ? '1 try' : `${attempts} tries`;
     if (error instanceof OpenAI.APIError && (error.status === 401 || error.status === 403)) {
       return this.error(`refused the API key (HTTP ${error.status}): set the key for this endpoint; ${error.message}`);
     }
@@ -266,22 +248,9 @@ export class EndpointEmbedder implements Embedder {
 /** `rubric.select.embedder` in the experiment schema. */
 export type EmbedderKind = 'lexical' | 'endpoint' | 'onnx';
 
-export interface EmbedderSpec {
+/** An embedder's kind and, for `endpoint`, the endpoint embedder's options (checked when it is made). */
+export interface EmbedderSpec extends Partial<EndpointEmbedderOptions> {
   kind: EmbedderKind;
-  /** endpoint: OpenAI-compatible base URL ending in /v1 (usually the judge's). */
-  baseUrl?: string;
-  /** endpoint: the key's value. */
-  apiKey?: string;
-  /** endpoint: the embedding model's name. */
-  model?: string;
-  /** endpoint: texts per request (default 64). */
-  batchSize?: number;
-  /** endpoint: retries per request (default 3). */
-  retries?: number;
-  /** endpoint: first backoff in ms (default 500). */
-  retryBaseMs?: number;
-  /** endpoint: per-request timeout in seconds (default 60). */
-  timeoutS?: number;
 }
 
 export function makeEmbedder(kind: EmbedderKind, opts: Omit<EmbedderSpec, 'kind'> = {}): Embedder {

@@ -6,19 +6,15 @@ import { parseRankAnswer, parseScoreAnswer } from '../judge/answers.js';
 import { JudgementError, type AskRequest, type JudgeClient } from '../judge/client.js';
 import type { EncodedImage, ImageEncoder } from '../judge/images/encoder.js';
 import { ImageError } from '../judge/images/image-error.js';
-import { gradingMessage, type Language, type Task } from '../judge/prompts.js';
+import type { GradeSettings } from '../judge/grade.js';
+import { gradingMessage } from '../judge/prompts.js';
 import { parseRubricsAnswer } from './answers.js';
 import { criteriaAsRubric, generationMessage, revisionMessage, SYSTEM, type PairContext } from './prompts.js';
 
-export interface LoopSettings {
-  task: Task;
-  mode: 'pairwise' | 'listwise' | 'pointwise';
-  language: Language;
-  taskDescription: string;
+/** The experiment's grading settings plus how many criteria a pair yields and how many revisions it gets. */
+export interface LoopSettings extends GradeSettings {
   perPair: number;
   maxEpochs: number;
-  minScore: number;
-  maxScore: number;
 }
 
 /** One judge call of the build, as `trace.jsonl` records it. */

@@ -5,19 +5,11 @@
 // PROMPT_TEMPLATE_VERSION (src/keys/prompt-version.ts): it is part of every rubric and verify key.
 import type { Block } from '../judge/blocks.js';
 import type { EncodedImage } from '../judge/images/encoder.js';
-import { imageBlocks, sampleContent, type Language, type Task } from '../judge/prompts.js';
+import { imageBlocks, sampleContent, type GradingPrompt, type Language } from '../judge/prompts.js';
 
-export interface PairContext {
-  task: Task;
-  mode: 'listwise' | 'pointwise';
-  language: Language;
-  query: string;
-  taskDescription: string;
-  base: EncodedImage | undefined;
-  candidates: EncodedImage[];
+/** A labelled pair as the grading prompt shows it (without a rubric: the rubric is what is being written). */
+export interface PairContext extends Omit<GradingPrompt, 'rubric'> {
   label: { rank: number[] } | { score: number };
-  minScore: number;
-  maxScore: number;
   taskType?: string;
 }
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromStoredPath } from '../manifest/paths.js';
-import { judgeProvenance, openJudge } from '../judge/session.js';
+import { openCheckedJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { buildRubric, worstCase } from '../rubric/build.js';
 import { readFile } from 'node:fs/promises';
@@ -22,8 +22,7 @@ export interface RubricGenerateOptions {
  * experiment's key. An artifact that already exists is reused without contacting the judge; with
  * `rubric.from` the frozen text is taken as is. A killed build resumes through the response cache.
  */
-export async function runRubricGenerate(ref: ExperimentRef, options: RubricGenerateOptions = {}): Promise<string> {
-  const log = options.log ?? ((line: string) => console.error(line));
+export async function runRubricGenerate(ref: ExperimentRef, { estimate, noCache, log = (line: string) => console.error(line) }: RubricGenerateOptions = {}): Promise<string> {
   // Reusing a frozen rubric judges nothing, so it needs no local judge files for its key.
   const ctx = await openTarget(ref, { judges: (e) => e.rubric.from === null });
   const { loaded } = ctx;
@@ -61,23 +60,20 @@ export async function runRubricGenerate(ref: ExperimentRef, options: RubricGener
   const seeds = await loadLabelled(ctx, e.rubric.seed!);
   const worst = worstCase(seeds.length, e.rubric.max_epochs, e.judge.reasks, e.rubric.categorize.enabled);
   const plan = `${seeds.length} seed pair(s), ${e.rubric.per_pair} criteria each, up to ${e.rubric.max_epochs} revision(s): at most ${worst.judgements} judgements, ${worst.calls} calls counting re-asks (model ${e.judge.model})`;
-  if (options.estimate) return `rubric-generate ${loaded.name}: ${plan}`;
+  if (estimate) return `rubric-generate ${loaded.name}: ${plan}`;
   log(`rubric-generate ${loaded.name}: ${plan}`);
 
   // The judge is asked inside the build, under the key's lock: a second process building the same key
   // waits for this one and reuses its artifact instead of paying for the same calls again.
   let result: Awaited<ReturnType<typeof buildRubric>> | undefined;
   await ctx.store.build('rubric-generate', inputs, async (dir) => {
-    const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-    const { client, encoder } = session;
-    await client.preflight();
-    const judge = await judgeProvenance(session);
+    const { client, encoder, provenance: judge } = await openCheckedJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
     const progress = new ProgressReporter('seeds', process.stderr);
     const made = await buildRubric(e, seeds, {
       client,
       encoder,
       workspaceRoot: ref.workspaceRoot,
-      noCache: options.noCache,
+      noCache,
       onSeed: (done, total) => progress.update({ done, total, tokens: client.usage.promptTokens + client.usage.completionTokens, cost: client.usage.cost }),
     }).catch((error: unknown) => {
       throw outageOrOriginal('rubric-generate', loaded.name, client.tally, e.rubric.max_failures, 'rubric.max_failures', error);

@@ -6,6 +6,7 @@ import { InvalidInputError, isError } from '../diagnostics.js';
 import { keyedExperiment } from '../judge/key-model.js';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import type { CachedTarget } from '../keys/slices.js';
+import { datasetOptionsFor } from '../manifest/dataset-options.js';
 import { fromStoredPath } from '../manifest/paths.js';
 import { targetOutputDir, writeStamp } from '../state/stamps.js';
 import type { ArtifactStore } from '../store/artifacts.js';
@@ -79,17 +80,8 @@ export const readArtifactFile = (dir: string, file: string): Promise<string> => 
 
 /** A labelled dataset named by the manifest, fully checked (records and images). */
 export async function loadLabelled(ctx: TargetContext, stored: string): Promise<DatasetItem[]> {
-  const e = ctx.loaded.experiment;
   const ws = ctx.workspaceRoot;
-  const result = await loadDataset(fromStoredPath(stored, ws), {
-    task: e.task,
-    mode: e.rubric.mode,
-    minScore: e.rubric.min_score,
-    maxScore: e.rubric.max_score,
-    requireLabel: true,
-    allowedRoots: [ws, ...e.data.allowed_roots.map((r) => fromStoredPath(r, ws))],
-    checkImages: false,
-  });
+  const result = await loadDataset(fromStoredPath(stored, ws), datasetOptionsFor(ctx.loaded.experiment, ws));
   if (result.diagnostics.some(isError)) throw new InvalidInputError(result.diagnostics.filter(isError), ws);
   return result.items;
 }

@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../judge/evaluate.js';
-import { judgeProvenance, openJudge } from '../judge/session.js';
+import { gradeOptionsFor } from '../judge/grade.js';
+import { openCheckedJudge } from '../judge/session.js';
 import { ProgressReporter } from '../report/progress.js';
 import { describeDiagnosis, diagnoseVerify } from '../report/verify-diagnosis.js';
 import { makeThumbnails } from '../report/thumbnails.js';
@@ -51,8 +52,7 @@ export function describeVerify(report: VerifyReport, experiment = report.experim
  * (the baseline), and writes `report.json` and a self-contained `report.html`. An existing report for
  * the key is reused without contacting the judge; thresholds are re-checked against the manifest.
  */
-export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean; log?: (l: string) => void } = {}): Promise<string> {
-  const log = options.log ?? ((line: string) => console.error(line));
+export async function runVerify(ref: ExperimentRef, { noCache, log = (line: string) => console.error(line) }: { noCache?: boolean; log?: (line: string) => void } = {}): Promise<string> {
   const ctx = await openTarget(ref);
   const { loaded } = ctx;
   const e = loaded.experiment;
@@ -76,12 +76,9 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
     const items = await loadLabelled(ctx, test);
     const judgeReport = async (): Promise<VerifyReport> => {
-      const session = openJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
-      const { client, encoder } = session;
-      await client.preflight();
-      const provenance = await judgeProvenance(session);
+      const { client, encoder, provenance } = await openCheckedJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
       const started = new Date().toISOString();
-      const options_ = { task: e.task, mode: e.rubric.mode, language: e.rubric.language, taskDescription: e.rubric.task_description, bothOrders: e.verify.both_orders, minScore: e.rubric.min_score, maxScore: e.rubric.max_score, noCache: options.noCache };
+      const arm = (armRubric: string | undefined) => gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache });
       const progress = new ProgressReporter('verify', process.stderr);
       const total = items.length * (e.verify.baseline ? 2 : 1);
       const done = { rubric: 0, baseline: 0 };
@@ -91,8 +88,8 @@ export async function runVerify(ref: ExperimentRef, options: { noCache?: boolean
       };
       // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
       const [withRubric, baseline] = await Promise.all([
-        evaluate(items, { ...options_, rubric }, { client, encoder, onProgress: onProgress('rubric') }),
-        e.verify.baseline ? evaluate(items, { ...options_, rubric: undefined }, { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
+        evaluate(items, arm(rubric), { client, encoder, onProgress: onProgress('rubric') }),
+        e.verify.baseline ? evaluate(items, arm(undefined), { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
       ]).catch((error: unknown) => {
         throw outageOrOriginal('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures', error);
       });
