@@ -4,7 +4,7 @@ import { isError, type Diagnostic } from '../diagnostics.js';
 import type { Experiment } from '../types/experiment.js';
 import { findEnvReferences, resolveEnv, type Env, type EnvReference } from './env.js';
 import { fieldDiagnostic, loadMerged, isPlainObject, type Origins } from './layers.js';
-import { applyMember, expandMatrix, memberSplits, type MatrixMember } from './matrix.js';
+import { applyMember, expandMatrix, memberSplits, setField, type MatrixMember } from './matrix.js';
 import { resolvePaths } from './paths.js';
 import { readYamlFile } from './yaml-source.js';
 import { FORBIDDEN_KEYS, forbiddenKeyMessage } from '../util/safe-keys.js';
@@ -129,15 +129,6 @@ export function experimentsIn(file: string, read?: typeof readYamlFile): ListedE
   return matrix.members.map((m) => ({ name: m.name, file, member: m.slug }));
 }
 
-function setAt(value: Record<string, unknown>, field: string, v: unknown): void {
-  const keys = field.split('.');
-  let node = value;
-  for (const key of keys.slice(0, -1)) {
-    if (!isPlainObject(node[key])) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]] = v;
-}
 
 function semanticChecks(value: Record<string, any>, origins: Origins, file: string): Diagnostic[] {
   const at = (field: string, message: string, severity?: 'warning'): Diagnostic => fieldDiagnostic(origins, field, file, message, severity);
@@ -198,7 +189,7 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
       diagnostics.push({ file: base.file, field, message: `--set ${field}: ${forbiddenKeyMessage(unsafe)}` });
       continue;
     }
-    setAt(value, field, v);
+    setField(value, field, v);
     merged.origins.set(field, { kind: 'cli' });
   }
   applyDefaults(value, merged.origins);

@@ -8,6 +8,7 @@ import { hashFile, type FileHash, type HashMemo } from './hash.js';
 import { acquireKeyLock, describeHolder, type KeyLockOptions } from './key-lock.js';
 import type { ArtifactSource } from './sources.js';
 import { ArrError } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 
 export const MANIFEST = 'artifact.json';
 
@@ -524,18 +525,9 @@ async function isStaleTmp(path: string, name: string, maxAgeMs = DEFAULT_STALE_T
   const s = await lstat(path).catch(() => undefined);
   if (!s || Date.now() - s.mtimeMs < maxAgeMs) return false;
   const pid = Number(TMP.exec(name)?.[2]);
-  return !(pid !== process.pid && isAlive(pid));
+  return !(pid !== process.pid && processAlive(pid));
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Sets mtime to now: the last-used time gc reads, and the heartbeat of a running build. Best effort. */
 async function touch(path: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from '../util/process.js';
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one: the bytes go
@@ -81,12 +82,3 @@ export async function sweepTempFiles(dir: string, options: { dryRun?: boolean; m
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { ArrError } from '../util/errors.js';
+import { processAlive } from '../util/process.js';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -116,7 +117,7 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
 async function isAbandoned(path: string, holder: LockHolder | undefined, staleMs: number): Promise<boolean> {
   const s = await stat(path).catch(() => undefined);
   if (!s) return false; // released meanwhile: just try again
-  if (holder && holder.host === HOST && !isAlive(holder.pid)) return true;
+  if (holder && holder.host === HOST && !processAlive(holder.pid)) return true;
   // Another host, a reused pid or an unreadable file: only the heartbeat tells.
   return Date.now() - s.mtimeMs > staleMs;
 }
@@ -134,12 +135,3 @@ async function takeOver(path: string, judged: LockHolder | undefined): Promise<v
   await unlink(aside).catch(() => {});
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
