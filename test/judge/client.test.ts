@@ -8,7 +8,7 @@ import { parseRankAnswer } from '../../src/judge/answers.js';
 import { BudgetExceededError, JudgeAuthError, JudgeUnavailableError, JudgementError, type AskRequest } from '../../src/judge/client.js';
 import { evaluate } from '../../src/judge/evaluate.js';
 import { gradingMessage } from '../../src/judge/prompts.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
 import { brightnessPairs, client, encoder, grey, settings } from './support.js';
 
 const sims: SimVlm[] = [];

@@ -5,7 +5,7 @@ import { JudgeClient, type JudgeSettings } from '../../src/judge/client.js';
 import { ImageEncoder } from '../../src/judge/images.js';
 import { Limiter } from '../../src/judge/limiter.js';
 import { ResponseCache } from '../../src/judge/response-cache.js';
-import type { SimRule } from '../support/sim-vlm.js';
+import type { SimRule } from '../helpers/sim-vlm.js';
 
 export function settings(baseUrls: string[], patch: Partial<JudgeSettings> = {}): JudgeSettings {
   return {

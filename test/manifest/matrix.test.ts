@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listExperiments, loadExperiment, locateExperiment } from '../../src/manifest/load.js';
 import { slugPart } from '../../src/manifest/matrix.js';
 import { createNodes } from '../../tasks/src/plugin.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 beforeEach(async () => {

@@ -7,24 +7,24 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/preprocess/safetensors.js';
 import { runPreprocessTarget } from '../../src/targets/preprocess.js';
-import { buildImageEncoder, buildTextEncoder } from '../support/onnx-models.js';
-import { specialToken, templateProcessing } from '../support/tokenizers.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeImageEncoder, makeTextEncoder } from '../helpers/onnx-models.js';
+import { makeSpecialToken, makeTemplateProcessing } from '../helpers/tokenizers.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'red', 'blue', 'green', 'circle', 'square', 'two', 'three', 'a'];
 const DIM = 8;
 let ws: TestWorkspace;
-let text: ReturnType<typeof buildTextEncoder>;
+let text: ReturnType<typeof makeTextEncoder>;
 
 function tokenizerJson() {
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [specialToken(0, '[PAD]'), specialToken(1, '[UNK]'), specialToken(2, '[CLS]'), specialToken(3, '[SEP]')],
+    added_tokens: [makeSpecialToken(0, '[PAD]'), makeSpecialToken(1, '[UNK]'), makeSpecialToken(2, '[CLS]'), makeSpecialToken(3, '[SEP]')],
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'Whitespace' },
-    post_processor: templateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
+    post_processor: makeTemplateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
     decoder: null,
     model: { type: 'WordLevel', vocab: Object.fromEntries(VOCAB.map((w, i) => [w, i])), unk_token: '[UNK]' },
   };
@@ -66,7 +66,7 @@ const metadataOf = (experiment: string) => {
 
 beforeEach(() => {
   ws = makeWorkspace();
-  text = buildTextEncoder({ vocab: VOCAB.length, dim: DIM, withMask: true });
+  text = makeTextEncoder({ vocab: VOCAB.length, dim: DIM, withMask: true });
   ws.write('models/text/tokenizer.json', JSON.stringify(tokenizerJson()));
   writeFileSync(ws.path('models/text/model.onnx'), text.bytes);
   ws.write('data/rubric.txt', '1. Prefer the image that follows the prompt.\n');
@@ -149,7 +149,7 @@ describe('preprocess', () => {
   }, 60_000);
 
   it('encodes edit items: source image latents and the instruction, with the source path and size', async () => {
-    const vae = buildImageEncoder({ channels: 4, kernel: 8, height: 32, width: 32, outputTimeAxis: true });
+    const vae = makeImageEncoder({ channels: 4, kernel: 8, height: 32, width: 32, outputTimeAxis: true });
     mkdirSync(ws.path('models/vae'), { recursive: true });
     writeFileSync(ws.path('models/vae/model.onnx'), vae.bytes);
     for (const [i, color] of [[0, { r: 200, g: 10, b: 10 }], [1, { r: 10, g: 10, b: 200 }]] as const) {

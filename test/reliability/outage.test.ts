@@ -10,9 +10,9 @@ import { HashMemo } from '../../src/store/hash.js';
 import { runRubricGenerate } from '../../src/targets/rubric-generate.js';
 import { runVerify } from '../../src/targets/verify.js';
 import { JudgeFailuresError } from '../../src/targets/judge-failures.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
@@ -68,7 +68,7 @@ const bodies = (from: number, to = sim.requests.length) => sim.requests.slice(fr
 beforeEach(async () => {
   ws = makeWorkspace();
   logs.length = 0;
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
   ws.write('data/img/.keep', '');
   await pairs('data/seed.jsonl', 4, 0);
   await pairs('data/test.jsonl', 8, 100);

@@ -8,7 +8,7 @@ import { judgeSettings } from '../../src/judge/settings.js';
 import { loadExperiment } from '../../src/manifest/load.js';
 import { runResolve } from '../../src/targets/resolve.js';
 import { urlSecret, urlSecretMessage } from '../../src/util/url-secrets.js';
-import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 const KEY = 'sk-LEAK-7f3a9c';
 let ws: TestWorkspace;

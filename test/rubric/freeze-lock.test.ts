@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/diagnostics.js';
 import { freezeRubric, lockPathFor, parseFrozenName, readLockFile, validateLockValue } from '../../src/rubric/freeze.js';
 import { sha256Hex } from '../../src/store/canonical-json.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 import { TEXT, lockInput } from './fixtures.js';
 
 let ws: TestWorkspace;

@@ -1,5 +1,5 @@
 // rubric-generate → verify → freeze against a simulated judge whose right answer is "the brighter image"
-// and which only judges by brightness when the rubric says so (test/support/rubric-sim.ts).
+// and which only judges by brightness when the rubric says so (test/helpers/rubric-sim.ts).
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import { execa } from 'execa';
@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFreeze } from '../../src/targets/freeze.js';
 import { runRubricGenerate } from '../../src/targets/rubric-generate.js';
 import { runVerify, ThresholdError } from '../../src/targets/verify.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 import { writeImportedLock } from '../../src/rubric/locked.js';
 
 let ws: TestWorkspace;
@@ -67,7 +67,7 @@ const quiet = { log: () => {} };
 
 beforeEach(async () => {
   ws = makeWorkspace();
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
   process.env.SIM_URL = sim.url;
 });
 afterEach(async () => {
@@ -196,7 +196,7 @@ describe('resuming a killed generation', () => {
   it('repeats few calls after a kill', async () => {
     await workspaceWith();
     await sim.close();
-    sim = await startSimVlm({ rule: rubricSimRule(), latencyMs: 60 });
+    sim = await startSimVlm({ rule: makeRubricSimRule(), latencyMs: 60 });
     const signature = (r: (typeof sim.requests)[number]) => JSON.stringify(r.body.messages);
     const args = [join(repoRoot, 'bin/arr.mjs'), 'build', 'rubric-generate', 'exp'];
     const env = { SIM_URL: sim.url, NO_COLOR: '1' };

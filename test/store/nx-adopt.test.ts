@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openArtifactStore } from '../../src/state/artifact-fallbacks.js';
 import { adoptFromNxOutputs, copyToNxOutput, nxArtifactDir } from '../../src/state/nx-outputs.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 let warnings: string[];

@@ -9,7 +9,7 @@ import { sha256Hex } from '../../src/store/canonical-json.js';
 import { launchTrain, prepareTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
 import { AT_LAUNCH, materialize } from '../../src/train/plan.js';
 import { runTarget } from '../../src/targets/run.js';
-import { repoRoot } from '../support/workspace.js';
+import { repoRoot } from '../helpers/workspace.js';
 import { SECRET, trainWorkspace, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
 
 let ws: TrainWorkspace;
