@@ -90,7 +90,7 @@ describe('arr judge', () => {
     sim = await startSimVlm({ apiKey: 'sk-sim-key-123', rule: rubricAwareRule, latencyMs: 150 });
     const args = ['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url, '--concurrency', '2'];
     const child = execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { SIM_KEY: 'sk-sim-key-123' } });
-    while (sim.requests.length < 7) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => sim.requests.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(7);
     child.kill('SIGINT');
     await child;
     const cached = readdirSync(ws.path('cache/judge'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));

@@ -201,7 +201,7 @@ describe('resuming a killed generation', () => {
     const args = [join(repoRoot, 'bin/arr.mjs'), 'build', 'rubric-generate', 'exp'];
     const env = { SIM_URL: sim.url, NO_COLOR: '1' };
     const child = execa('node', args, { cwd: ws.root, env, reject: false });
-    while (sim.requests.length < 20) await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => sim.requests.length, { timeout: 30_000, interval: 10 }).toBeGreaterThanOrEqual(20);
     child.kill('SIGKILL');
     await child;
     const first = new Set(sim.requests.map(signature));
