@@ -18,7 +18,6 @@ export const MIXED_FILES = [
   'test/report/verify-html.test.ts',
   'test/reward/service.test.ts',
   'test/rubric/import-config.test.ts',
-  'test/rubric/pipeline.test.ts',
   'test/rubric/rubric-check.test.ts',
   'test/targets/status.test.ts',
   'test/train/launch.test.ts',
