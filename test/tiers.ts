@@ -13,7 +13,6 @@ export const E2E_SUFFIX = '.e2e.test.ts';
  * each is split into `<name>.test.ts` and `<name>.e2e.test.ts`; remove an entry once its file is split.
  */
 export const MIXED_FILES = [
-  'test/preprocess/target.test.ts',
   'test/preprocess/tensors.test.ts',
   'test/report/verify-html.test.ts',
   'test/reward/service.test.ts',
