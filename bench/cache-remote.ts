@@ -15,11 +15,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactStore } from '../src/store/artifacts.js';
 import { openRemote, pullArtifact, pushArtifact } from '../src/store/remote/index.js';
-import { writeBrightExperiment } from '../test/support/bright-experiment.js';
-import { rubricSimRule } from '../test/support/rubric-sim.js';
-import { startS3 } from '../test/support/s3.js';
-import { startSimVlm } from '../test/support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../test/support/workspace.js';
+import { writeBrightExperiment } from '../test/helpers/bright-experiment.js';
+import { makeRubricSimRule } from '../test/helpers/rubric-sim.js';
+import { startS3 } from '../test/helpers/s3.js';
+import { startSimVlm } from '../test/helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../test/helpers/workspace.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -101,7 +101,7 @@ async function throughput(): Promise<void> {
 
 /** 2. `nx run bright:freeze` fully cached in clone A against clone B, which pulls everything. */
 async function nxFigures(): Promise<void> {
-  const sim = await startSimVlm({ rule: rubricSimRule() });
+  const sim = await startSimVlm({ rule: makeRubricSimRule() });
   const clones: TestWorkspace[] = [];
   try {
     const nxEnv = {

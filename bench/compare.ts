@@ -1,4 +1,4 @@
-// Issue #13 figures (run: npx tsx bench/compare.ts), against the simulated judge (test/support/rubric-sim.ts):
+// Issue #13 figures (run: npx tsx bench/compare.ts), against the simulated judge (test/helpers/rubric-sim.ts):
 //  1. `arr compare --json` over 50 experiments sharing artifacts, minus a bare `arr --help` (the process
 //     start): must stay under 1 s. Also the in-process gathering time, which is what the command adds.
 //  2. Judge calls of a 2×2 matrix over train.learning_rate × rubric.per_pair (rubric-generate + verify of
@@ -13,8 +13,8 @@ import sharp from 'sharp';
 import { runRubricGenerate } from '../src/targets/rubric-generate.js';
 import { runVerify, ThresholdError } from '../src/targets/verify.js';
 import { gatherComparison, selectExperiments } from '../src/targets/compare.js';
-import { rubricSimRule } from '../test/support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../test/support/sim-vlm.js';
+import { makeRubricSimRule } from '../test/helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../test/helpers/sim-vlm.js';
 
 const repo = join(import.meta.dirname, '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -165,7 +165,7 @@ async function figureMatrix(sim: SimVlm) {
 
 try {
   console.log(`bench/compare.ts: ${RUNS} timed runs per command figure (median); ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(2)}`);
-  const sim = await startSimVlm({ rule: rubricSimRule() });
+  const sim = await startSimVlm({ rule: makeRubricSimRule() });
   try {
     await figureCompare(sim);
     await figureMatrix(sim);

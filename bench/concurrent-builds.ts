@@ -8,18 +8,18 @@ import { execa } from 'execa';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { rubricSimRule } from '../test/support/rubric-sim.js';
-import { startSimVlm } from '../test/support/sim-vlm.js';
-import { makeWorkspace, png, repoRoot, writeT2iExperiment } from '../test/support/workspace.js';
+import { makeRubricSimRule } from '../test/helpers/rubric-sim.js';
+import { startSimVlm } from '../test/helpers/sim-vlm.js';
+import { makeWorkspace, writePng, repoRoot, writeT2iExperiment } from '../test/helpers/workspace.js';
 
 const ws = makeWorkspace();
-const sim = await startSimVlm({ rule: rubricSimRule() });
+const sim = await startSimVlm({ rule: makeRubricSimRule() });
 const arr = (args: string[]) => execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, env: { ...process.env, ARR_JUDGE_URL: sim.url, NO_COLOR: '1' }, all: true });
 const manifest = `task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1, task_description: Which picture is lighter? }\n`;
 
 try {
   await writeT2iExperiment(ws);
-  for (let i = 0; i < 8; i++) await png(ws.path(`data/bright/b/${i}.png`), 0);
+  for (let i = 0; i < 8; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0);
   const lines = [...Array(8).keys()].map((i) => JSON.stringify({ query: `pair ${i}`, response: [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: [1, 2] }));
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
   ws.write('experiments/exp-b.yaml', manifest);

@@ -15,8 +15,8 @@ import * as ort from 'onnxruntime-node';
 import { EncoderRunner, type EncoderSpec } from '../src/preprocess/encoder.js';
 import { loadTokenizer } from '../src/preprocess/tokenizer.js';
 import { mulberry32 } from '../src/util/random.js';
-import { buildTextEncoder } from '../test/support/onnx-models.js';
-import { specialToken, templateProcessing } from '../test/support/tokenizers.js';
+import { makeTextEncoder } from '../test/helpers/onnx-models.js';
+import { makeSpecialToken, makeTemplateProcessing } from '../test/helpers/tokenizers.js';
 
 const VOCAB = 32000;
 const DIM = 512;
@@ -61,10 +61,10 @@ function unigramTokenizer(): { json: object; words: string[] } {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [specialToken(0, '<pad>'), specialToken(1, '</s>'), specialToken(2, '<unk>')],
+    added_tokens: [makeSpecialToken(0, '<pad>'), makeSpecialToken(1, '</s>'), makeSpecialToken(2, '<unk>')],
     normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
     pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
-    post_processor: templateProcessing(['$A', '</s>'], { '</s>': 1 }),
+    post_processor: makeTemplateProcessing(['$A', '</s>'], { '</s>': 1 }),
     decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     model: { type: 'Unigram', unk_id: 2, byte_fallback: false, vocab: [...pieces.entries()] },
   };
@@ -89,7 +89,7 @@ function promptBatches(words: string[], count: number): string[][] {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function bench(label: string, layers: number, dir: string, pool: string[][]): Promise<boolean> {
-  const model = buildTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, layers, seed: 1 });
+  const model = makeTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, layers, seed: 1 });
   const file = `text-${layers}.onnx`;
   writeFileSync(join(dir, file), model.bytes);
   const spec: EncoderSpec = {

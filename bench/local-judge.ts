@@ -15,7 +15,7 @@ import { ImageFiles } from '../src/judge/local/image-files.js';
 import { releaseJudges } from '../src/judge/local/runtime.js';
 import { Limiter } from '../src/judge/limiter.js';
 import { gradingMessage } from '../src/judge/prompts.js';
-import { writeTinyVlm } from '../test/support/tiny-vlm.js';
+import { writeTinyVlm } from '../test/helpers/tiny-vlm.js';
 
 const CALLS = Number(process.env.CALLS ?? 24);
 const THREADS = Number(process.env.THREADS ?? 2);

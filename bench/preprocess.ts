@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, statfsSync, symlinkSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPreprocessTarget } from '../src/targets/preprocess.js';
-import { buildTextEncoder } from '../test/support/onnx-models.js';
+import { makeTextEncoder } from '../test/helpers/onnx-models.js';
 
 const SEQ = 64;
 const DIM = 512;
@@ -31,7 +31,7 @@ function workspace(prompts: number): string {
   mkdirSync(join(root, 'models/text'), { recursive: true });
   mkdirSync(join(root, 'experiments'), { recursive: true });
   mkdirSync(join(root, 'data'), { recursive: true });
-  const model = buildTextEncoder({ vocab: WORDS.length + 4, dim: DIM, seqLen: SEQ, withMask: true });
+  const model = makeTextEncoder({ vocab: WORDS.length + 4, dim: DIM, seqLen: SEQ, withMask: true });
   writeFileSync(join(root, 'models/text/model.onnx'), model.bytes);
   const vocab = Object.fromEntries(['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...WORDS].map((w, i) => [w, i]));
   writeFileSync(join(root, 'models/text/tokenizer.json'), JSON.stringify({ version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab, unk_token: '[UNK]' } }));

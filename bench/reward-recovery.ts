@@ -14,8 +14,8 @@ import sharp from 'sharp';
 import { startRewardService } from '../src/reward/service.js';
 import { DEFAULT_LIMITS } from '../src/reward/limits.js';
 import { loadValidExperiment } from '../src/manifest/valid.js';
-import { startSimVlm } from '../test/support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../test/support/workspace.js';
+import { startSimVlm } from '../test/helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../test/helpers/workspace.js';
 
 const TOKEN = 'bench-recovery-token';
 const OUTAGE_MS = 2_000;

@@ -12,7 +12,7 @@ import { gradeItem } from '../src/judge/grade.js';
 import { openJudge } from '../src/judge/session.js';
 import { startRewardService } from '../src/reward/service.js';
 import { loadValidExperiment } from '../src/manifest/valid.js';
-import { makeWorkspace, png } from '../test/support/workspace.js';
+import { makeWorkspace, writePng } from '../test/helpers/workspace.js';
 
 const LATENCY_MS = 100;
 const CLIENTS = 64;
@@ -109,7 +109,7 @@ const raw = (seed: number, level: number) => {
 mkdirSync(ws.path('images'), { recursive: true });
 await raw(1, 200);
 await raw(2, 40);
-await png(ws.path('images/unused.png'), 3);
+await writePng(ws.path('images/unused.png'), 3);
 const [bright, dark] = [ws.path('images/1.png'), ws.path('images/2.png')];
 ws.write('rubrics/r.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: the brighter image is better.\n');
 ws.write('experiments/bench.yaml', `task: t2i\nrubric: { from: ../rubrics/r.txt }\njudge:\n  base_url: ${simUrl}\n  concurrency: ${CLIENTS}\n  reasks: 0\n`);

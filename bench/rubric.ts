@@ -1,5 +1,5 @@
 // Issue #4 figures (run: npx tsx bench/rubric.ts), against the simulated judge whose right answer is
-// "the brighter image" (test/support/rubric-sim.ts):
+// "the brighter image" (test/helpers/rubric-sim.ts):
 //  1. judge calls per kept criterion, against the reference's worst case (1 + 2·max_epochs per seed);
 //  2. the share of calls a resumed rubric-generate repeats after a kill (target ≤ 5%);
 //  3. verify's wall time at concurrency 32 as a ratio to the ideal (calls / 32 × latency);
@@ -9,8 +9,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { rubricSimRule } from '../test/support/rubric-sim.js';
-import { startSimVlm } from '../test/support/sim-vlm.js';
+import { makeRubricSimRule } from '../test/helpers/rubric-sim.js';
+import { startSimVlm } from '../test/helpers/sim-vlm.js';
 
 const repo = join(import.meta.dirname, '..');
 const root = mkdtempSync(join(tmpdir(), 'arr-bench-rubric-'));
@@ -46,7 +46,7 @@ freeze: { name: bench, version: 1 }
 `;
 
 const LATENCY = 100;
-const sim = await startSimVlm({ rule: rubricSimRule(), latencyMs: LATENCY });
+const sim = await startSimVlm({ rule: makeRubricSimRule(), latencyMs: LATENCY });
 const env = { SIM_URL: sim.url, NO_COLOR: '1', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const arr = (...args: string[]) => execa('node', [join(root, 'bin/arr.mjs'), ...args], { cwd: root, env, reject: false });
 

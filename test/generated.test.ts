@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedFiles } from '../scripts/gen.js';
-import { repoRoot } from './support/workspace.js';
+import { repoRoot } from './helpers/workspace.js';
 
 describe('generated files', () => {
   it('are current with the schemas', async () => {

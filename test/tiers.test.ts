@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { E2E_SUFFIX, isE2eFile, MIXED_FILES } from './tiers.js';
-import { repoRoot } from './support/workspace.js';
+import { repoRoot } from './helpers/workspace.js';
 
 const STARTS_A_PROCESS = /\b(execa|execaNode|spawn|spawnSync|execFile|execFileSync|execSync|fork)\(|chromium\.launch/;
 

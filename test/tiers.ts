@@ -13,12 +13,10 @@ export const E2E_SUFFIX = '.e2e.test.ts';
  * each is split into `<name>.test.ts` and `<name>.e2e.test.ts`; remove an entry once its file is split.
  */
 export const MIXED_FILES = [
-  'test/preprocess/target.test.ts',
   'test/preprocess/tensors.test.ts',
   'test/report/verify-html.test.ts',
   'test/reward/service.test.ts',
   'test/rubric/import-config.test.ts',
-  'test/rubric/pipeline.test.ts',
   'test/rubric/rubric-check.test.ts',
   'test/targets/status.test.ts',
   'test/train/launch.test.ts',

@@ -9,9 +9,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRubricGenerate } from '../../src/targets/rubric-generate.js';
 import { runVerify, ThresholdError } from '../../src/targets/verify.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
@@ -53,7 +53,7 @@ beforeAll(async () => {
   ws.write('experiments/bright.yaml', manifest('rubrics/bright.txt'));
   ws.write('experiments/plain.yaml', manifest('rubrics/plain.txt', 'train: { learning_rate: 3.0e-5 }\n'));
   ws.write('experiments/grid.yaml', manifest('rubrics/bright.txt', 'matrix:\n  rubric.from: [rubrics/bright.txt, rubrics/plain.txt]\n  train.learning_rate: [1.0e-5, 2.0e-5]\n'));
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
   const env = { SIM_URL: sim.url };
   // bright and plain first: the matrix members then find every artifact they need already built.
   for (const name of ['bright', 'plain', ...NAMES.filter((n) => n.startsWith('grid--'))]) {

@@ -9,7 +9,7 @@ import { renderCompareCsv } from '../../src/report/compare-render.js';
 import { diagnoseVerify, pairsToDecide, wilsonAt } from '../../src/report/verify-diagnosis.js';
 import { listRuns } from '../../src/state/runs.js';
 import { countCriteria, sortComparison, type Comparison } from '../../src/targets/compare.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 type Summary = { total: number; judged: number; correct: number; accuracy: number; ci95: [number, number]; agreement: number | null; disagreements: number; failures: number; stoppedBy: null };
 const summary = (correct: number, total: number, extra: Partial<Summary> = {}): Summary => ({ total, judged: total, correct, accuracy: correct / total, ci95: wilsonAt(correct / total, total), agreement: 1, disagreements: 0, failures: 0, stoppedBy: null, ...extra });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
-import { repoRoot } from '../support/workspace.js';
+import { repoRoot } from '../helpers/workspace.js';
 
 const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
 

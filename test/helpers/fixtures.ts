@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base } from 'vitest';
-import { startSimVlm, type SimVlm, type SimVlmOptions } from '../support/sim-vlm.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm, type SimVlmOptions } from './sim-vlm.js';
+import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from './workspace.js';
 
 export interface Fixtures {
   /** An empty ARR workspace (an nx.json and cache/) in a temporary folder. */

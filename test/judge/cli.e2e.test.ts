@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/judge/evaluate.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, png, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, writePng, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 import { brightnessPairs, client, encoder, rubricAwareRule, settings } from './support.js';
 
 const addFormats = addFormatsImport.default;
@@ -16,13 +16,13 @@ let sim: SimVlm;
 
 /** An edit experiment whose labels follow brightness: the brighter edit of each pair is preferred. */
 async function writeEditExperiment(pairs: number): Promise<void> {
-  await png(ws.path('data/src.png'), 3);
+  await writePng(ws.path('data/src.png'), 3);
   const lines: string[] = [];
   for (let i = 0; i < pairs; i++) {
     const dark = `img/d${i}.png`;
     const bright = `img/b${i}.png`;
-    await png(ws.path(`data/${dark}`), 0); // seed 0 renders black
-    await png(ws.path(`data/${bright}`), 20 + i * 3); // brighter than black
+    await writePng(ws.path(`data/${dark}`), 0); // seed 0 renders black
+    await writePng(ws.path(`data/${bright}`), 20 + i * 3); // brighter than black
     const brightFirst = i % 2 === 0;
     lines.push(JSON.stringify({ instruction: `edit ${i}`, source_image: 'src.png', edited_images: brightFirst ? [bright, dark] : [dark, bright], label_rank: brightFirst ? [1, 2] : [2, 1] }));
   }
@@ -90,7 +90,7 @@ describe('arr judge', () => {
     sim = await startSimVlm({ apiKey: 'sk-sim-key-123', rule: rubricAwareRule, latencyMs: 150 });
     const args = ['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url, '--concurrency', '2'];
     const child = execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { SIM_KEY: 'sk-sim-key-123' } });
-    while (sim.requests.length < 7) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => sim.requests.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(7);
     child.kill('SIGINT');
     await child;
     const cached = readdirSync(ws.path('cache/judge'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));

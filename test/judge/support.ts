@@ -1,11 +1,13 @@
 // Shared pieces of the judge tests: settings, image pairs with a known right answer, and a rule.
 import sharp from 'sharp';
 import type { DatasetItem, ImageRef } from '../../src/data/types.js';
-import { JudgeClient, type JudgeSettings } from '../../src/judge/client.js';
+import { parseRankAnswer } from '../../src/judge/answers.js';
+import { type AskRequest, JudgeClient, type JudgeSettings } from '../../src/judge/client.js';
 import { ImageEncoder } from '../../src/judge/images/encoder.js';
+import { gradingMessage } from '../../src/judge/prompts.js';
 import { Limiter } from '../../src/judge/limiter.js';
 import { ResponseCache } from '../../src/judge/response-cache.js';
-import type { SimRule } from '../support/sim-vlm.js';
+import type { SimRule } from '../helpers/sim-vlm.js';
 
 export function settings(baseUrls: string[], patch: Partial<JudgeSettings> = {}): JudgeSettings {
   return {
@@ -60,3 +62,13 @@ export const rubricAwareRule: SimRule = (req) => {
   order.forEach((o, pos) => (rank[o.i] = pos + 1));
   return { rank, reason: 'brighter wins' };
 };
+
+/** A listwise grading request over a grey of `level` and a dark grey: the right rank is [1, 2]. */
+export async function pairRequest(level = 200): Promise<AskRequest> {
+  const enc = encoder();
+  const [a, b] = await Promise.all([enc.encode(await grey(level)), enc.encode(await grey(30))]);
+  const blocks = gradingMessage({ task: 't2i', mode: 'listwise', language: 'en', query: 'q', taskDescription: '', rubric: undefined, base: undefined, candidates: [a, b], minScore: 1, maxScore: 5 });
+  return { turns: [{ role: 'user', content: blocks }], answer: { kind: 'rank', n: 2 } };
+}
+/** Parses a two-candidate rank answer. */
+export const parse2 = (reply: string) => parseRankAnswer(reply, 2);

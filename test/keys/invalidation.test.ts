@@ -6,7 +6,7 @@ import { computeKeys, type ExperimentKeys } from '../../src/keys/compute.js';
 import { CACHED_TARGETS, type CachedTarget } from '../../src/keys/slices.js';
 import { loadExperiment } from '../../src/manifest/load.js';
 import { HashMemo } from '../../src/store/hash.js';
-import { makeWorkspace, png, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 beforeEach(async () => {
@@ -58,11 +58,11 @@ const matrix: { change: string; apply: () => void | Promise<void>; env?: Record<
   { change: 'freeze.version', apply: appendManifest('freeze: { version: 2 }\n'), targets: ['resolve', 'freeze'] },
   { change: 'preprocess.format', apply: editManifest('  prompts: ../data/t2i/prompts.txt', '  prompts: ../data/t2i/prompts.txt\n  format: safetensors'), targets: ['resolve', 'preprocess'] },
   { change: 'prompt list contents', apply: () => writeFileSync(ws.path('data/t2i/prompts.txt'), 'one purple circle\n'), targets: ['resolve', 'preprocess'] },
-  { change: 'one seed image', apply: () => png(ws.path('data/t2i/images/2.png'), 42), targets: downstreamOfRubric },
+  { change: 'one seed image', apply: () => writePng(ws.path('data/t2i/images/2.png'), 42), targets: downstreamOfRubric },
   { change: 'seed dataset labels', apply: () => writeFileSync(ws.path('data/t2i/seed.jsonl'), readFileSync(ws.path('data/t2i/seed.jsonl'), 'utf8').replace('[2,1]', '[1,2]')), targets: downstreamOfRubric },
-  { change: 'one test image', apply: () => png(ws.path('data/t2i/images/6.png'), 42), targets: ['resolve', 'verify', 'freeze'] },
+  { change: 'one test image', apply: () => writePng(ws.path('data/t2i/images/6.png'), 42), targets: ['resolve', 'verify', 'freeze'] },
   { change: 'a comment in the manifest', apply: appendManifest('# a note\n'), targets: [] },
-  { change: 'an unrelated file', apply: () => png(ws.path('data/t2i/images/unused.png'), 5), targets: [] },
+  { change: 'an unrelated file', apply: () => writePng(ws.path('data/t2i/images/unused.png'), 5), targets: [] },
 ];
 
 describe('invalidation matrix', () => {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { cruise, type ICruiseResult } from 'dependency-cruiser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/workspace.js';
+import { repoRoot } from '../helpers/workspace.js';
 
 const require = createRequire(import.meta.url);
 const config = require(join(repoRoot, '.dependency-cruiser.cjs'));

@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { formatDiagnostic } from '../../src/diagnostics.js';
 import { loadExperiment, type LoadedExperiment } from '../../src/manifest/load.js';
 import { test } from '../helpers/fixtures.js';
-import { makeWorkspace } from '../support/workspace.js';
+import { makeWorkspace } from '../helpers/workspace.js';
 
 type Load = (rel: string, env?: Record<string, string>) => LoadedExperiment;
 

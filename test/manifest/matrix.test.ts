@@ -1,16 +1,10 @@
 // `matrix:` in a manifest: its members' names, values and origins, and the located errors of a bad one.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { listExperiments, loadExperiment, locateExperiment } from '../../src/manifest/load.js';
 import { slugPart } from '../../src/manifest/matrix.js';
 import { createNodes } from '../../tasks/src/plugin.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
-
-let ws: TestWorkspace;
-beforeEach(async () => {
-  ws = makeWorkspace();
-  await writeT2iExperiment(ws);
-});
-afterEach(() => ws.cleanup());
+import { it } from '../helpers/fixtures.js';
+import type { TestWorkspace } from '../helpers/workspace.js';
 
 const SWEEP = `task: t2i
 extends: ./base/judge.yaml
@@ -24,16 +18,16 @@ matrix:
   train.learning_rate: [1.0e-5, 2.5E-4]
 `;
 
-const load = (ref: string) => {
+const load = (ws: TestWorkspace, ref: string) => {
   const { file, member } = locateExperiment(ref, ws.root);
   return loadExperiment(file, { workspaceRoot: ws.root, member });
 };
 
 describe('matrix', () => {
-  it('names members by their values as written and loads each with its values and their lines', () => {
+  it('names members by their values as written and loads each with its values and their lines', ({ t2iWs: ws }) => {
     ws.write('experiments/sweep.yaml', SWEEP);
     expect(listExperiments(ws.root).map((e) => e.name)).toEqual(['exp-a', 'sweep--3--1.0e-5', 'sweep--3--2.5e-4', 'sweep--5--1.0e-5', 'sweep--5--2.5e-4']);
-    const m = load('sweep--5--1.0e-5');
+    const m = load(ws, 'sweep--5--1.0e-5');
     expect(m.ok, JSON.stringify(m.diagnostics)).toBe(true);
     expect(m.name).toBe('sweep--5--1.0e-5');
     expect(m.experiment!.rubric.per_pair).toBe(5);
@@ -48,31 +42,31 @@ describe('matrix', () => {
     expect(slugPart('1.0e-5')).toBe('1.0e-5');
   });
 
-  it('refuses the bare manifest, an unknown member, a base matrix, an unknown field and a collision, each located', () => {
+  it('refuses the bare manifest, an unknown member, a base matrix, an unknown field and a collision, each located', ({ t2iWs: ws }) => {
     ws.write('experiments/sweep.yaml', SWEEP);
-    expect(load('sweep').diagnostics[0]).toMatchObject({ field: 'matrix', line: 8, message: expect.stringContaining('is a matrix of 4 experiment(s)') });
-    expect(load('sweep--7--1.0e-5').diagnostics[0].message).toContain('has no member sweep--7--1.0e-5');
+    expect(load(ws, 'sweep').diagnostics[0]).toMatchObject({ field: 'matrix', line: 8, message: expect.stringContaining('is a matrix of 4 experiment(s)') });
+    expect(load(ws, 'sweep--7--1.0e-5').diagnostics[0].message).toContain('has no member sweep--7--1.0e-5');
 
     ws.write('experiments/base/m.yaml', 'matrix:\n  rubric.per_pair: [1, 2]\n');
     ws.write('experiments/b.yaml', 'task: t2i\nextends: ./base/m.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
-    const b = load('b').diagnostics[0];
+    const b = load(ws, 'b').diagnostics[0];
     expect(b).toMatchObject({ file: ws.path('experiments/base/m.yaml'), line: 1 });
     expect(b.message).toContain('never from a base');
 
     ws.write('experiments/u.yaml', 'task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  rubric.per_pairs: [1, 2]\n');
-    expect(load('u').diagnostics[0]).toMatchObject({ line: 4, field: 'matrix.rubric.per_pairs', message: expect.stringContaining('did you mean rubric.per_pair?') });
+    expect(load(ws, 'u').diagnostics[0]).toMatchObject({ line: 4, field: 'matrix.rubric.per_pairs', message: expect.stringContaining('did you mean rubric.per_pair?') });
 
     ws.write('experiments/c.yaml', 'task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  judge.model: [A/B, a-b]\n');
-    expect(load('c').diagnostics[0]).toMatchObject({ line: 3, message: expect.stringContaining('same name c--a-b') });
+    expect(load(ws, 'c').diagnostics[0]).toMatchObject({ line: 3, message: expect.stringContaining('same name c--a-b') });
 
     ws.write('experiments/v.yaml', 'task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  rubric.per_pair: [3, 0]\n');
-    const bad = load('v--0');
+    const bad = load(ws, 'v--0');
     expect(bad.ok).toBe(false);
     expect(bad.diagnostics[0]).toMatchObject({ field: 'rubric.per_pair', line: 4 });
-    expect(load('v--3').ok).toBe(true);
+    expect(load(ws, 'v--3').ok).toBe(true);
   });
 
-  it('becomes one Nx project per member, each building itself and freezing under its own name', async () => {
+  it('becomes one Nx project per member, each building itself and freezing under its own name', async ({ t2iWs: ws }) => {
     ws.write('experiments/sweep.yaml', SWEEP);
     const [, fn] = createNodes;
     const [[, result]] = await fn(['experiments/sweep.yaml'], {}, { workspaceRoot: ws.root, nxJsonConfiguration: {} } as never);
@@ -84,7 +78,7 @@ describe('matrix', () => {
     expect(p.targets!.verify.outputs).toEqual(['{workspaceRoot}/cache/experiments/sweep--3--2.5e-4/verify']);
   });
 
-  it('gives a bad matrix one project under the manifest’s name, described by its located error', async () => {
+  it('gives a bad matrix one project under the manifest’s name, described by its located error', async ({ t2iWs: ws }) => {
     ws.write('experiments/c.yaml', 'task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\nmatrix:\n  judge.model: [A/B, a-b]\n');
     const [, fn] = createNodes;
     const [[, result]] = await fn(['experiments/c.yaml'], {}, { workspaceRoot: ws.root, nxJsonConfiguration: {} } as never);

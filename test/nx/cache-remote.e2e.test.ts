@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBrightExperiment } from '../support/bright-experiment.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startS3, type S3Server } from '../support/s3.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { writeBrightExperiment } from '../helpers/bright-experiment.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
 const TARGETS = ['resolve', 'rubric-generate', 'verify', 'freeze'];
@@ -46,7 +46,7 @@ const folderUrl = () => `file://${shared}`;
 let built: { files: Record<string, string>; calls: number };
 
 beforeAll(async () => {
-  [sim, s3] = await Promise.all([startSimVlm({ rule: rubricSimRule() }), startS3()]);
+  [sim, s3] = await Promise.all([startSimVlm({ rule: makeRubricSimRule() }), startS3()]);
   shared = mkdtempSync(join(tmpdir(), 'arr-shared-'));
   // Clone A builds the chain once against the judge and pushes to both remotes.
   const a = await clone();

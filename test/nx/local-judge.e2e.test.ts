@@ -5,8 +5,8 @@ import { execa } from 'execa';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
-import { writeTinyVlm, type TinyVlm } from '../support/tiny-vlm.js';
+import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
+import { writeTinyVlm, type TinyVlm } from '../helpers/tiny-vlm.js';
 
 let ws: TestWorkspace;
 let tiny: TinyVlm;

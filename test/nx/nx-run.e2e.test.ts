@@ -3,9 +3,9 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, png, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
@@ -56,7 +56,7 @@ describe('nx run <experiment>:resolve', () => {
   }, 120_000);
 
   it('re-runs after a seed image changes', async () => {
-    await png(ws.path('data/t2i/images/1.png'), 77);
+    await writePng(ws.path('data/t2i/images/1.png'), 77);
     const run = await nx(['run', 'exp-a:resolve']);
     expect(run.code, run.out).toBe(0);
     expect(ranFresh(run.out)).toBe(true);
@@ -82,14 +82,14 @@ describe('nx run <experiment>:resolve', () => {
   it('re-runs when a file outside the workspace changes (hashed through a runtime input)', async () => {
     const outside = makeWorkspace();
     try {
-      await png(outside.path('a.png'), 1);
-      await png(outside.path('b.png'), 2);
+      await writePng(outside.path('a.png'), 1);
+      await writePng(outside.path('b.png'), 2);
       outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
       ws.write('experiments/ext.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
       const first = await nx(['run', 'ext:resolve']);
       expect(ranFresh(first.out), first.out).toBe(true);
       expect(hit((await nx(['run', 'ext:resolve'])).out)).toBe(true);
-      await png(outside.path('b.png'), 3);
+      await writePng(outside.path('b.png'), 3);
       const changed = await nx(['run', 'ext:resolve']);
       expect(changed.code, changed.out).toBe(0);
       expect(ranFresh(changed.out)).toBe(true);
@@ -118,9 +118,9 @@ describe('nx run <experiment>:resolve', () => {
   }, 60_000);
 
   it('walks resolve → rubric-generate → verify → freeze against a judge, then replays it all from the cache', async () => {
-    const sim = await startSimVlm({ rule: rubricSimRule() });
+    const sim = await startSimVlm({ rule: makeRubricSimRule() });
     try {
-      for (let i = 0; i < 4; i++) await png(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
+      for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
       const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
       ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
       ws.write('experiments/bright.yaml', 'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1 }\nverify: { test: ../data/bright/pairs.jsonl }\nfreeze: { name: bright, version: 1 }\n');

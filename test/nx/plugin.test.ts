@@ -2,7 +2,7 @@
 import { describe, expect } from 'vitest';
 import { createNodes } from '../../tasks/src/plugin.js';
 import { test } from '../helpers/fixtures.js';
-import { makeWorkspace } from '../support/workspace.js';
+import { makeWorkspace } from '../helpers/workspace.js';
 
 async function projectIn(workspaceRoot: string, file: string) {
   const [, fn] = createNodes;

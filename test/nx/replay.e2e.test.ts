@@ -3,9 +3,9 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, png, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
@@ -26,10 +26,10 @@ const manifest = (name: string, description: string) =>
 beforeAll(async () => {
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
-  for (let i = 0; i < 4; i++) await png(ws.path(`data/bright/b/${i}.png`), 0);
+  for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0);
   const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
 }, 60_000);
 afterAll(async () => {
   await sim?.close();

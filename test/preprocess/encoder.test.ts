@@ -1,5 +1,5 @@
 // The preprocess encoder side: tokenizer.json loading (WordLevel, BPE, Unigram), padding/truncation,
-// the ONNX runner on tiny hand-checkable models (./support/onnx-models.ts), image preparation with
+// the ONNX runner on tiny hand-checkable models (./helpers/onnx-models.ts), image preparation with
 // sharp, and the errors a bad spec or model gives.
 //
 // The expected token ids below were worked out by hand and agree with the Rust `tokenizers` 0.23.2
@@ -11,8 +11,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderRunner, preprocessImages, type EncoderSpec } from '../../src/preprocess/encoder.js';
 import { loadTokenizer } from '../../src/preprocess/tokenizer.js';
-import { buildImageEncoder, buildTextEncoder, referenceConv } from '../support/onnx-models.js';
-import { specialToken, templateProcessing } from '../support/tokenizers.js';
+import { makeImageEncoder, makeTextEncoder, referenceConv } from '../helpers/onnx-models.js';
+import { makeSpecialToken, makeTemplateProcessing } from '../helpers/tokenizers.js';
 
 // ---------------------------------------------------------------------------------------------------
 // tokenizer.json fixtures
@@ -23,10 +23,10 @@ const wordLevel = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [specialToken(0, '[PAD]'), specialToken(1, '[UNK]'), specialToken(2, '[CLS]'), specialToken(3, '[SEP]')],
+  added_tokens: [makeSpecialToken(0, '[PAD]'), makeSpecialToken(1, '[UNK]'), makeSpecialToken(2, '[CLS]'), makeSpecialToken(3, '[SEP]')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] },
   pre_tokenizer: { type: 'Whitespace' },
-  post_processor: templateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
+  post_processor: makeTemplateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
   decoder: null,
   model: {
     type: 'WordLevel',
@@ -41,7 +41,7 @@ const bpe = {
   version: '1.0',
   truncation: null,
   padding: { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: null, pad_id: 1, pad_type_id: 0, pad_token: '<|endoftext|>' },
-  added_tokens: [specialToken(0, '<|startoftext|>'), specialToken(1, '<|endoftext|>')],
+  added_tokens: [makeSpecialToken(0, '<|startoftext|>'), makeSpecialToken(1, '<|endoftext|>')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
   pre_tokenizer: {
     type: 'Sequence',
@@ -50,7 +50,7 @@ const bpe = {
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     ],
   },
-  post_processor: templateProcessing(['<|startoftext|>', '$A', '<|endoftext|>'], { '<|startoftext|>': 0, '<|endoftext|>': 1 }),
+  post_processor: makeTemplateProcessing(['<|startoftext|>', '$A', '<|endoftext|>'], { '<|startoftext|>': 0, '<|endoftext|>': 1 }),
   decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
   model: {
     type: 'BPE',
@@ -71,10 +71,10 @@ const unigram = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [specialToken(0, '<pad>'), specialToken(1, '</s>'), specialToken(2, '<unk>')],
+  added_tokens: [makeSpecialToken(0, '<pad>'), makeSpecialToken(1, '</s>'), makeSpecialToken(2, '<unk>')],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
   pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
-  post_processor: templateProcessing(['$A', '</s>'], { '</s>': 1 }),
+  post_processor: makeTemplateProcessing(['$A', '</s>'], { '</s>': 1 }),
   decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
   model: {
     type: 'Unigram',
@@ -98,13 +98,13 @@ const writeModel = (rel: string, bytes: Uint8Array | string) => {
 const VOCAB = 14;
 const DIM = 4;
 const SEQ = 8;
-const text = buildTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, seed: 3 });
-const masked = buildTextEncoder({ vocab: VOCAB, dim: DIM, withMask: true, seed: 5 });
-const half = buildTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, seed: 3, hiddenDtype: 'float16' });
-const conv = buildImageEncoder({ channels: 4, kernel: 2, height: 8, width: 8, seed: 11 });
-const convNhwc = buildImageEncoder({ channels: 4, kernel: 2, height: 8, width: 8, seed: 11, layout: 'nhwc' });
-const vae = buildImageEncoder({ channels: 4, kernel: 2, seed: 11, inputTimeAxis: true, outputTimeAxis: true });
-const tinyVocab = buildTextEncoder({ vocab: 5, dim: DIM, seqLen: SEQ });
+const text = makeTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, seed: 3 });
+const masked = makeTextEncoder({ vocab: VOCAB, dim: DIM, withMask: true, seed: 5 });
+const half = makeTextEncoder({ vocab: VOCAB, dim: DIM, seqLen: SEQ, seed: 3, hiddenDtype: 'float16' });
+const conv = makeImageEncoder({ channels: 4, kernel: 2, height: 8, width: 8, seed: 11 });
+const convNhwc = makeImageEncoder({ channels: 4, kernel: 2, height: 8, width: 8, seed: 11, layout: 'nhwc' });
+const vae = makeImageEncoder({ channels: 4, kernel: 2, seed: 11, inputTimeAxis: true, outputTimeAxis: true });
+const tinyVocab = makeTextEncoder({ vocab: 5, dim: DIM, seqLen: SEQ });
 
 /** Known pixels for an 8×8 RGB image: channel c of pixel p is (p * 7 + c * 50) mod 256. */
 const PIX = (p: number, c: number) => (p * 7 + c * 50) % 256;

@@ -13,7 +13,7 @@ import { applyTemplate } from '../../src/preprocess/pipeline-steps.js';
 import { readSafetensors } from '../../src/preprocess/safetensors.js';
 import { toFloat32 } from '../../src/preprocess/tensors.js';
 import { loadTokenizer } from '../../src/preprocess/tokenizer.js';
-import { repoRoot } from '../support/workspace.js';
+import { repoRoot } from '../helpers/workspace.js';
 
 const DIR = join(repoRoot, 'test/fixtures/encoders');
 const MANIFEST = join(DIR, 'manifest.json');

@@ -2,7 +2,7 @@
 // a mask (pad positions keep their embeddings), text_ids; Qwen-Image-Edit's prompt template with the
 // vision placeholder tokens, the template prefix dropped before padding (mask and original_length
 // counting what remains), and VAE latents normalised by latents_mean/std from vae/config.json.
-// Tiny ONNX graphs (test/support/onnx-models.ts) stand in for the real encoders; real-architecture
+// Tiny ONNX graphs (test/helpers/onnx-models.ts) stand in for the real encoders; real-architecture
 // parity is test/preprocess/parity.test.ts.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderRunner, preprocessImages, type EncoderSpec } from '../../src/preprocess/encoder.js';
 import { applyTemplate, normalizeChannels, readLatentStats } from '../../src/preprocess/pipeline-steps.js';
-import { buildImageEncoder, buildTextEncoder, referenceConv } from '../support/onnx-models.js';
-import { repoRoot, png } from '../support/workspace.js';
-import { specialToken } from '../support/tokenizers.js';
+import { makeImageEncoder, makeTextEncoder, referenceConv } from '../helpers/onnx-models.js';
+import { repoRoot, writePng } from '../helpers/workspace.js';
+import { makeSpecialToken } from '../helpers/tokenizers.js';
 
 const DIM = 4;
 let dir: string;
-const text = buildTextEncoder({ vocab: 32, dim: DIM, seed: 5 });
-const image = buildImageEncoder({ channels: 4, kernel: 4, seed: 9 });
+const text = makeTextEncoder({ vocab: 32, dim: DIM, seed: 5 });
+const image = makeImageEncoder({ channels: 4, kernel: 4, seed: 9 });
 
 /** Word-level vocabulary with chat-template special tokens (split out before the pre-tokenizer). */
 const SPECIALS = ['<pad>', '<unk>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|image_pad|>'];
@@ -27,7 +27,7 @@ const tokenizerJson = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: SPECIALS.map((t, i) => specialToken(i, t)),
+  added_tokens: SPECIALS.map((t, i) => makeSpecialToken(i, t)),
   normalizer: null,
   pre_tokenizer: { type: 'Whitespace' },
   post_processor: null,
@@ -42,7 +42,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'tok/tokenizer.json'), JSON.stringify(tokenizerJson));
   writeFileSync(join(dir, 'text.onnx'), text.bytes);
   writeFileSync(join(dir, 'vae.onnx'), image.bytes);
-  await png(join(dir, 'src.png'), 5, 16);
+  await writePng(join(dir, 'src.png'), 5, 16);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

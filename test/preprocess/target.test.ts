@@ -1,78 +1,15 @@
 // The preprocess target end to end: tiny ONNX encoders built by the tests, a WordLevel tokenizer, the
-// reference's layout, incremental and shared entries, the Python reader and torch.load of .pt files.
-import { execa } from 'execa';
+// reference's layout, incremental and shared entries. The Python reader and torch.load: target.e2e.test.ts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/preprocess/safetensors.js';
-import { runPreprocessTarget } from '../../src/targets/preprocess.js';
-import { buildImageEncoder, buildTextEncoder } from '../support/onnx-models.js';
-import { specialToken, templateProcessing } from '../support/tokenizers.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeImageEncoder } from '../helpers/onnx-models.js';
+import { repoRoot } from '../helpers/workspace.js';
+import { build, DIM, expectedPooled, manifest, metadataOf, setUpPreprocessWorkspace, textSpec, ws } from './target-workspace.js';
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'red', 'blue', 'green', 'circle', 'square', 'two', 'three', 'a'];
-const DIM = 8;
-let ws: TestWorkspace;
-let text: ReturnType<typeof buildTextEncoder>;
-
-function tokenizerJson() {
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [specialToken(0, '[PAD]'), specialToken(1, '[UNK]'), specialToken(2, '[CLS]'), specialToken(3, '[SEP]')],
-    normalizer: { type: 'Lowercase' },
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: templateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
-    decoder: null,
-    model: { type: 'WordLevel', vocab: Object.fromEntries(VOCAB.map((w, i) => [w, i])), unk_token: '[UNK]' },
-  };
-}
-
-const textSpec = (extra: Record<string, unknown> = {}) => ({
-  name: 'tiny-text',
-  model: 'text/model.onnx',
-  tokenizer: { file: 'text/tokenizer.json', max_length: 8, padding: 'max_length' },
-  inputs: [
-    { name: 'input_ids', source: 'input_ids', dtype: 'int64' },
-    { name: 'attention_mask', source: 'attention_mask', dtype: 'int64' },
-  ],
-  outputs: [
-    { name: 'last_hidden_state', save_as: 'prompt_embed', dtype: 'bfloat16' },
-    { name: 'pooler_output', save_as: 'pooled_prompt_embeds', dtype: 'float32' },
-  ],
-  constants: [{ save_as: 'text_ids', shape: [3], dtype: 'bfloat16', fill: 0 }],
-  ...extra,
-});
-
-function manifest(name: string, prompts: string, extra = '') {
-  ws.write(`experiments/${name}.yaml`, `task: t2i\nrubric: { from: ../data/rubric.txt }\npreprocess:\n  prompts: ${prompts}\n  models: ../models\n  drop_cjk: true\n  batch_size: 2\n  encoders: ${JSON.stringify([textSpec()])}\n${extra}`);
-}
-
-/** The pooled output by hand: the mean of the embedding rows of the (unpadded) tokens. */
-function expectedPooled(prompt: string): number[] {
-  const ids = [2, ...prompt.toLowerCase().split(/\s+/).filter(Boolean).map((w) => Math.max(1, VOCAB.indexOf(w))), 3];
-  const out = new Array(DIM).fill(0);
-  for (const id of ids) for (let d = 0; d < DIM; d++) out[d] += text.embedding[id * DIM + d] / ids.length;
-  return out;
-}
-
-const build = (experiment: string) => runPreprocessTarget({ experiment, workspaceRoot: ws.root }, { log: () => {} });
-const metadataOf = (experiment: string) => {
-  const pointer = JSON.parse(readFileSync(ws.path(`cache/experiments/${experiment}/preprocess/embeddings.json`), 'utf8'));
-  return { file: ws.path(pointer.metadata), entries: JSON.parse(readFileSync(ws.path(pointer.metadata), 'utf8')) as Record<string, any>[] };
-};
-
-beforeEach(() => {
-  ws = makeWorkspace();
-  text = buildTextEncoder({ vocab: VOCAB.length, dim: DIM, withMask: true });
-  ws.write('models/text/tokenizer.json', JSON.stringify(tokenizerJson()));
-  writeFileSync(ws.path('models/text/model.onnx'), text.bytes);
-  ws.write('data/rubric.txt', '1. Prefer the image that follows the prompt.\n');
-  ws.write('data/prompts.txt', 'two red circle\n\na blue square\n三个红色圆圈\nthree green circle\nred square\n');
-});
-afterEach(() => ws.cleanup());
+setUpPreprocessWorkspace();
 
 describe('preprocess', () => {
   it('encodes the prompt list into the reference layout, counting what the input rules removed', async () => {
@@ -118,25 +55,6 @@ describe('preprocess', () => {
     expect(mask.shape).toEqual([12]);
   }, 60_000);
 
-  it('writes .pt files that torch.load reads, and the Python reader loads our safetensors', async () => {
-    manifest('exp', '../data/prompts.txt', '  format: pt\n');
-    await build('exp');
-    const { file, entries } = metadataOf('exp');
-    expect(entries[0].prompt_embed_path).toBe('0.pt');
-    const reader = await execa('/usr/bin/python3', [join(repoRoot, 'python/arr_embeddings.py'), file], { reject: false });
-    expect(reader.exitCode, reader.stderr).toBe(0);
-    expect(reader.stdout).toContain('4 entries');
-    const torchPresent = (await execa('/usr/bin/python3', ['-c', 'import torch'], { reject: false })).exitCode === 0;
-    if (!torchPresent && process.env.ARR_SKIP_TORCH_TESTS !== '1') throw new Error('torch is missing for /usr/bin/python3: apt-get install -y python3-torch (or set ARR_SKIP_TORCH_TESTS=1)');
-    if (!torchPresent) return;
-    const script = `import torch, json, sys\nm = json.load(open(sys.argv[1]))\nimport os\nd = os.path.dirname(sys.argv[1])\nt = torch.load(os.path.join(d, 'pooled_prompt_embeds', m[2]['pooled_prompt_embeds_path']))\ne = torch.load(os.path.join(d, 'prompt_embed', m[2]['prompt_embed_path']))\nprint(json.dumps({'pooled': t.tolist(), 'embed_shape': list(e.shape), 'embed_dtype': str(e.dtype)}))`;
-    const run = await execa('/usr/bin/python3', ['-c', script, file]);
-    const out = JSON.parse(run.stdout);
-    expect(out.embed_shape).toEqual([8, DIM]);
-    expect(out.embed_dtype).toBe('torch.bfloat16');
-    expectedPooled('three green circle').forEach((v, d) => expect(out.pooled[d]).toBeCloseTo(v, 6));
-  }, 60_000);
-
   it('names the preset, the folder and the files a missing model leaves out', async () => {
     ws.write('experiments/flux.yaml', 'task: t2i\nrubric: { from: ../data/rubric.txt }\npreprocess: { prompts: ../data/prompts.txt, models: ../models, encoders: flux }\n');
     const presets = join(repoRoot, 'presets');
@@ -149,7 +67,7 @@ describe('preprocess', () => {
   }, 60_000);
 
   it('encodes edit items: source image latents and the instruction, with the source path and size', async () => {
-    const vae = buildImageEncoder({ channels: 4, kernel: 8, height: 32, width: 32, outputTimeAxis: true });
+    const vae = makeImageEncoder({ channels: 4, kernel: 8, height: 32, width: 32, outputTimeAxis: true });
     mkdirSync(ws.path('models/vae'), { recursive: true });
     writeFileSync(ws.path('models/vae/model.onnx'), vae.bytes);
     for (const [i, color] of [[0, { r: 200, g: 10, b: 10 }], [1, { r: 10, g: 10, b: 200 }]] as const) {

@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseRankAnswer } from '../../src/judge/answers.js';
 import { registerCacheCommand } from '../../src/commands/cache.js';
 import { ResponseCache } from '../../src/judge/response-cache.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 import { client, encoder, grey, settings } from '../judge/support.js';
 
 let ws: TestWorkspace;

@@ -13,7 +13,7 @@ import { checkInputs } from '../../src/manifest/inputs.js';
 import { loadExperiment } from '../../src/manifest/load.js';
 import { readPromptItems } from '../../src/preprocess/items.js';
 import { findUnsafeKey } from '../../src/util/safe-keys.js';
-import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 const GiB = 1024 ** 3;
 let ws: TestWorkspace;

@@ -10,9 +10,9 @@ import { HashMemo } from '../../src/store/hash.js';
 import { runRubricGenerate } from '../../src/targets/rubric-generate.js';
 import { runVerify } from '../../src/targets/verify.js';
 import { JudgeFailuresError } from '../../src/targets/judge-failures.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
@@ -33,11 +33,12 @@ async function pairs(file: string, n: number, offset: number) {
   ws.write(file, lines.join('\n') + '\n');
 }
 
-function manifest(extra: { verify?: string; rubric?: string } = {}) {
+function manifest(extra: { verify?: string; rubric?: string; timeoutS?: number; concurrency?: number } = {}) {
+  const { timeoutS = 2, concurrency = 4 } = extra;
   ws.write(
     'experiments/exp.yaml',
     `task: t2i
-judge: { base_url: "\${SIM_URL}", concurrency: 4, max_tokens: 256, timeout_s: 2, retries: 0, reasks: 0 }
+judge: { base_url: "\${SIM_URL}", concurrency: ${concurrency}, max_tokens: 256, timeout_s: ${timeoutS}, retries: 0, reasks: 0 }
 rubric:
   seed: ../data/seed.jsonl
   task_description: Compare two renders.
@@ -68,7 +69,7 @@ const bodies = (from: number, to = sim.requests.length) => sim.requests.slice(fr
 beforeEach(async () => {
   ws = makeWorkspace();
   logs.length = 0;
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
   ws.write('data/img/.keep', '');
   await pairs('data/seed.jsonl', 4, 0);
   await pairs('data/test.jsonl', 8, 100);
@@ -80,7 +81,9 @@ afterEach(async () => {
 
 describe('reliability: judge outages', () => {
   it('item 1: a judge that starts hanging during verify stores nothing, and the next run asks only the failed calls', async () => {
-    manifest();
+    // A short per-call timeout and room for every hung call at once keep the outage to two waits of 1 s
+    // (timeout_s and concurrency are not part of any key, so they change nothing stored).
+    manifest({ timeoutS: 1, concurrency: 12 });
     await runRubricGenerate(ref(), quiet);
     const start = sim.requests.length;
     // 8 pairs, both orders, with and without the rubric: 32 judgements; the judge hangs after 12 of them.
@@ -88,7 +91,7 @@ describe('reliability: judge outages', () => {
     const failure = await runVerify(ref(), quiet).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(JudgeFailuresError);
     expect((failure as JudgeFailuresError).exitCode).toBe(1);
-    expect((failure as Error).message).toBe('verify exp: 20 of 32 judge calls failed (timeout after 2 s); nothing was stored');
+    expect((failure as Error).message).toBe('verify exp: 20 of 32 judge calls failed (timeout after 1 s); nothing was stored');
     expect(await artifactExists('verify')).toBe(false);
 
     const answered = bodies(start, start + 12);

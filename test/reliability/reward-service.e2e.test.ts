@@ -17,8 +17,8 @@ import { loadValidExperiment } from '../../src/manifest/valid.js';
 import { checkRubric } from '../../src/train/checks.js';
 import { frozenRubricOf, type TrainPlan } from '../../src/train/plan.js';
 import { lockInput } from '../rubric/fixtures.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 
 const TOKEN = 'reliability-token-0123456789-abcdef';
 const RUBRIC = 'Rubric 1:\nTheme: Brightness\n- Tip1: the brighter image is better.\n';

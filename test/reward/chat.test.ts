@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../../src/reward/service.js';
 import { loadValidExperiment } from '../../src/manifest/valid.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
 const TOKEN = 'chat-token-0123456789';
 let ws: TestWorkspace;

@@ -8,8 +8,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRewardService, type RewardService, type RewardServiceOptions } from '../../src/reward/service.js';
 import { loadValidExperiment } from '../../src/manifest/valid.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 
 const TOKEN = 'test-token-0123456789';
 const RUBRIC = 'Rubric 1:\nTheme: Brightness\n- Tip1: the brighter image is better.\n';

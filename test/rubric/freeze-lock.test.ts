@@ -1,21 +1,16 @@
 // Freezing a rubric: text then lock, written once; the same text again is a no-op; a different text under
 // an existing version is refused; a half-finished freeze is repaired.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { InvalidInputError } from '../../src/diagnostics.js';
 import { freezeRubric, lockPathFor, parseFrozenName, readLockFile, validateLockValue } from '../../src/rubric/freeze.js';
 import { sha256Hex } from '../../src/store/canonical-json.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { it } from '../helpers/fixtures.js';
+import type { TestWorkspace } from '../helpers/workspace.js';
 import { TEXT, lockInput } from './fixtures.js';
 
-let ws: TestWorkspace;
-beforeEach(() => {
-  ws = makeWorkspace();
-});
-afterEach(() => ws.cleanup());
-
 describe('freezeRubric', () => {
-  it('writes rubrics/<name>.v<version>.txt and a schema-valid lock recording its sha256', async () => {
+  it('writes rubrics/<name>.v<version>.txt and a schema-valid lock recording its sha256', async ({ ws }) => {
     const result = await freezeRubric(ws.root, { name: 'flux-t2i-general', version: 1, text: TEXT, lock: lockInput(), now: new Date('2026-01-02T03:04:05Z') });
     expect(result.status).toBe('written');
     expect(result.txt).toBe(ws.path('rubrics/flux-t2i-general.v1.txt'));
@@ -29,7 +24,7 @@ describe('freezeRubric', () => {
     expect(Object.keys(read.lock!).at(-1)).toBe('frozen_at');
   });
 
-  it('is a no-op for the same text again, even with other metrics (the lock keeps what it was frozen with)', async () => {
+  it('is a no-op for the same text again, even with other metrics (the lock keeps what it was frozen with)', async ({ ws }) => {
     const first = await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() });
     const lockBefore = readFileSync(first.lockFile, 'utf8');
     const again = await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput({ accuracy: 0.9 }), now: new Date('2030-01-01T00:00:00Z') });
@@ -37,7 +32,7 @@ describe('freezeRubric', () => {
     expect(readFileSync(first.lockFile, 'utf8')).toBe(lockBefore);
   });
 
-  it('refuses a different text under an existing version, naming both sha256s and the fix', async () => {
+  it('refuses a different text under an existing version, naming both sha256s and the fix', async ({ ws }) => {
     await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() });
     const other = TEXT.replace('Count', 'Really count');
     const refused = freezeRubric(ws.root, { name: 'r', version: 1, text: other, lock: lockInput() });
@@ -48,13 +43,13 @@ describe('freezeRubric', () => {
     expect((await freezeRubric(ws.root, { name: 'r', version: 2, text: other, lock: lockInput() })).status).toBe('written');
   });
 
-  it('refuses to freeze over a frozen file that was edited by hand', async () => {
+  it('refuses to freeze over a frozen file that was edited by hand', async ({ ws }) => {
     const { txt } = await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() });
     writeFileSync(txt, TEXT + 'extra\n');
     await expect(freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() })).rejects.toThrow('edited after freezing');
   });
 
-  it('repairs a freeze that stopped between the text and the lock', async () => {
+  it('repairs a freeze that stopped between the text and the lock', async ({ ws }) => {
     const { txt, lockFile } = await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() });
     rmSync(lockFile);
     expect((await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() })).status).toBe('written');
@@ -65,7 +60,7 @@ describe('freezeRubric', () => {
     expect(existsSync(txt)).toBe(true);
   });
 
-  it('validates the name, the version, the text and the lock before writing anything', async () => {
+  it('validates the name, the version, the text and the lock before writing anything', async ({ ws }) => {
     await expect(freezeRubric(ws.root, { name: 'Flux T2I', version: 1, text: TEXT, lock: lockInput() })).rejects.toThrow('must match ^[a-z0-9][a-z0-9._-]*$');
     await expect(freezeRubric(ws.root, { name: '../evil', version: 1, text: TEXT, lock: lockInput() })).rejects.toThrow('must match');
     await expect(freezeRubric(ws.root, { name: 'r', version: 0, text: TEXT, lock: lockInput() })).rejects.toThrow('freeze.version');
@@ -78,14 +73,14 @@ describe('freezeRubric', () => {
 });
 
 describe('lock helpers', () => {
-  it('name the lock beside a text and read frozen names', () => {
+  it('name the lock beside a text and read frozen names', ({ ws }) => {
     expect(lockPathFor('/ws/rubrics/a.v3.txt')).toBe('/ws/rubrics/a.v3.lock.json');
     expect(parseFrozenName('/ws/rubrics/flux-t2i.general.v12.txt')).toEqual({ name: 'flux-t2i.general', version: 12 });
     expect(parseFrozenName('/ws/rubrics/notes.txt')).toBeUndefined();
     expect(parseFrozenName('/ws/rubrics/Upper.v1.txt')).toBeUndefined();
   });
 
-  it('report schema problems by field, with lines when read from a file', async () => {
+  it('report schema problems by field, with lines when read from a file', async ({ ws }) => {
     const { lockFile } = await freezeRubric(ws.root, { name: 'r', version: 1, text: TEXT, lock: lockInput() });
     const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
     lock.metrics.accuracy = 1.5;
@@ -105,7 +100,7 @@ describe('lock helpers', () => {
     ]);
   });
 
-  it('locates invalid JSON', () => {
+  it('locates invalid JSON', ({ ws }) => {
     const file = ws.write('rubrics/r.v1.lock.json', '{\n  "schema": 1,\n  oops\n}\n');
     expect(readLockFile(file).diagnostics[0]).toMatchObject({ line: 3, message: expect.stringContaining('not valid JSON') });
   });

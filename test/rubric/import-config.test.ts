@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/manifest/load.js';
 import { experimentNameFromConfig, importReferenceConfig, resolveReferencePath } from '../../src/rubric/import.js';
 import { readLockedRubric } from '../../src/rubric/locked.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 
 // The two configs the reference ships (rubric_pipeline/config/), with their shipped values.
 const SHIPPED_COMMON = `grader_name: "image quality comparator"

@@ -1,83 +1,42 @@
 // rubric-generate → verify → freeze against a simulated judge whose right answer is "the brighter image"
-// and which only judges by brightness when the rubric says so (test/support/rubric-sim.ts).
+// and which only judges by brightness when the rubric says so (test/helpers/rubric-sim.ts).
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
-import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFreeze } from '../../src/targets/freeze.js';
 import { runRubricGenerate } from '../../src/targets/rubric-generate.js';
 import { runVerify, ThresholdError } from '../../src/targets/verify.js';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
+import { writePipelineWorkspace } from './pipeline-workspace.js';
 import { writeImportedLock } from '../../src/rubric/locked.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
 
-async function grey(rel: string, level: number) {
-  await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(ws.path(rel));
-}
-
-/** Pairs whose brighter image is preferred; `brightFirst` says where it is shown (default: every other record). */
-async function pairs(file: string, queries: string[], offset: number, brightFirst = (i: number) => i % 2 === 0) {
-  const lines: string[] = [];
-  for (const [i, query] of queries.entries()) {
-    const bright = `img/${offset + i}b.png`;
-    const dark = `img/${offset + i}d.png`;
-    await grey(`data/${bright}`, 180 + (i % 40));
-    await grey(`data/${dark}`, 40 + (i % 40));
-    const first = brightFirst(i);
-    lines.push(JSON.stringify({ query, response: first ? [bright, dark] : [dark, bright], label_rank: first ? [1, 2] : [2, 1] }));
-  }
-  ws.write(file, lines.join('\n') + '\n');
-}
-
-async function workspaceWith(extra = '') {
-  ws.write('data/img/.keep', '');
-  // Seeds other than the first show the darker (wrong) image first, so the judge's position bias fails them
-  // until their criteria mention brightness.
-  await pairs('data/seed.jsonl', ['EASY one', 'EASY two', 'plain three', 'plain four', 'HARD five', 'HARD six'], 0, (i) => i === 0);
-  await pairs('data/test.jsonl', Array.from({ length: 10 }, (_, i) => `test ${i}`), 100);
-  // One held-out label prefers the darker image: a brightness rubric gets 9 of 10 right.
-  const test = readFileSync(ws.path('data/test.jsonl'), 'utf8').trim().split('\n');
-  test[9] = test[9].replace('"label_rank":[2,1]', '"label_rank":[1,2]');
-  ws.write('data/test.jsonl', test.join('\n') + '\n');
-  ws.write(
-    'experiments/exp.yaml',
-    `task: t2i
-judge: { base_url: "\${SIM_URL}", concurrency: 4, max_tokens: 256 }
-rubric:
-  seed: ../data/seed.jsonl
-  task_description: Compare two renders.
-  per_pair: 3
-  max_epochs: 2
-  categorize: { max_categories: 2 }
-verify: { test: ../data/test.jsonl, min_accuracy: 0.9 }
-freeze: { name: bright, version: 1 }
-${extra}`,
-  );
-}
-
 const ref = () => ({ experiment: 'exp', workspaceRoot: ws.root, env: { SIM_URL: sim.url } });
 const quiet = { log: () => {} };
 
+const startingSimUrl = process.env.SIM_URL;
 beforeEach(async () => {
   ws = makeWorkspace();
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
   process.env.SIM_URL = sim.url;
 });
 afterEach(async () => {
   await sim.close();
   ws.cleanup();
+  // Unit files share a worker (isolate: false): put the environment back.
+  if (startingSimUrl === undefined) delete process.env.SIM_URL;
+  else process.env.SIM_URL = startingSimUrl;
 });
 
 describe('rubric-generate', () => {
   it('keeps, revises and drops seeds as it should, and never shows the label to verification', async () => {
-    await workspaceWith();
+    await writePipelineWorkspace(ws);
     const summary = await runRubricGenerate(ref(), quiet);
     expect(summary).toContain('kept 4/6 seed pair(s)');
     expect(summary).toContain('dropped seed 4: still [1,2] after 2 revision(s); expected [2,1]');
@@ -103,7 +62,7 @@ describe('rubric-generate', () => {
   }, 60_000);
 
   it('states the worst case before any call, and reuses a built artifact without contacting the judge', async () => {
-    await workspaceWith();
+    await writePipelineWorkspace(ws);
     const estimate = await runRubricGenerate(ref(), { ...quiet, estimate: true });
     expect(estimate).toContain('6 seed pair(s), 3 criteria each, up to 2 revision(s): at most 43 judgements, 129 calls counting re-asks');
     expect(sim.requests).toHaveLength(0);
@@ -119,7 +78,7 @@ describe('rubric-generate', () => {
     ['wrong-length', 'has 3 entries but there are 2 candidates'],
   ] as const) {
     it(`fails verification on a ${fault} answer; when no seed survives it names every seed and writes no artifact`, async () => {
-      await workspaceWith();
+      await writePipelineWorkspace(ws);
       sim.setOptions({ faults: [{ kind: fault, rate: 1 }] });
       const error = await runRubricGenerate(ref(), quiet).catch((e) => e);
       expect(error.message).toContain('no seed pair produced criteria that pass verification');
@@ -134,7 +93,7 @@ describe('rubric-generate', () => {
 
 describe('verify and freeze', () => {
   it('measures the rubric against the no-rubric baseline, keeps the report when a threshold is missed, and freezes once', async () => {
-    await workspaceWith();
+    await writePipelineWorkspace(ws);
     await runRubricGenerate(ref(), quiet);
     const summary = await runVerify(ref(), quiet);
     expect(summary).toContain('accuracy 90.0%');
@@ -168,7 +127,7 @@ describe('verify and freeze', () => {
   }, 90_000);
 
   it('refuses a different text under a frozen version', async () => {
-    await workspaceWith();
+    await writePipelineWorkspace(ws);
     await runRubricGenerate(ref(), quiet);
     await runVerify(ref(), quiet);
     await runFreeze(ref());
@@ -182,7 +141,7 @@ describe('verify and freeze', () => {
   }, 60_000);
 
   it('reuses a frozen rubric through rubric.from with no generation at all', async () => {
-    await workspaceWith();
+    await writePipelineWorkspace(ws);
     ws.write('rubrics/imported/given.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: The brighter image is preferred.\n');
     await writeImportedLock(ws.path('rubrics/imported/given.txt'), { name: 'given', importedFrom: 'given.txt' });
     writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/imported/given.txt\n'));
@@ -190,28 +149,4 @@ describe('verify and freeze', () => {
     expect(sim.requests).toHaveLength(0);
     expect(await runVerify(ref(), quiet)).toContain('accuracy 90.0%');
   }, 60_000);
-});
-
-describe('resuming a killed generation', () => {
-  it('repeats few calls after a kill', async () => {
-    await workspaceWith();
-    await sim.close();
-    sim = await startSimVlm({ rule: rubricSimRule(), latencyMs: 60 });
-    const signature = (r: (typeof sim.requests)[number]) => JSON.stringify(r.body.messages);
-    const args = [join(repoRoot, 'bin/arr.mjs'), 'build', 'rubric-generate', 'exp'];
-    const env = { SIM_URL: sim.url, NO_COLOR: '1' };
-    const child = execa('node', args, { cwd: ws.root, env, reject: false });
-    while (sim.requests.length < 20) await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGKILL');
-    await child;
-    const first = new Set(sim.requests.map(signature));
-    const before = sim.requests.length;
-    const rerun = await execa('node', args, { cwd: ws.root, env, reject: false });
-    expect(rerun.exitCode, rerun.stderr).toBe(0);
-    const second = sim.requests.slice(before);
-    const repeated = second.filter((r) => first.has(signature(r))).length;
-    // Only calls in flight at the kill (at most judge.concurrency) are asked again.
-    expect(repeated).toBeLessThanOrEqual(4);
-    console.log(`resume: ${repeated} of ${second.length} calls repeated (${((repeated / (before + second.length - repeated)) * 100).toFixed(1)}% of the build's calls)`);
-  }, 90_000);
 });

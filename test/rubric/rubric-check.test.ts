@@ -8,7 +8,7 @@ import { checkRubrics } from '../../src/rubric/check.js';
 import { writeImportedLock } from '../../src/rubric/locked.js';
 import { freezeRubric } from '../../src/rubric/freeze.js';
 import { sha256Hex } from '../../src/store/canonical-json.js';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 import { TEXT, lockInput } from './fixtures.js';
 
 let ws: TestWorkspace;

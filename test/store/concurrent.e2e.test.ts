@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,7 +44,7 @@ describe('ArtifactStore across processes', () => {
 
   it('a killed build leaves a .tmp dir, which gc removes, and a dead lock, which the next build takes over', { timeout: 60_000 }, async () => {
     const child = runWorker(cache, barrier, 'hang');
-    while (!(await readdir(barrier)).some((n) => n.startsWith('built-'))) await sleep(20);
+    await expect.poll(async () => (await readdir(barrier)).some((n) => n.startsWith('built-')), { timeout: 30_000, interval: 20 }).toBe(true);
     child.kill('SIGKILL');
     await child.catch(() => undefined);
 

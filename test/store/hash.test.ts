@@ -1,38 +1,39 @@
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { HashMemo, hashFile, hashTree } from '../../src/store/hash.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const PAST = new Date('2024-01-02T03:04:05.678Z');
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'arr-hash-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 describe('hashFile', () => {
-  it('hashes empty, small and multi-chunk files', async () => {
+  it('hashes empty, small and multi-chunk files', async ({ tempDir }) => {
+    const dir = tempDir();
     const big = Buffer.alloc(9 * 1024 * 1024 + 123);
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
-    for (const [name, data] of [['empty', Buffer.alloc(0)], ['small', Buffer.from('hello')], ['big', big]] as const) {
+    for (const [name, data] of [
+      ['empty', Buffer.alloc(0)],
+      ['small', Buffer.from('hello')],
+      ['big', big],
+    ] as const) {
       await writeFile(join(dir, name), data);
       expect(await hashFile(join(dir, name))).toEqual({ sha256: sha(data), size: data.length });
     }
   });
 
-  it('names the file when it cannot be read', async () => {
+  it('names the file when it cannot be read', async ({ tempDir }) => {
+    const dir = tempDir();
     await expect(hashFile(join(dir, 'nope'))).rejects.toThrow(`cannot hash ${join(dir, 'nope')}`);
   });
 });
 
 describe('HashMemo', () => {
-  it('answers from the memo without reading when size, mtime and inode are unchanged, and rehashes when mtime moves', async () => {
+  it('answers from the memo without reading when size, mtime and inode are unchanged, and rehashes when mtime moves', async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const path = join(dir, 'model.bin');
     await writeFile(path, 'aaaa');
     await utimes(path, PAST, PAST);
@@ -50,7 +51,8 @@ describe('HashMemo', () => {
     expect(memo.stats.misses).toBe(2);
   });
 
-  it('rehashes when the size changes even if mtime is restored', async () => {
+  it('rehashes when the size changes even if mtime is restored', async ({ tempDir }) => {
+    const dir = tempDir();
     const path = join(dir, 'f');
     await writeFile(path, 'aaaa');
     await utimes(path, PAST, PAST);
@@ -61,7 +63,8 @@ describe('HashMemo', () => {
     expect((await memo.hashFile(path)).sha256).toBe(sha('aaaaa'));
   });
 
-  it('persists to hash-memo.json on flush and a new instance reuses it', async () => {
+  it('persists to hash-memo.json on flush and a new instance reuses it', async ({ tempDir }) => {
+    const dir = tempDir();
     const path = join(dir, 'f');
     await writeFile(path, 'content');
     const first = new HashMemo(dir);
@@ -75,7 +78,8 @@ describe('HashMemo', () => {
     expect(second.stats).toEqual({ hits: 1, misses: 0 });
   });
 
-  it('merges with entries another process flushed in the meantime', async () => {
+  it('merges with entries another process flushed in the meantime', async ({ tempDir }) => {
+    const dir = tempDir();
     await writeFile(join(dir, 'a'), 'a');
     await writeFile(join(dir, 'b'), 'b');
     const one = new HashMemo(dir);
@@ -88,7 +92,8 @@ describe('HashMemo', () => {
     expect(Object.keys(saved.entries).sort()).toEqual([join(dir, 'a'), join(dir, 'b')]);
   });
 
-  it('ignores a corrupt memo file and rewrites it on flush', async () => {
+  it('ignores a corrupt memo file and rewrites it on flush', async ({ tempDir }) => {
+    const dir = tempDir();
     await writeFile(join(dir, 'hash-memo.json'), '{"schema": 1, "entries": {tru');
     await writeFile(join(dir, 'f'), 'x');
     const memo = new HashMemo(dir);
@@ -98,25 +103,33 @@ describe('HashMemo', () => {
     expect(saved.entries[join(dir, 'f')].sha256).toBe(sha('x'));
   });
 
-  it('skips malformed entries instead of trusting them', async () => {
+  it('skips malformed entries instead of trusting them', async ({ tempDir }) => {
+    const dir = tempDir();
     const path = join(dir, 'f');
     await writeFile(path, 'x');
     const s = await stat(path);
     await writeFile(
       join(dir, 'hash-memo.json'),
-      JSON.stringify({ schema: 1, entries: { [path]: { sha256: 'not-a-hash', size: s.size, mtimeMs: s.mtimeMs, ino: s.ino } } }),
+      JSON.stringify({
+        schema: 1,
+        entries: { [path]: { sha256: 'not-a-hash', size: s.size, mtimeMs: s.mtimeMs, ino: s.ino } },
+      }),
     );
     expect((await new HashMemo(dir).hashFile(path)).sha256).toBe(sha('x'));
   });
 
-  it('does not write anything when nothing new was hashed', async () => {
+  it('does not write anything when nothing new was hashed', async ({ tempDir }) => {
+    const dir = tempDir();
     await new HashMemo(dir).flush();
     await expect(stat(join(dir, 'hash-memo.json'))).rejects.toThrow();
   });
 });
 
 describe('hashTree', () => {
-  it('lists every regular file below a folder, sorted, with relative paths and symlinks followed', async () => {
+  it('lists every regular file below a folder, sorted, with relative paths and symlinks followed', async ({
+    tempDir,
+  }) => {
+    const dir = tempDir();
     const root = join(dir, 'model');
     await mkdir(join(root, 'sub', 'deeper'), { recursive: true });
     await writeFile(join(root, 'b.onnx'), 'B');
@@ -141,23 +154,14 @@ describe('hashTree', () => {
 });
 
 describe('hashFile across the small-file and chunked paths', () => {
-  it('matches sha256 of the whole content for sizes around the 4 MiB chunk', async () => {
-    const { hashFile } = await import('../../src/store/hash.js');
-    const { createHash, randomBytes } = await import('node:crypto');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'arr-hash-sizes-'));
-    try {
-      const chunk = 4 * 1024 * 1024;
-      for (const size of [0, 1, 4095, chunk - 1, chunk, chunk + 1, 2 * chunk + 7]) {
-        const data = randomBytes(size);
-        const file = join(dir, `f${size}`);
-        writeFileSync(file, data);
-        expect(await hashFile(file)).toEqual({ sha256: createHash('sha256').update(data).digest('hex'), size });
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it('matches sha256 of the whole content for sizes around the 4 MiB chunk', async ({ tempDir }) => {
+    const dir = tempDir();
+    const chunk = 4 * 1024 * 1024;
+    for (const size of [0, 1, 4095, chunk - 1, chunk, chunk + 1, 2 * chunk + 7]) {
+      const data = randomBytes(size);
+      const file = join(dir, `f${size}`);
+      await writeFile(file, data);
+      expect(await hashFile(file)).toEqual({ sha256: sha(data), size });
     }
   });
 });

@@ -18,7 +18,7 @@ import {
   type RemoteBackend,
 } from '../../src/store/remote/index.js';
 import { sweepPartialPulls } from '../../src/store/remote/partials.js';
-import { startS3, type S3Server } from '../support/s3.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 

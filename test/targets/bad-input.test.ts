@@ -4,7 +4,7 @@ import { describe, expect } from 'vitest';
 import { InvalidInputError, formatDiagnostic } from '../../src/diagnostics.js';
 import { runResolve } from '../../src/targets/resolve.js';
 import { test } from '../helpers/fixtures.js';
-import { makeWorkspace } from '../support/workspace.js';
+import { makeWorkspace } from '../helpers/workspace.js';
 
 // Helpers bound to the test's t2i workspace (exp-a over data/t2i).
 const it = test.extend<{

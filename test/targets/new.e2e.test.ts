@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { makeWorkspace, repoRoot, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, repoRoot, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 beforeEach(() => {

@@ -9,7 +9,7 @@ import { ArtifactStore } from '../../src/store/artifacts.js';
 import { HashMemo } from '../../src/store/hash.js';
 import { runResolve } from '../../src/targets/resolve.js';
 import { describeState, experimentStatus, FAILING_STATES } from '../../src/targets/status.js';
-import { makeWorkspace, png, repoRoot, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, writePng, repoRoot, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
 beforeEach(async () => {
@@ -55,7 +55,7 @@ describe('arr status', () => {
     expect(s['rubric-generate']).toMatchObject({ state: 'stale', changes: ['field rubric.task_description: "Compare two images." → "Compare two renders."'] });
     expect(s.preprocess.state).toBe('fresh');
     edit('Compare two renders.', 'Compare two images.');
-    await png(ws.path('data/t2i/images/3.png'), 1234);
+    await writePng(ws.path('data/t2i/images/3.png'), 1234);
     s = await stateOf();
     expect(s['rubric-generate']).toMatchObject({ state: 'stale', changes: ['file rubric.seed:images/3.png: content changed'] });
     expect(s.preprocess.state).toBe('fresh');

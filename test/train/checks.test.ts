@@ -6,11 +6,10 @@ import type { TrainCheck } from '../../src/train/checks.js';
 import { trainWorkspace, writeFluxEmbeddings, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
 
 let ws: TrainWorkspace;
-// Debian's python3-torch (scripts/system-deps.sh); the torch-loading tests need it.
-const TORCH_PYTHON = '/usr/bin/python3';
 afterEach(() => ws?.cleanup());
 
-// python: null checks .pt files structurally (fast); the tests that load with torch pass a python.
+// python: null checks .pt files structurally, in this process; loading with torch (a python process) is
+// covered by checks.e2e.test.ts.
 async function checks(options: ManifestOptions & { env?: Record<string, string>; gpus?: number | null; allowNoGpu?: boolean; frozen?: boolean; before?: () => void; python?: string | null } = {}) {
   ws = trainWorkspace(options);
   if (options.frozen !== false) await ws.freeze();
@@ -92,23 +91,16 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
     expect(named(cs, 'embeddings').message).toContain('npx nx run exp-a:preprocess');
   });
 
-  it('loads one file of each kind: a truncated .pt fails with the reason (structurally, and with torch)', async () => {
-    let cs = await checks({ before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
+  it('checks one file of each kind structurally: a truncated .pt fails with the reason (torch: checks.e2e.test.ts)', async () => {
+    const cs = await checks({ before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
     expect(failed(cs)).toEqual(['embeddings']);
     expect(named(cs, 'embeddings').message).toMatch(/pooled_prompt_embeds: data\/emb\/pooled_prompt_embeds\/0\.pt: not a torch.save archive/);
-    ws.cleanup();
-    cs = await checks({ python: TORCH_PYTHON, before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
-    expect(failed(cs)).toEqual(['embeddings']);
-    expect(named(cs, 'embeddings').message).toMatch(/pooled_prompt_embeds: torch.load\(data\/emb\/pooled_prompt_embeds\/0\.pt, weights_only=True\) failed: /);
-  }, 60_000);
+  });
 
-  it('passes a readable set, saying how one file of each kind was loaded', async () => {
-    let cs = await checks();
+  it('passes a readable set, saying the structure of one file of each kind was checked', async () => {
+    const cs = await checks();
     expect(named(cs, 'embeddings').message).toContain('2 entries, 12 file(s) opened; structure of one file of each kind checked');
-    ws.cleanup();
-    cs = await checks({ python: TORCH_PYTHON });
-    expect(named(cs, 'embeddings').message).toContain(`2 entries, 12 file(s) opened; one file of each kind loaded with torch.load(weights_only=True) (${TORCH_PYTHON}): prompt_embed, pooled_prompt_embeds, text_ids, tensors.prompt_embed`);
-  }, 60_000);
+  });
 
   it('refuses a safetensors-only set for the reference trainer, saying to set preprocess.format: pt', async () => {
     const cs = await checks({

@@ -6,7 +6,7 @@ import { encodeTorchTensor } from '../../src/preprocess/torch-pt.js';
 import { encodeSafetensors } from '../../src/preprocess/safetensors.js';
 import { fromFloat32 } from '../../src/preprocess/tensors.js';
 import { freezeRubric } from '../../src/rubric/freeze.js';
-import { makeWorkspace, type TestWorkspace } from '../support/workspace.js';
+import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 import { TEXT, lockInput } from '../rubric/fixtures.js';
 
 export const SECRET = 'sk-test-secret-value-never-written';

@@ -9,7 +9,7 @@ import { sha256Hex } from '../../src/store/canonical-json.js';
 import { launchTrain, prepareTrain, TrainCheckError, type TrainOptions } from '../../src/train/launch.js';
 import { AT_LAUNCH, materialize } from '../../src/train/plan.js';
 import { runTarget } from '../../src/targets/run.js';
-import { repoRoot } from '../support/workspace.js';
+import { repoRoot } from '../helpers/workspace.js';
 import { SECRET, trainWorkspace, type ManifestOptions, type TrainWorkspace } from './fixtures.js';
 
 let ws: TrainWorkspace;
@@ -275,17 +275,9 @@ describe('arr train (CLI)', () => {
     ws = trainWorkspace({ mode: 'hang' });
     await ws.freeze();
     const child = arr(['--experiment', 'exp-a', '--allow-no-gpu']);
-    const deadline = Date.now() + 45_000;
-    let started: string | undefined;
-    while (!started && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        started = readdirSync(ws.path('cache/runs')).map((d) => ws.path(`cache/runs/${d}/started`)).find(existsSync);
-      } catch {
-        /* not yet */
-      }
-    }
-    expect(started, 'the stand-in trainer never started').toBeDefined();
+    // The stand-in trainer writes `started` into its run folder once it is up.
+    const startedMarker = () => (existsSync(ws.path('cache/runs')) ? readdirSync(ws.path('cache/runs')).map((d) => ws.path(`cache/runs/${d}/started`)).find(existsSync) : undefined);
+    await expect.poll(startedMarker, { timeout: 45_000, interval: 100, message: 'the stand-in trainer never started' }).toBeDefined();
     child.kill('SIGTERM');
     const run = await child;
     const dir = ws.runDir();

@@ -7,9 +7,9 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rubricSimRule } from '../support/rubric-sim.js';
-import { startSimVlm, type SimVlm } from '../support/sim-vlm.js';
-import { makeWorkspace, png, repoRoot, writeT2iExperiment, type TestWorkspace } from '../support/workspace.js';
+import { makeRubricSimRule } from '../helpers/rubric-sim.js';
+import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
+import { makeWorkspace, writePng, repoRoot, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 import { writeFluxEmbeddings } from './fixtures.js';
 
 // Debian's python3 with python3-torch (scripts/system-deps.sh installs it).
@@ -24,7 +24,7 @@ beforeAll(async () => {
   if (torch.exitCode !== 0) throw new Error(`torch is missing for ${PYTHON}: run scripts/system-deps.sh (apt-get install -y python3-torch)`);
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
-  for (let i = 0; i < 4; i++) await png(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
+  for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
   const pairs = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
   ws.write('data/bright/pairs.jsonl', pairs.join('\n') + '\n');
   writeFluxEmbeddings(ws, 'data/emb', ['a bright room', 'a dark alley']);
@@ -43,7 +43,7 @@ train:
   embeddings: ../data/emb/metadata.json
 `,
   );
-  sim = await startSimVlm({ rule: rubricSimRule() });
+  sim = await startSimVlm({ rule: makeRubricSimRule() });
 }, 120_000);
 afterAll(async () => {
   await sim?.close();

@@ -8,7 +8,7 @@ import { keyedExperiment } from '../../../src/judge/key-model.js';
 import { judgeBackend } from '../../../src/judge/settings.js';
 import { parseModelRef, pickModelFile, pickProjectorFile } from '../../../src/judge/local/model-ref.js';
 import type { Experiment } from '../../../src/types/experiment.js';
-import { writeTinyVlm } from '../../support/tiny-vlm.js';
+import { writeTinyVlm } from '../../helpers/tiny-vlm.js';
 
 const experiment = (judge: Partial<Experiment['judge']>) => ({ judge: { backend: 'auto', base_url: null, ...judge } }) as unknown as Experiment;
 

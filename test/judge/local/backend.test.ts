@@ -13,7 +13,7 @@ import { releaseJudges } from '../../../src/judge/local/runtime.js';
 import { Limiter } from '../../../src/judge/limiter.js';
 import { gradingMessage } from '../../../src/judge/prompts.js';
 import { ResponseCache } from '../../../src/judge/response-cache.js';
-import { writeTinyVlm, type TinyVlm } from '../../support/tiny-vlm.js';
+import { writeTinyVlm, type TinyVlm } from '../../helpers/tiny-vlm.js';
 import { encoder, grey, settings } from '../support.js';
 
 let dir: string;

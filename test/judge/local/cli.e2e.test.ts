@@ -4,9 +4,9 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHub } from '../../support/fake-hub.js';
-import { writeTinyVlm } from '../../support/tiny-vlm.js';
-import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../../support/workspace.js';
+import { startFakeHub } from '../../helpers/fake-hub.js';
+import { writeTinyVlm } from '../../helpers/tiny-vlm.js';
+import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../../helpers/workspace.js';
 
 let ws: TestWorkspace;
 const arr = (args: string[], env: Record<string, string> = {}) =>

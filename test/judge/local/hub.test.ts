@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalModelMissingError, resolveJudgeFiles } from '../../../src/judge/local/gguf-files.js';
 import { DownloadError } from '../../../src/judge/local/hub.js';
-import { startFakeHub, type FakeHub } from '../../support/fake-hub.js';
-import { writeTinyVlm } from '../../support/tiny-vlm.js';
+import { startFakeHub, type FakeHub } from '../../helpers/fake-hub.js';
+import { writeTinyVlm } from '../../helpers/tiny-vlm.js';
 
 let dir: string;
 let hub: FakeHub;

@@ -2,7 +2,7 @@
 import OpenAI, { type APIError } from 'openai';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, vi } from 'vitest';
-import { test } from '../helpers/fixtures.js';
+import { test } from './fixtures.js';
 import { startSimVlm, type SimVlm, type SimVlmOptions } from './sim-vlm.js';
 
 const KEY = 'sk-sim-test';

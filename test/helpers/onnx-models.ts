@@ -80,7 +80,7 @@ export interface TextEncoderModel {
  * pooler_output [batch, dim] = mean of the hidden states over the sequence (over the masked-in tokens
  * with `withMask`).
  */
-export function buildTextEncoder(opts: TextEncoderOptions): TextEncoderModel {
+export function makeTextEncoder(opts: TextEncoderOptions): TextEncoderModel {
   const names = { inputIds: 'input_ids', attentionMask: 'attention_mask', hidden: 'last_hidden_state', pooled: 'pooler_output', ...opts.names };
   const seq = opts.seqLen ?? 'seq';
   const seed = opts.seed ?? 1;
@@ -154,7 +154,7 @@ export interface ImageEncoderModel {
 }
 
 /** pixel_values [batch, 3, H, W] → Conv(kernel = stride = k) → latents [batch, c, H/k, W/k]. */
-export function buildImageEncoder(opts: ImageEncoderOptions): ImageEncoderModel {
+export function makeImageEncoder(opts: ImageEncoderOptions): ImageEncoderModel {
   const names = { input: 'pixel_values', output: 'latents', ...opts.names };
   const seed = opts.seed ?? 7;
   const k = opts.kernel;

@@ -33,7 +33,7 @@ export function makeWorkspace(options: { nx?: boolean } = {}): TestWorkspace {
 }
 
 /** A small PNG whose pixels depend on `seed`, so different seeds give different bytes. */
-export async function png(file: string, seed: number, size = 32): Promise<void> {
+export async function writePng(file: string, seed: number, size = 32): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   await sharp({ create: { width: size, height: size, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 29) % 256 } } })
     .png()
@@ -45,8 +45,8 @@ export async function png(file: string, seed: number, size = 32): Promise<void> 
  * edit list, all relative to their files as users write them.
  */
 export async function writeT2iExperiment(ws: TestWorkspace, extra = ''): Promise<void> {
-  for (let i = 0; i < 8; i++) await png(ws.path(`data/t2i/images/${i}.png`), i + 1);
-  await png(ws.path('data/edit/src.png'), 99);
+  for (let i = 0; i < 8; i++) await writePng(ws.path(`data/t2i/images/${i}.png`), i + 1);
+  await writePng(ws.path('data/edit/src.png'), 99);
   ws.write(
     'data/t2i/seed.jsonl',
     [

@@ -1,12 +1,12 @@
 // A small experiment whose whole chain (resolve → rubric-generate → verify → freeze) runs against the
-// simulated judge with rubricSimRule: four pairs of a dark and a coloured image.
-import { png, type TestWorkspace } from './workspace.js';
+// simulated judge with makeRubricSimRule: four pairs of a dark and a coloured image.
+import { writePng, type TestWorkspace } from './workspace.js';
 
 /** Writes `experiments/<name>.yaml` (freeze name `<name>`), its base and its images into `ws`. */
 export async function writeBrightExperiment(ws: TestWorkspace, name = 'bright'): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    await png(ws.path(`data/t2i/images/${i}.png`), i + 1);
-    await png(ws.path(`data/bright/b/${i}.png`), 0);
+    await writePng(ws.path(`data/t2i/images/${i}.png`), i + 1);
+    await writePng(ws.path(`data/bright/b/${i}.png`), 0);
   }
   const lines = [0, 1, 2, 3].map((i) =>
     JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }),

@@ -22,7 +22,7 @@ export interface RubricSimOptions {
  * - categorization: one Theme/Tips rubric per group of 3 criteria;
  * - grading: by brightness when the rubric mentions it, else the first image wins (position bias).
  */
-export function rubricSimRule(options: RubricSimOptions = {}) {
+export function makeRubricSimRule(options: RubricSimOptions = {}) {
   const hard = options.hardMarker ?? 'HARD';
   const easy = options.easyMarker ?? 'EASY';
   return (req: SimRequestView): SimVerdict => {
