@@ -87,7 +87,12 @@ async function throughput(): Promise<void> {
       );
       await rm(plain, { recursive: true, force: true });
     }
-    rows.push([name, mbps(median(pulls)), mbps(median(plains)), name === 'folder' ? 'fs.cp of the folder' : 'GetObject → file, no hashing']);
+    rows.push([
+      name,
+      mbps(median(pulls)),
+      mbps(median(plains)),
+      name === 'folder' ? 'fs.cp of the folder' : 'GetObject → file, no hashing',
+    ]);
   }
   console.log(`pull of one ${MIB} MiB artifact (${FILES} files), median of ${ROUNDS}:`);
   for (const [name, pull, plain, what] of rows) {
@@ -118,7 +123,11 @@ async function nxFigures(): Promise<void> {
     const nx = async (ws: TestWorkspace, extra: string[] = []) => {
       let out = '';
       const seconds = await time(async () => {
-        const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, 'run', 'bright:freeze', ...extra], { cwd: ws.root, env: nxEnv, all: true });
+        const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, 'run', 'bright:freeze', ...extra], {
+          cwd: ws.root,
+          env: nxEnv,
+          all: true,
+        });
         out = r.all ?? '';
       });
       return { seconds, hits: /Cache:\s+(\d+\/\d+) hit/.exec(out)?.[1] ?? '?' };
@@ -139,7 +148,9 @@ async function nxFigures(): Promise<void> {
     const bCached = await nx(b);
     // Every target runs again with every artifact already local: what the engine costs without any pull.
     const bLocal = await nx(b, ['--skip-nx-cache']);
-    console.log(`nx run bright:freeze (${calls} judge calls to build it in clone A, ${sim.stats.requests - calls} after):`);
+    console.log(
+      `nx run bright:freeze (${calls} judge calls to build it in clone A, ${sim.stats.requests - calls} after):`,
+    );
     console.log(`  clone A, building with the judge      ${build.seconds.toFixed(2)} s (Nx ${build.hits} hit)`);
     console.log(`  clone A, fully cached (Nx replay)     ${aCached.seconds.toFixed(2)} s (Nx ${aCached.hits} hit)`);
     console.log(

@@ -36,17 +36,34 @@ function workspace(): { root: string; write: (rel: string, text: string) => void
 }
 
 /** Brightness pairs: the brighter image is preferred; `brightFirst` says where it is shown. */
-async function pairs(ws: ReturnType<typeof workspace>, file: string, n: number, prefix: string, brightFirst: (i: number) => boolean) {
+async function pairs(
+  ws: ReturnType<typeof workspace>,
+  file: string,
+  n: number,
+  prefix: string,
+  brightFirst: (i: number) => boolean,
+) {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const b = `img/${prefix}${i}b.png`;
     const d = `img/${prefix}${i}d.png`;
-    for (const [rel, level] of [[b, 170 + (i % 60)], [d, 30 + (i % 60)]] as const) {
+    for (const [rel, level] of [
+      [b, 170 + (i % 60)],
+      [d, 30 + (i % 60)],
+    ] as const) {
       mkdirSync(dirname(join(ws.root, 'data', rel)), { recursive: true });
-      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(join(ws.root, 'data', rel));
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } })
+        .png()
+        .toFile(join(ws.root, 'data', rel));
     }
     const first = brightFirst(i);
-    lines.push(JSON.stringify({ query: `${prefix === 's' ? (i === 0 ? 'EASY' : 'plain') : 'test'} ${i}`, response: first ? [b, d] : [d, b], label_rank: first ? [1, 2] : [2, 1] }));
+    lines.push(
+      JSON.stringify({
+        query: `${prefix === 's' ? (i === 0 ? 'EASY' : 'plain') : 'test'} ${i}`,
+        response: first ? [b, d] : [d, b],
+        label_rank: first ? [1, 2] : [2, 1],
+      }),
+    );
   }
   ws.write(file, lines.join('\n') + '\n');
 }
@@ -61,7 +78,11 @@ async function timed(root: string, args: string[], label = args[0]): Promise<num
   const command = [process.execPath, join(root, 'bin', 'arr.mjs'), ...args];
   const withTime = existsSync(TIME);
   const t0 = performance.now();
-  const r = await execa(withTime ? TIME : command[0], withTime ? ['-f', 'ARRCPU %U %S', ...command] : command.slice(1), { cwd: root, reject: false, env: { NO_COLOR: '1' } });
+  const r = await execa(
+    withTime ? TIME : command[0],
+    withTime ? ['-f', 'ARRCPU %U %S', ...command] : command.slice(1),
+    { cwd: root, reject: false, env: { NO_COLOR: '1' } },
+  );
   const wall = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`arr ${args.join(' ')} failed: ${r.stderr}`);
   const m = /ARRCPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
@@ -99,7 +120,10 @@ async function figureCompare(sim: SimVlm) {
   for (let i = 0; i < EXPERIMENTS; i++) {
     const name = `exp-${String(i).padStart(2, '0')}`;
     names.push(name);
-    ws.write(`experiments/${name}.yaml`, `task: t2i\n${JUDGE}\nrubric: { from: rubrics/${i % 2 ? 'plain' : 'bright'}.txt }\nverify: { test: ../data/test.jsonl }\ntrain: { learning_rate: ${(i + 1)}.0e-6 }\n`);
+    ws.write(
+      `experiments/${name}.yaml`,
+      `task: t2i\n${JUDGE}\nrubric: { from: rubrics/${i % 2 ? 'plain' : 'bright'}.txt }\nverify: { test: ../data/test.jsonl }\ntrain: { learning_rate: ${i + 1}.0e-6 }\n`,
+    );
   }
   const calls = await build(ws.root, names, sim);
   const start: number[] = [];
@@ -111,7 +135,10 @@ async function figureCompare(sim: SimVlm) {
   const cold: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     // A fresh process, so the figure includes what a real `arr compare` pays once (schema compile, memo load).
-    const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', COLD_PROBE, ws.root], { cwd: repo, reject: false });
+    const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', COLD_PROBE, ws.root], {
+      cwd: repo,
+      reject: false,
+    });
     if (r.exitCode !== 0) throw new Error(`cold probe failed: ${r.stderr}`);
     cold.push(Number(r.stdout.trim()));
   }
@@ -121,18 +148,27 @@ async function figureCompare(sim: SimVlm) {
     const t0 = performance.now();
     const { comparison } = await gatherComparison(selectExperiments([], ws.root), { workspaceRoot: ws.root });
     inProcess.push(performance.now() - t0);
-    if (comparison.experiments.length !== EXPERIMENTS) throw new Error(`compare saw ${comparison.experiments.length} experiments`);
+    if (comparison.experiments.length !== EXPERIMENTS)
+      throw new Error(`compare saw ${comparison.experiments.length} experiments`);
   }
   const before = sim.requests.length;
   await timed(ws.root, ['compare', '--json']);
   const beyond = median(compare) - median(start);
-  console.log(`1. arr compare over ${EXPERIMENTS} experiments (built with ${calls} judge calls; 2 verify artifacts shared by all):`);
-  console.log(`   process start (arr --help) median ${median(start).toFixed(0)} ms; arr compare --json median ${median(compare).toFixed(0)} ms`);
-  console.log(`   beyond process start: ${beyond.toFixed(0)} ms (target < 1000 ms: ${beyond < 1000 ? 'met' : 'NOT met'}); gathering in-process median ${median(inProcess).toFixed(0)} ms (${(median(inProcess) / EXPERIMENTS).toFixed(1)} ms per experiment)`);
+  console.log(
+    `1. arr compare over ${EXPERIMENTS} experiments (built with ${calls} judge calls; 2 verify artifacts shared by all):`,
+  );
+  console.log(
+    `   process start (arr --help) median ${median(start).toFixed(0)} ms; arr compare --json median ${median(compare).toFixed(0)} ms`,
+  );
+  console.log(
+    `   beyond process start: ${beyond.toFixed(0)} ms (target < 1000 ms: ${beyond < 1000 ? 'met' : 'NOT met'}); gathering in-process median ${median(inProcess).toFixed(0)} ms (${(median(inProcess) / EXPERIMENTS).toFixed(1)} ms per experiment)`,
+  );
   console.log(`   gathering in a fresh process (first call) median ${median(cold).toFixed(0)} ms`);
   if (cpu['--help'] && cpu.compare) {
     const extra = median(cpu.compare) - median(cpu['--help']);
-    console.log(`   CPU time (user+sys, less sensitive to a busy machine): --help ${median(cpu['--help']).toFixed(0)} ms, compare ${median(cpu.compare).toFixed(0)} ms; beyond process start ${extra.toFixed(0)} ms (target < 1000 ms: ${extra < 1000 ? 'met' : 'NOT met'})`);
+    console.log(
+      `   CPU time (user+sys, less sensitive to a busy machine): --help ${median(cpu['--help']).toFixed(0)} ms, compare ${median(cpu.compare).toFixed(0)} ms; beyond process start ${extra.toFixed(0)} ms (target < 1000 ms: ${extra < 1000 ? 'met' : 'NOT met'})`,
+    );
   }
   console.log(`   judge calls made by compare: ${sim.requests.length - before}`);
 }
@@ -144,27 +180,40 @@ async function seededWorkspace() {
   return ws;
 }
 
-const SEEDED = (extra: string) => `task: t2i\n${JUDGE}\nrubric:\n  seed: ../data/seed.jsonl\n  task_description: Compare two renders.\n  max_epochs: 2\n  categorize: { max_categories: 2 }\nverify: { test: ../data/test.jsonl }\n${extra}`;
+const SEEDED = (extra: string) =>
+  `task: t2i\n${JUDGE}\nrubric:\n  seed: ../data/seed.jsonl\n  task_description: Compare two renders.\n  max_epochs: 2\n  categorize: { max_categories: 2 }\nverify: { test: ../data/test.jsonl }\n${extra}`;
 
 async function figureMatrix(sim: SimVlm) {
   const combos = [3, 5].flatMap((k) => ['1.0e-5', '2.0e-5'].map((lr) => ({ k, lr })));
   const ws = await seededWorkspace();
-  ws.write('experiments/grid.yaml', SEEDED('matrix:\n  rubric.per_pair: [3, 5]\n  train.learning_rate: [1.0e-5, 2.0e-5]\n'));
+  ws.write(
+    'experiments/grid.yaml',
+    SEEDED('matrix:\n  rubric.per_pair: [3, 5]\n  train.learning_rate: [1.0e-5, 2.0e-5]\n'),
+  );
   const members = combos.map(({ k, lr }) => `grid--${k}--${lr}`);
   const matrixCalls = await build(ws.root, members, sim);
   let independent = 0;
   for (const { k, lr } of combos) {
     const alone = await seededWorkspace();
     // Same manifest as the member, written out: per_pair and learning_rate set directly.
-    alone.write('experiments/one.yaml', SEEDED(`train: { learning_rate: ${lr} }\n`).replace('  max_epochs: 2', `  max_epochs: 2\n  per_pair: ${k}`));
+    alone.write(
+      'experiments/one.yaml',
+      SEEDED(`train: { learning_rate: ${lr} }\n`).replace('  max_epochs: 2', `  max_epochs: 2\n  per_pair: ${k}`),
+    );
     independent += await build(alone.root, ['one'], sim);
   }
-  console.log(`2. 2×2 matrix over rubric.per_pair [3, 5] × train.learning_rate [1.0e-5, 2.0e-5] (rubric-generate + verify of each member):`);
-  console.log(`   matrix ${matrixCalls} judge calls; four independent runs ${independent}; ratio ${(matrixCalls / independent).toFixed(2)} (train.* shares every judged artifact, so 2 of the 4 cost nothing)`);
+  console.log(
+    `2. 2×2 matrix over rubric.per_pair [3, 5] × train.learning_rate [1.0e-5, 2.0e-5] (rubric-generate + verify of each member):`,
+  );
+  console.log(
+    `   matrix ${matrixCalls} judge calls; four independent runs ${independent}; ratio ${(matrixCalls / independent).toFixed(2)} (train.* shares every judged artifact, so 2 of the 4 cost nothing)`,
+  );
 }
 
 try {
-  console.log(`bench/compare.ts: ${RUNS} timed runs per command figure (median); ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(2)}`);
+  console.log(
+    `bench/compare.ts: ${RUNS} timed runs per command figure (median); ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0].toFixed(2)}`,
+  );
   const sim = await startSimVlm({ rule: makeRubricSimRule() });
   try {
     await figureCompare(sim);

@@ -14,13 +14,20 @@ import { makeWorkspace, writePng, repoRoot, writeT2iExperiment } from '../test/h
 
 const ws = makeWorkspace();
 const sim = await startSimVlm({ rule: makeRubricSimRule() });
-const arr = (args: string[]) => execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, env: { ...process.env, ARR_JUDGE_URL: sim.url, NO_COLOR: '1' }, all: true });
+const arr = (args: string[]) =>
+  execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), ...args], {
+    cwd: ws.root,
+    env: { ...process.env, ARR_JUDGE_URL: sim.url, NO_COLOR: '1' },
+    all: true,
+  });
 const manifest = `task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1, task_description: Which picture is lighter? }\n`;
 
 try {
   await writeT2iExperiment(ws);
   for (let i = 0; i < 8; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0);
-  const lines = [...Array(8).keys()].map((i) => JSON.stringify({ query: `pair ${i}`, response: [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: [1, 2] }));
+  const lines = [...Array(8).keys()].map((i) =>
+    JSON.stringify({ query: `pair ${i}`, response: [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: [1, 2] }),
+  );
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
   ws.write('experiments/exp-b.yaml', manifest);
   await arr(['build', 'resolve', 'exp-b']);
@@ -33,16 +40,22 @@ try {
   const oneCalls = sim.stats.requests - before;
 
   // The same key again from nothing: no artifact, no copy in the Nx output, no cached judge response.
-  for (const dir of ['cache/artifacts/rubric-generate', 'cache/experiments/exp-b/rubric-generate', 'cache/judge']) rmSync(ws.path(dir), { recursive: true });
+  for (const dir of ['cache/artifacts/rubric-generate', 'cache/experiments/exp-b/rubric-generate', 'cache/judge'])
+    rmSync(ws.path(dir), { recursive: true });
   before = sim.stats.requests;
   t = performance.now();
-  const both = await Promise.all([arr(['build', 'rubric-generate', 'exp-b']), arr(['build', 'rubric-generate', 'exp-b'])]);
+  const both = await Promise.all([
+    arr(['build', 'rubric-generate', 'exp-b']),
+    arr(['build', 'rubric-generate', 'exp-b']),
+  ]);
   const twoMs = performance.now() - t;
   const twoCalls = sim.stats.requests - before;
   const waited = both.filter((r) => /waiting for rubric-generate\//.test(r.all ?? '')).length;
 
   console.log(`one build:                 ${oneCalls} judge calls, ${(oneMs / 1000).toFixed(1)} s`);
-  console.log(`two concurrent builds:     ${twoCalls} judge calls, ${(twoMs / 1000).toFixed(1)} s (${waited} process waited for the other)`);
+  console.log(
+    `two concurrent builds:     ${twoCalls} judge calls, ${(twoMs / 1000).toFixed(1)} s (${waited} process waited for the other)`,
+  );
   console.log(`calls, two at once vs one: ${(twoCalls / oneCalls).toFixed(2)}x`);
 } finally {
   await sim.close();

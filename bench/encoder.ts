@@ -62,8 +62,17 @@ function unigramTokenizer(): { json: object; words: string[] } {
     truncation: null,
     padding: null,
     added_tokens: [makeSpecialToken(0, '<pad>'), makeSpecialToken(1, '</s>'), makeSpecialToken(2, '<unk>')],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
-    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
+    },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'WhitespaceSplit' },
+        { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      ],
+    },
     post_processor: makeTemplateProcessing(['$A', '</s>'], { '</s>': 1 }),
     decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     model: { type: 'Unigram', unk_id: 2, byte_fallback: false, vocab: [...pieces.entries()] },
@@ -107,7 +116,13 @@ async function bench(label: string, layers: number, dir: string, pool: string[][
   const openMs = performance.now() - tOpen;
 
   // The bare loop: its own session with the same options, fed tensors built beforehand.
-  const bare = await ort.InferenceSession.create(join(dir, file), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+  const bare = await ort.InferenceSession.create(join(dir, file), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 4,
+  });
   const tok = await loadTokenizer(join(dir, 'tokenizer.json'));
   const feeds = pool.map((texts) => {
     const enc = tok.encode(texts, { maxLength: SEQ, padding: 'max_length', truncation: true });
@@ -116,7 +131,8 @@ async function bench(label: string, layers: number, dir: string, pool: string[][
   const fetches = ['last_hidden_state', 'pooler_output'];
   const batches = pool.map((texts) => texts.map((text) => ({ text })));
   const check = (out: { tensors: Record<string, { data: Float32Array }> }[]) => {
-    if (out.length !== BATCH || out[0].tensors.prompt_embed.data.length !== SEQ * DIM) throw new Error('unexpected runner output');
+    if (out.length !== BATCH || out[0].tensors.prompt_embed.data.length !== SEQ * DIM)
+      throw new Error('unexpected runner output');
   };
 
   const bareMs: number[] = [];
@@ -156,7 +172,9 @@ async function bench(label: string, layers: number, dir: string, pool: string[][
   console.log(`${label} (open ${openMs.toFixed(0)} ms):`);
   console.log(`  bare session.run        ${b.toFixed(2)} ms/batch  ${rate(b)}`);
   console.log(`  runner.run (sequential) ${r.toFixed(2)} ms/batch  ${rate(r)}  overhead ${pct(r)}`);
-  console.log(`  runner.runBatches       ${p.toFixed(2)} ms/batch  ${rate(p)}  overhead ${pct(p)} (+${(p - b).toFixed(2)} ms/batch)${verdict}`);
+  console.log(
+    `  runner.runBatches       ${p.toFixed(2)} ms/batch  ${rate(p)}  overhead ${pct(p)} (+${(p - b).toFixed(2)} ms/batch)${verdict}`,
+  );
   return ok;
 }
 
@@ -171,7 +189,7 @@ try {
   const fresh = await loadTokenizer(join(dir, 'tokenizer.json'));
   let t = performance.now();
   const lengths = texts.map((x) => fresh.ids(x).length);
-  const coldMs = ((performance.now() - t) / POOL);
+  const coldMs = (performance.now() - t) / POOL;
   t = performance.now();
   for (const batch of pool) fresh.encode(batch, { maxLength: SEQ, padding: 'max_length', truncation: true });
   const warmMs = (performance.now() - t) / POOL;
@@ -179,7 +197,9 @@ try {
     `text encoder: vocab ${VOCAB}, d ${DIM}, L ${SEQ}, batch ${BATCH}, ${POOL} distinct batches, threads ${threads}; ` +
       `T5-like Unigram tokenizer, ${VOCAB} pieces; prompt tokens ${Math.min(...lengths)}–${Math.max(...lengths)} before truncation`,
   );
-  console.log(`tokenize a batch of ${BATCH}: ${coldMs.toFixed(2)} ms with every word new, ${warmMs.toFixed(2)} ms with the word memo warm`);
+  console.log(
+    `tokenize a batch of ${BATCH}: ${coldMs.toFixed(2)} ms with every word new, ${warmMs.toFixed(2)} ms with the word memo warm`,
+  );
   // The first two show the fixed cost per batch; the target is judged on the 12-layer model.
   await bench('gather only (informational)', 0, dir, pool);
   await bench('2 layers [512x512] (informational)', 2, dir, pool);

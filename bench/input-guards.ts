@@ -27,7 +27,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 try {
   const file = join(root, 'data.jsonl');
   const lines = Array.from({ length: RECORDS }, (_, i) =>
-    JSON.stringify({ query: `a photo of ${i} red circles on a table, studio light`, response: [`images/${i}a.png`, `images/${i}b.png`], label_rank: i % 2 ? [1, 2] : [2, 1], meta: { source: 'bench', id: i } }),
+    JSON.stringify({
+      query: `a photo of ${i} red circles on a table, studio light`,
+      response: [`images/${i}a.png`, `images/${i}b.png`],
+      label_rank: i % 2 ? [1, 2] : [2, 1],
+      meta: { source: 'bench', id: i },
+    }),
   );
   writeFileSync(file, lines.join('\n') + '\n');
   const bytes = readFileSync(file).length;
@@ -36,12 +41,16 @@ try {
   const guarded: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let t0 = process.hrtime.bigint();
-    const values = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    const values = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
     bare.push(ms(t0));
     t0 = process.hrtime.bigint();
     const read = readRecords(file);
     guarded.push(ms(t0));
-    if (read.records.length !== values.length || read.diagnostics.length) throw new Error('reader disagreed with JSON.parse');
+    if (read.records.length !== values.length || read.diagnostics.length)
+      throw new Error('reader disagreed with JSON.parse');
   }
   const b = median(bare);
   const g = median(guarded);
@@ -50,7 +59,8 @@ try {
   console.log(`  readRecords (guarded)       ${g.toFixed(1)} ms   ratio ${(g / b).toFixed(2)}x`);
 
   mkdirSync(join(root, 'experiments/base'), { recursive: true });
-  const manifest = (ext: string) => writeFileSync(join(root, 'experiments/exp.yaml'), `task: t2i\nextends: ${ext}\nrubric: { seed: ../data.jsonl }\n`);
+  const manifest = (ext: string) =>
+    writeFileSync(join(root, 'experiments/exp.yaml'), `task: t2i\nextends: ${ext}\nrubric: { seed: ../data.jsonl }\n`);
   const refuse = (label: string, run: () => unknown) => {
     const t0 = process.hrtime.bigint();
     const out = run();
@@ -59,16 +69,27 @@ try {
   console.log('refusals (time to a located message):');
   truncateSync(writeFileAndReturn(join(root, 'experiments/base/huge.yaml')), 20 * 1024 ** 3);
   manifest('./base/huge.yaml');
-  refuse('extends: 20 GiB sparse base', () => loadExperiment(join(root, 'experiments/exp.yaml'), { workspaceRoot: root, env: {} }).diagnostics[0]?.message);
+  refuse(
+    'extends: 20 GiB sparse base',
+    () => loadExperiment(join(root, 'experiments/exp.yaml'), { workspaceRoot: root, env: {} }).diagnostics[0]?.message,
+  );
   manifest('/dev/zero');
-  refuse('extends: /dev/zero', () => loadExperiment(join(root, 'experiments/exp.yaml'), { workspaceRoot: root, env: {} }).diagnostics[0]?.message);
+  refuse(
+    'extends: /dev/zero',
+    () => loadExperiment(join(root, 'experiments/exp.yaml'), { workspaceRoot: root, env: {} }).diagnostics[0]?.message,
+  );
   truncateSync(writeFileAndReturn(join(root, 'huge.jsonl')), 20 * 1024 ** 3);
   refuse('dataset: 20 GiB sparse .jsonl', () => readRecords(join(root, 'huge.jsonl')).diagnostics[0]?.message);
   const images = Array.from({ length: 200_000 }, (_, i) => `images/${i}.png`);
-  writeFileSync(join(root, 'wide.jsonl'), JSON.stringify({ query: 'q', response: images, label_rank: images.map((_, i) => i + 1) }) + '\n');
+  writeFileSync(
+    join(root, 'wide.jsonl'),
+    JSON.stringify({ query: 'q', response: images, label_rank: images.map((_, i) => i + 1) }) + '\n',
+  );
   const t0 = process.hrtime.bigint();
   const wide = await loadDataset(join(root, 'wide.jsonl'), { task: 't2i', allowedRoots: [root], checkImages: false });
-  console.log(`  ${'record with 200k images'.padEnd(34)} ${ms(t0).toFixed(1)} ms  ${wide.diagnostics[0]?.message.slice(0, 90)}`);
+  console.log(
+    `  ${'record with 200k images'.padEnd(34)} ${ms(t0).toFixed(1)} ms  ${wide.diagnostics[0]?.message.slice(0, 90)}`,
+  );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

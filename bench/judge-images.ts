@@ -15,14 +15,23 @@ const SIZE = 1024;
 const MAX_SIDE = 768;
 const TARGET = 0.25;
 
-
 /** Smooth gradients (a few random low-frequency waves and blobs per channel) plus per-pixel noise. */
 function photoLike(seed: number): Buffer {
   const rand = prng(seed);
   const waves = Array.from({ length: 3 }, () =>
-    Array.from({ length: 4 }, () => ({ fx: (rand() * 4 + 0.5) / SIZE, fy: (rand() * 4 + 0.5) / SIZE, ph: rand() * 6.283, amp: 20 + rand() * 30 })),
+    Array.from({ length: 4 }, () => ({
+      fx: (rand() * 4 + 0.5) / SIZE,
+      fy: (rand() * 4 + 0.5) / SIZE,
+      ph: rand() * 6.283,
+      amp: 20 + rand() * 30,
+    })),
   );
-  const blobs = Array.from({ length: 6 }, () => ({ x: rand() * SIZE, y: rand() * SIZE, r: 80 + rand() * 250, c: [rand() * 120 - 60, rand() * 120 - 60, rand() * 120 - 60] }));
+  const blobs = Array.from({ length: 6 }, () => ({
+    x: rand() * SIZE,
+    y: rand() * SIZE,
+    r: 80 + rand() * 250,
+    c: [rand() * 120 - 60, rand() * 120 - 60, rand() * 120 - 60],
+  }));
   const base = [60 + rand() * 120, 60 + rand() * 120, 60 + rand() * 120];
   const px = Buffer.alloc(SIZE * SIZE * 3);
   for (let y = 0; y < SIZE; y++) {
@@ -45,7 +54,9 @@ const dir = mkdtempSync(join(tmpdir(), 'arr-bench-images-'));
 try {
   const files: string[] = [];
   for (const seed of [1, 2]) {
-    const png = await sharp(photoLike(seed), { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer();
+    const png = await sharp(photoLike(seed), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+      .png()
+      .toBuffer();
     const path = join(dir, `photo-${seed}.png`);
     writeFileSync(path, png);
     files.push(path);
@@ -76,7 +87,9 @@ try {
   const t = performance.now();
   for (const path of files) await other.encode({ kind: 'file', path });
   const disk = (performance.now() - t) / files.length;
-  console.log(`  disk-cache hit (new encoder, same cacheDir): ${disk.toFixed(2)} ms per image; stats ${JSON.stringify(other.stats)}`);
+  console.log(
+    `  disk-cache hit (new encoder, same cacheDir): ${disk.toFixed(2)} ms per image; stats ${JSON.stringify(other.stats)}`,
+  );
   console.log(`  encoder stats: ${JSON.stringify(encoder.stats)}`);
   const ratio = ours / reference;
   console.log(

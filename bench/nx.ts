@@ -8,7 +8,18 @@
 //     createNodes called directly, per manifest, in a fresh process each time, cold and warm.
 // Run: npx tsx bench/nx.ts [--in-place]     (BENCH_RUNS=<n> changes the number of timed runs, default 5)
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,8 +46,22 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const BASE_ENV: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
-for (const name of ['NX_ISOLATE_PLUGINS', 'NX_PERF_LOGGING', 'NX_SKIP_NX_CACHE', 'NX_DISABLE_NX_CACHE', 'FORCE_COLOR', 'NX_VERBOSE_LOGGING']) delete BASE_ENV[name];
+const BASE_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NO_COLOR: '1',
+};
+for (const name of [
+  'NX_ISOLATE_PLUGINS',
+  'NX_PERF_LOGGING',
+  'NX_SKIP_NX_CACHE',
+  'NX_DISABLE_NX_CACHE',
+  'FORCE_COLOR',
+  'NX_VERBOSE_LOGGING',
+])
+  delete BASE_ENV[name];
 const NO_ISOLATION_ENV: NodeJS.ProcessEnv = { ...BASE_ENV, NX_ISOLATE_PLUGINS: 'false' };
 
 const temp = mkdtempSync(join(tmpdir(), 'arr-bench-nx-'));
@@ -47,8 +72,12 @@ process.on('SIGINT', () => {
 });
 
 try {
-  console.log(`bench/nx.ts: ${RUNS} timed runs per figure (median), daemon off, commands run as \`npx nx ...\`; ${process.version}, ${availableParallelism()} CPUs`);
-  console.log(`load average at start: ${loadavg()[0].toFixed(2)} (1 min)${loadavg()[0] > availableParallelism() / 2 ? ': the machine is busy, expect noisy absolute times' : ''}`);
+  console.log(
+    `bench/nx.ts: ${RUNS} timed runs per figure (median), daemon off, commands run as \`npx nx ...\`; ${process.version}, ${availableParallelism()} CPUs`,
+  );
+  console.log(
+    `load average at start: ${loadavg()[0].toFixed(2)} (1 min)${loadavg()[0] > availableParallelism() / 2 ? ': the machine is busy, expect noisy absolute times' : ''}`,
+  );
   const snapshot = makeSnapshot();
   figureResolve(process.argv.includes('--in-place') ? ROOT : snapshot);
   figureScale(snapshot);
@@ -63,7 +92,9 @@ try {
 
 function figureResolve(ws: string): void {
   console.log('');
-  console.log(`figure 1: cached \`nx run exp-flux:resolve\` vs bare \`nx show projects\` in ${ws === ROOT ? ws : `a snapshot of ${ROOT} (${ws})`}`);
+  console.log(
+    `figure 1: cached \`nx run exp-flux:resolve\` vs bare \`nx show projects\` in ${ws === ROOT ? ws : `a snapshot of ${ROOT} (${ws})`}`,
+  );
   const variants: [string, NodeJS.ProcessEnv][] = [
     ['default (plugin isolation on)', BASE_ENV],
     ['NX_ISOLATE_PLUGINS=false', NO_ISOLATION_ENV],
@@ -80,12 +111,16 @@ function figureResolve(ws: string): void {
       show.push(timed(() => nx(ws, ['show', 'projects'], env)).ms);
       const { ms, out } = timed(() => nx(ws, ['run', 'exp-flux:resolve'], env));
       if (/Cache:\s+1\/1 hit/.test(out)) res.push(ms);
-      else if (++misses > RUNS) throw new Error('`nx run exp-flux:resolve` keeps missing the cache (is the workspace being edited?)');
+      else if (++misses > RUNS)
+        throw new Error('`nx run exp-flux:resolve` keeps missing the cache (is the workspace being edited?)');
       // A miss means an input changed under us (someone edited the workspace); the run re-cached it.
     }
     const m = { show: median(show), resolve: median(res) };
     medians[label] = m;
-    console.log(`  ${label}: show projects ${fmtS(m.show)} [${show.map(fmtS).join(' ')}], cached resolve ${fmtS(m.resolve)} [${res.map(fmtS).join(' ')}]` + (misses ? ` (${misses} run(s) missed the cache and were discarded: inputs changed meanwhile)` : ''));
+    console.log(
+      `  ${label}: show projects ${fmtS(m.show)} [${show.map(fmtS).join(' ')}], cached resolve ${fmtS(m.resolve)} [${res.map(fmtS).join(' ')}]` +
+        (misses ? ` (${misses} run(s) missed the cache and were discarded: inputs changed meanwhile)` : ''),
+    );
     const suffix = env === BASE_ENV ? '' : ` (${label})`;
     console.log(verdict(`cached resolve / show projects${suffix}`, m.resolve / m.show, TARGET_RESOLVE_RATIO, 'x'));
   }
@@ -104,7 +139,8 @@ function figureScale(source: string): void {
   const two = makeWorkspace(source, 'two');
   const many = makeWorkspace(source, 'many');
   const template = readFileSync(join(source, 'experiments', 'exp-flux.yaml'), 'utf8');
-  if (!/^ {2}seed: /m.test(template) || !/^ {2}name: flux-t2i-general$/m.test(template)) throw new Error('experiments/exp-flux.yaml changed shape; update the generator');
+  if (!/^ {2}seed: /m.test(template) || !/^ {2}name: flux-t2i-general$/m.test(template))
+    throw new Error('experiments/exp-flux.yaml changed shape; update the generator');
   for (let i = 0; i < MANIFESTS; i++) {
     const id = String(i).padStart(3, '0');
     const text = template
@@ -115,7 +151,9 @@ function figureScale(source: string): void {
   const expected = { [two]: projectCount(two), [many]: projectCount(many) };
 
   console.log('');
-  console.log(`figure 2a: \`nx show projects\` with ${MANIFESTS} more manifests (${expected[many]} projects) vs the two examples (${expected[two]} projects), copies under ${temp}`);
+  console.log(
+    `figure 2a: \`nx show projects\` with ${MANIFESTS} more manifests (${expected[many]} projects) vs the two examples (${expected[two]} projects), copies under ${temp}`,
+  );
   for (const [label, env] of [
     ['default', BASE_ENV],
     ['NX_ISOLATE_PLUGINS=false', NO_ISOLATION_ENV],
@@ -129,15 +167,25 @@ function figureScale(source: string): void {
           if (cold) rmSync(join(ws, '.nx', 'workspace-data', 'arr-plans.json'), { force: true });
           const { ms, out } = timed(() => nx(ws, ['show', 'projects'], env));
           const got = out.split('\n').filter((l) => l.trim()).length;
-          if (got !== expected[ws]) throw new Error(`nx show projects listed ${got} projects in ${ws}, expected ${expected[ws]}:\n${out}`);
+          if (got !== expected[ws])
+            throw new Error(`nx show projects listed ${got} projects in ${ws}, expected ${expected[ws]}:\n${out}`);
           times[ws].push(ms);
         }
       }
       const a = median(times[two]);
       const b = median(times[many]);
-      console.log(`  ${label}, ${state}: 2 manifests ${fmtS(a)} [${times[two].map(fmtS).join(' ')}], ${MANIFESTS + 2} manifests ${fmtS(b)} [${times[many].map(fmtS).join(' ')}]; ${fmtMs((b - a) / MANIFESTS)} per extra manifest`);
+      console.log(
+        `  ${label}, ${state}: 2 manifests ${fmtS(a)} [${times[two].map(fmtS).join(' ')}], ${MANIFESTS + 2} manifests ${fmtS(b)} [${times[many].map(fmtS).join(' ')}]; ${fmtMs((b - a) / MANIFESTS)} per extra manifest`,
+      );
       const suffix = label === 'default' ? '' : `, ${label}`;
-      console.log(verdict(`show projects ${MANIFESTS} manifests / 2 manifests (${state}${suffix})`, b / a, TARGET_SCALE_RATIO, 'x'));
+      console.log(
+        verdict(
+          `show projects ${MANIFESTS} manifests / 2 manifests (${state}${suffix})`,
+          b / a,
+          TARGET_SCALE_RATIO,
+          'x',
+        ),
+      );
     }
   }
 
@@ -145,7 +193,9 @@ function figureScale(source: string): void {
     ['isolation on', BASE_ENV],
     ['NX_ISOLATE_PLUGINS=false', NO_ISOLATION_ENV],
   ] as const) {
-    console.log(`  where the time goes (${MANIFESTS + 2} manifests, warm plugin cache, ${label}; NX_PERF_LOGGING, one run): ${perfBreakdown(many, env)}`);
+    console.log(
+      `  where the time goes (${MANIFESTS + 2} manifests, warm plugin cache, ${label}; NX_PERF_LOGGING, one run): ${perfBreakdown(many, env)}`,
+    );
   }
 
   // Can the workspace itself turn isolation off? nx.json has no such setting, but Nx loads the root .env
@@ -153,7 +203,9 @@ function figureScale(source: string): void {
   writeFileSync(join(two, '.env'), 'NX_ISOLATE_PLUGINS=false\n');
   const perf = nx(two, ['show', 'projects'], { ...BASE_ENV, NX_PERF_LOGGING: 'true' });
   const workers = perf.split('\n').filter((l) => l.includes("'start-plugin-worker:")).length;
-  const envFile = median(Array.from({ length: Math.min(RUNS, 3) }, () => timed(() => nx(two, ['show', 'projects'], BASE_ENV)).ms));
+  const envFile = median(
+    Array.from({ length: Math.min(RUNS, 3) }, () => timed(() => nx(two, ['show', 'projects'], BASE_ENV)).ms),
+  );
   rmSync(join(two, '.env'));
   console.log(
     `  root .env with NX_ISOLATE_PLUGINS=false: ${workers === 0 ? 'honoured (no plugin workers started)' : `NOT honoured (${workers} plugin workers started)`}, ` +
@@ -161,7 +213,9 @@ function figureScale(source: string): void {
   );
 
   console.log('');
-  console.log(`figure 2b: the plugin's createNodes called directly over the ${MANIFESTS} manifests, a fresh process per run (like an Nx plugin worker)`);
+  console.log(
+    `figure 2b: the plugin's createNodes called directly over the ${MANIFESTS} manifests, a fresh process per run (like an Nx plugin worker)`,
+  );
   const files = readdirSync(join(many, 'experiments')).filter((f) => f.startsWith('bench-'));
   if (files.length !== MANIFESTS) throw new Error(`expected ${MANIFESTS} bench manifests, found ${files.length}`);
   child(many, 'warm'); // fills the plan cache for the warm runs
@@ -175,7 +229,14 @@ function figureScale(source: string): void {
       `  ${mode} (${note}): first call ${fmtMs(first)} total [${results.map((r) => fmtMs(r.firstMs)).join(' ')}], ` +
         `a second ${mode} call in the same process ${fmtMs(again)} (${fmtMs(again / MANIFESTS)} per manifest); importing the plugin took ${fmtMs(imp)}`,
     );
-    console.log(verdict(`createNodes per manifest, ${mode} (first call in a fresh process)`, first / MANIFESTS, TARGET_MS_PER_MANIFEST, ' ms'));
+    console.log(
+      verdict(
+        `createNodes per manifest, ${mode} (first call in a fresh process)`,
+        first / MANIFESTS,
+        TARGET_MS_PER_MANIFEST,
+        ' ms',
+      ),
+    );
   }
 }
 
@@ -183,14 +244,17 @@ function figureScale(source: string): void {
 function perfBreakdown(ws: string, env: NodeJS.ProcessEnv): string {
   const out = nx(ws, ['show', 'projects'], { ...env, NX_PERF_LOGGING: 'true' });
   const marks = new Map<string, number[]>();
-  for (const m of out.matchAll(/^Time taken for '(.+)' ([\d.]+)ms$/gm)) marks.set(m[1], [...(marks.get(m[1]) ?? []), Number(m[2])]);
+  for (const m of out.matchAll(/^Time taken for '(.+)' ([\d.]+)ms$/gm))
+    marks.set(m[1], [...(marks.get(m[1]) ?? []), Number(m[2])]);
   const max = (name: string) => (marks.has(name) ? fmtMs(Math.max(...marks.get(name)!)) : 'n/a');
   const workers = [...marks.keys()].filter((k) => k.startsWith('start-plugin-worker:')).length;
   return [
     `graph ${max('createProjectGraphAsync')}`,
     `loading ./tasks/src/plugin.ts ${max('Load Nx Plugin: ./tasks/src/plugin.ts')}`,
     `building project configs (all plugins, slowest pass) ${max('build-project-configs')}`,
-    marks.has('./tasks/src/plugin.ts:createNodes') ? `of which our createNodes ${max('./tasks/src/plugin.ts:createNodes')}` : '',
+    marks.has('./tasks/src/plugin.ts:createNodes')
+      ? `of which our createNodes ${max('./tasks/src/plugin.ts:createNodes')}`
+      : '',
     `merging ${max('createNodes:merge')}`,
     `writing .nx/workspace-data ${max('write cache')}`,
     `${workers} plugin worker processes`,
@@ -216,7 +280,19 @@ function makeWorkspace(source: string, name: string): string {
   const ws = join(temp, name);
   // .gitignore keeps cache/ out of Nx's file hashing and package-lock.json is what Nx reads for the
   // external nodes, as in the real workspace.
-  for (const entry of ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.json', '.gitignore', 'tasks', 'src', 'schemas', 'bin', 'examples', 'experiments/base']) {
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'nx.json',
+    'tsconfig.json',
+    '.gitignore',
+    'tasks',
+    'src',
+    'schemas',
+    'bin',
+    'examples',
+    'experiments/base',
+  ]) {
     if (existsSync(join(source, entry))) cpSync(join(source, entry), join(ws, entry), { recursive: true });
   }
   for (const manifest of readdirSync(join(source, 'experiments')).filter((f) => /\.ya?ml$/.test(f))) {
@@ -232,10 +308,15 @@ function projectCount(ws: string): number {
 }
 
 function child(ws: string, mode: 'cold' | 'warm'): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', ws, mode], { cwd: ROOT, env: BASE_ENV, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', ws, mode], {
+    cwd: ROOT,
+    env: BASE_ENV,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`createNodes child failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const result: ChildResult = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  if (result.projects !== MANIFESTS) throw new Error(`createNodes returned ${result.projects} projects, expected ${MANIFESTS}`);
+  if (result.projects !== MANIFESTS)
+    throw new Error(`createNodes returned ${result.projects} projects, expected ${MANIFESTS}`);
   return result;
 }
 
@@ -248,13 +329,19 @@ async function childCreateNodes(root: string, mode: 'cold' | 'warm'): Promise<Ch
   let t = performance.now();
   const plugin = await import(pathToFileURL(join(root, 'tasks', 'src', 'plugin.ts')).href);
   const importMs = performance.now() - t;
-  const [, createNodesFn] = (plugin.createNodes ?? plugin.default?.createNodes) as [string, (...args: unknown[]) => unknown];
+  const [, createNodesFn] = (plugin.createNodes ?? plugin.default?.createNodes) as [
+    string,
+    (...args: unknown[]) => unknown,
+  ];
   const context = { workspaceRoot: root, nxJsonConfiguration: {} };
   const call = async () => {
     if (mode === 'cold') rmSync(plansFile, { force: true });
     const start = performance.now();
     const results = (await createNodesFn(files, {}, context)) as [string, { projects?: Record<string, unknown> }][];
-    return { ms: performance.now() - start, projects: results.reduce((n, [, r]) => n + Object.keys(r.projects ?? {}).length, 0) };
+    return {
+      ms: performance.now() - start,
+      projects: results.reduce((n, [, r]) => n + Object.keys(r.projects ?? {}).length, 0),
+    };
   };
   const first = await call();
   const again = await call();
@@ -279,7 +366,10 @@ function nx(cwd: string, args: string[], env: NodeJS.ProcessEnv): string {
     closeSync(fd);
   }
   const out = readFileSync(log, 'utf8');
-  if (r.status !== 0) throw new Error(`npx nx ${args.join(' ')} failed in ${cwd} (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${out}`);
+  if (r.status !== 0)
+    throw new Error(
+      `npx nx ${args.join(' ')} failed in ${cwd} (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${out}`,
+    );
   return out;
 }
 

@@ -25,12 +25,17 @@ const MiB = 1024 * 1024;
 
 async function grey(file: string, level: number): Promise<string> {
   mkdirSync(dirname(file), { recursive: true });
-  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(file);
+  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toFile(file);
   return file;
 }
 
 async function experimentFor(ws: TestWorkspace, name: string, judgeUrl: string) {
-  ws.write(`experiments/${name}.yaml`, `task: t2i\nrubric: { from: ../rubrics/r.txt }\njudge:\n  base_url: ${judgeUrl}\n  retries: 0\n  reasks: 0\n  timeout_s: 5\n`);
+  ws.write(
+    `experiments/${name}.yaml`,
+    `task: t2i\nrubric: { from: ../rubrics/r.txt }\njudge:\n  base_url: ${judgeUrl}\n  retries: 0\n  reasks: 0\n  timeout_s: 5\n`,
+  );
   return (await loadValidExperiment({ experiment: name, workspaceRoot: ws.root }, { checkData: false })).experiment;
 }
 
@@ -41,7 +46,12 @@ async function recovery(ws: TestWorkspace): Promise<number[]> {
   const dark = await grey(ws.path('images/dark.png'), 30);
   let judge = await startSimVlm({});
   const port = Number(new URL(judge.url).port);
-  const service = await startRewardService({ experiment: await experimentFor(ws, 'recovery', judge.url), workspaceRoot: ws.root, rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n', token: TOKEN });
+  const service = await startRewardService({
+    experiment: await experimentFor(ws, 'recovery', judge.url),
+    workspaceRoot: ws.root,
+    rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n',
+    token: TOKEN,
+  });
   const post = async () =>
     (
       await fetch(`${service.url}/v1/rewards`, {
@@ -69,7 +79,9 @@ async function recovery(ws: TestWorkspace): Promise<number[]> {
       while ((await post()) !== 200) await sleep(20);
       const ms = performance.now() - back;
       times.push(ms);
-      console.log(`outage ${round + 1}: answers while down ${JSON.stringify(Object.fromEntries(statuses))}; first 200 ${ms.toFixed(0)} ms after the judge came back`);
+      console.log(
+        `outage ${round + 1}: answers while down ${JSON.stringify(Object.fromEntries(statuses))}; first 200 ${ms.toFixed(0)} ms after the judge came back`,
+      );
     }
   } finally {
     await service.close();
@@ -79,14 +91,18 @@ async function recovery(ws: TestWorkspace): Promise<number[]> {
 }
 
 /** Peak RSS (VmHWM) of a process, in MiB. */
-const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const currentRss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const peakRss = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const currentRss = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function memory(ws: TestWorkspace): Promise<void> {
   const judge = await startSimVlm({});
   await experimentFor(ws, 'memory', judge.url);
   // The service runs in its own node process so that its RSS is what is measured.
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', ws.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', ws.root], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -107,16 +123,27 @@ async function memory(ws: TestWorkspace): Promise<void> {
   const { hostname, port } = new URL(url);
   const started = performance.now();
   const answers = await Promise.all(
-    Array.from({ length: CLIENTS }, () =>
-      new Promise<string>((resolve) => {
-        const req = request({ hostname, port, path: '/v1/rewards', method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': max } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(String(res.statusCode)));
-          res.on('error', () => resolve(String(res.statusCode)));
-        });
-        req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-        req.end(body);
-      }),
+    Array.from(
+      { length: CLIENTS },
+      () =>
+        new Promise<string>((resolve) => {
+          const req = request(
+            {
+              hostname,
+              port,
+              path: '/v1/rewards',
+              method: 'POST',
+              headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': max },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(String(res.statusCode)));
+              res.on('error', () => resolve(String(res.statusCode)));
+            },
+          );
+          req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+          req.end(body);
+        }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -125,15 +152,26 @@ async function memory(ws: TestWorkspace): Promise<void> {
   await once(child, 'exit');
   await judge.close();
   const counts = answers.reduce<Record<string, number>>((m, a) => ((m[a] = (m[a] ?? 0) + 1), m), {});
-  console.log(`${CLIENTS} concurrent ${max / MiB} MiB bodies (one huge query each) in ${seconds.toFixed(1)} s: answers ${JSON.stringify(counts)}`);
-  console.log(`service RSS: ${baseline.toFixed(0)} MiB idle, ${peak.toFixed(0)} MiB peak (+${(peak - baseline).toFixed(0)} MiB); the bodies sent weigh ${((CLIENTS * max) / MiB).toFixed(0)} MiB`);
-  console.log(`peak growth / body limit: ${((peak - baseline) / (max / MiB)).toFixed(1)}× one maximum-size body (buffered-bytes budget ${DEFAULT_LIMITS.maxBufferedBytes / MiB} MiB)`);
+  console.log(
+    `${CLIENTS} concurrent ${max / MiB} MiB bodies (one huge query each) in ${seconds.toFixed(1)} s: answers ${JSON.stringify(counts)}`,
+  );
+  console.log(
+    `service RSS: ${baseline.toFixed(0)} MiB idle, ${peak.toFixed(0)} MiB peak (+${(peak - baseline).toFixed(0)} MiB); the bodies sent weigh ${((CLIENTS * max) / MiB).toFixed(0)} MiB`,
+  );
+  console.log(
+    `peak growth / body limit: ${((peak - baseline) / (max / MiB)).toFixed(1)}× one maximum-size body (buffered-bytes budget ${DEFAULT_LIMITS.maxBufferedBytes / MiB} MiB)`,
+  );
 }
 
 /** The child process of the memory measure: a service with the default limits, until SIGTERM. */
 async function serveChild(root: string): Promise<void> {
   const { experiment } = await loadValidExperiment({ experiment: 'memory', workspaceRoot: root }, { checkData: false });
-  const service = await startRewardService({ experiment, workspaceRoot: root, rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n', token: TOKEN });
+  const service = await startRewardService({
+    experiment,
+    workspaceRoot: root,
+    rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n',
+    token: TOKEN,
+  });
   console.log(`URL=${service.url}`);
   process.once('SIGTERM', () => void service.close().then(() => process.exit(0)));
 }
@@ -145,7 +183,9 @@ if (process.argv[2] === '--serve') {
   try {
     ws.write('rubrics/r.txt', 'Rubric 1:\nTheme: x\n- Tip1: y\n');
     const times = await recovery(ws);
-    console.log(`recovery after a ${OUTAGE_MS / 1000} s judge outage: ${times.map((t) => `${(t / 1000).toFixed(2)} s`).join(', ')} (max ${(Math.max(...times) / 1000).toFixed(2)} s; target < 5 s)`);
+    console.log(
+      `recovery after a ${OUTAGE_MS / 1000} s judge outage: ${times.map((t) => `${(t / 1000).toFixed(2)} s`).join(', ')} (max ${(Math.max(...times) / 1000).toFixed(2)} s; target < 5 s)`,
+    );
     await memory(ws);
   } finally {
     ws.cleanup();

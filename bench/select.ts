@@ -8,14 +8,48 @@ const N = 500;
 const RUNS = 5;
 
 // Synthetic criteria: templates × aspects × qualifiers, with paraphrase-like overlap between them.
-const subjects = ['the main subject', 'the text', 'the hands', 'the background', 'the lighting', 'the colours', 'the faces', 'the composition', 'the reflections', 'the shadows', 'the edges', 'the layout'];
+const subjects = [
+  'the main subject',
+  'the text',
+  'the hands',
+  'the background',
+  'the lighting',
+  'the colours',
+  'the faces',
+  'the composition',
+  'the reflections',
+  'the shadows',
+  'the edges',
+  'the layout',
+];
 const verbs = ['matches', 'follows', 'respects', 'reflects', 'is consistent with', 'agrees with', 'preserves', 'keeps'];
-const targets = ['the prompt', 'the requested style', 'the source image', 'physical plausibility', 'the described count', 'the stated position', 'the edit instruction', 'natural anatomy', 'the brand colours', 'the spelling in the prompt'];
-const qualifiers = ['exactly', 'closely', 'without artifacts', 'in every region', 'with no extra objects', 'at full resolution', 'without blur', 'under close inspection'];
+const targets = [
+  'the prompt',
+  'the requested style',
+  'the source image',
+  'physical plausibility',
+  'the described count',
+  'the stated position',
+  'the edit instruction',
+  'natural anatomy',
+  'the brand colours',
+  'the spelling in the prompt',
+];
+const qualifiers = [
+  'exactly',
+  'closely',
+  'without artifacts',
+  'in every region',
+  'with no extra objects',
+  'at full resolution',
+  'without blur',
+  'under close inspection',
+];
 const random = mulberry32(42);
 const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
 const raw: string[] = [];
-while (dedupeExact(raw).texts.length < N) raw.push(`${pick(subjects)} ${pick(verbs)} ${pick(targets)} ${pick(qualifiers)}`);
+while (dedupeExact(raw).texts.length < N)
+  raw.push(`${pick(subjects)} ${pick(verbs)} ${pick(targets)} ${pick(qualifiers)}`);
 const texts = dedupeExact(raw).texts.slice(0, N);
 
 const embedder = new LexicalEmbedder();

@@ -23,7 +23,8 @@ try {
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   const need = FILES * FILE_BYTES * 2.5; // one run's files, plus headroom
-  if (free < need) throw new Error(`need ${(need / 2 ** 20).toFixed(0)} MiB free in ${dir}, have ${(free / 2 ** 20).toFixed(0)} MiB`);
+  if (free < need)
+    throw new Error(`need ${(need / 2 ** 20).toFixed(0)} MiB free in ${dir}, have ${(free / 2 ** 20).toFixed(0)} MiB`);
 
   // A few distinct tensors, so the page cache is not handed the same pages over and over.
   const source = Float32Array.from({ length: ELEMENTS }, (_, i) => Math.sin(i) * 3);
@@ -33,7 +34,9 @@ try {
   t = performance.now();
   fromFloat32(source, SHAPE, 'F16');
   const f16Ms = performance.now() - t;
-  console.log(`convert [${SHAPE.join(', ')}] float32 → bf16: ${bfMs.toFixed(1)} ms (${(ELEMENTS / bfMs / 1e3).toFixed(0)} M elements/s); → f16: ${f16Ms.toFixed(1)} ms (${(ELEMENTS / f16Ms / 1e3).toFixed(0)} M elements/s)`);
+  console.log(
+    `convert [${SHAPE.join(', ')}] float32 → bf16: ${bfMs.toFixed(1)} ms (${(ELEMENTS / bfMs / 1e3).toFixed(0)} M elements/s); → f16: ${f16Ms.toFixed(1)} ms (${(ELEMENTS / f16Ms / 1e3).toFixed(0)} M elements/s)`,
+  );
   const tensors: Tensor[] = Array.from({ length: 4 }, (_, k) => {
     const data = new Uint8Array(bf16.data);
     data[0] = k; // no two alike
@@ -61,7 +64,9 @@ try {
       for (let i = 0; i < FILES; i++) await write(join(runDir, `${i}.${ext}`), tensors[i % tensors.length]);
       const s = (performance.now() - start) / 1000;
       rates.push((FILES * FILE_BYTES) / MB / s);
-      console.log(`  ${label} run ${run}: ${FILES} files × 4 MiB in ${(s * 1000).toFixed(0)} ms = ${rates.at(-1)!.toFixed(0)} MB/s (${((s * 1000) / FILES).toFixed(2)} ms/file)`);
+      console.log(
+        `  ${label} run ${run}: ${FILES} files × 4 MiB in ${(s * 1000).toFixed(0)} ms = ${rates.at(-1)!.toFixed(0)} MB/s (${((s * 1000) / FILES).toFixed(2)} ms/file)`,
+      );
       await rm(runDir, { recursive: true, force: true });
     }
     return rates;
@@ -74,7 +79,9 @@ try {
       `target >= ${TARGET_MBPS} MB/s: ${best >= TARGET_MBPS ? 'PASS' : 'FAIL'}`,
   );
   const pt = await measure('torch .pt', (p, x) => writeTorchPt(p, x), 'pt');
-  console.log(`torch .pt write (CRC-32 + temp file + rename): ${Math.max(...pt).toFixed(0)} MB/s best of ${RUNS} (median ${median(pt).toFixed(0)}) (informational)`);
+  console.log(
+    `torch .pt write (CRC-32 + temp file + rename): ${Math.max(...pt).toFixed(0)} MB/s best of ${RUNS} (median ${median(pt).toFixed(0)}) (informational)`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

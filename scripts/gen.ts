@@ -31,11 +31,14 @@ function withDefaultsRequired(schema: any): any {
 function importShared(output: string, shared: string, from: string): string {
   const exported = new Set([...shared.matchAll(/^export interface (\w+) \{/gm)].map((m) => m[1]));
   const reused: string[] = [];
-  const trimmed = output.replace(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n)?export interface (\w+) \{\n[\s\S]*?\n\}\n/g, (block, _doc, name: string) => {
-    if (!exported.has(name)) return block;
-    reused.push(name);
-    return '';
-  });
+  const trimmed = output.replace(
+    /(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n)?export interface (\w+) \{\n[\s\S]*?\n\}\n/g,
+    (block, _doc, name: string) => {
+      if (!exported.has(name)) return block;
+      reused.push(name);
+      return '';
+    },
+  );
   if (reused.length === 0) return output;
   return trimmed.replace(/\*\/\n/, `*/\n\nimport type { ${reused.sort().join(', ')} } from '${from}';\n`);
 }
@@ -43,20 +46,40 @@ function importShared(output: string, shared: string, from: string): string {
 const banner = (source: string) =>
   `/* Generated from schemas/${source} by scripts/gen.ts (npm run gen). Do not edit by hand. */`;
 // `cwd` lets a schema $ref another by file name (verify-report reuses judge-report's definitions).
-const options = (source: string) => ({ bannerComment: banner(source), additionalProperties: false, format: true, cwd: join(root, 'schemas') });
+const options = (source: string) => ({
+  bannerComment: banner(source),
+  additionalProperties: false,
+  format: true,
+  cwd: join(root, 'schemas'),
+});
 
 export async function generatedFiles(): Promise<Record<string, string>> {
   const experiment = readSchema('experiment.schema.json');
   const record = readSchema('dataset-record.schema.json');
-  const asWritten = await compile({ ...experiment, title: 'ExperimentManifest' } as JSONSchema, 'ExperimentManifest', options('experiment.schema.json'));
+  const asWritten = await compile(
+    { ...experiment, title: 'ExperimentManifest' } as JSONSchema,
+    'ExperimentManifest',
+    options('experiment.schema.json'),
+  );
   const resolved = await compile(
     { ...withDefaultsRequired(experiment), title: 'Experiment', $id: undefined } as JSONSchema,
     'Experiment',
     { ...options('experiment.schema.json'), bannerComment: '' },
   );
-  const dataset = await compile(record, 'DatasetRecord', { ...options('dataset-record.schema.json'), unreachableDefinitions: true });
-  const judgeReport = await compile(readSchema('judge-report.schema.json'), 'JudgeReport', options('judge-report.schema.json'));
-  const verifyReport = importShared(await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json')), judgeReport, './judge-report.js');
+  const dataset = await compile(record, 'DatasetRecord', {
+    ...options('dataset-record.schema.json'),
+    unreachableDefinitions: true,
+  });
+  const judgeReport = await compile(
+    readSchema('judge-report.schema.json'),
+    'JudgeReport',
+    options('judge-report.schema.json'),
+  );
+  const verifyReport = importShared(
+    await compile(readSchema('verify-report.schema.json'), 'VerifyReport', options('verify-report.schema.json')),
+    judgeReport,
+    './judge-report.js',
+  );
   const rubricLockSchema = readSchema('rubric-lock.schema.json');
   const rubricLock = await compile(rubricLockSchema, 'RubricLock', options('rubric-lock.schema.json'));
   const encoderSpecSchema = readSchema('encoder-spec.schema.json');
@@ -86,10 +109,17 @@ if (isMain) {
   for (const [rel, content] of Object.entries(await generatedFiles())) {
     const path = join(root, rel);
     let current = '';
-    try { current = readFileSync(path, 'utf8'); } catch { /* missing counts as stale */ }
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {
+      /* missing counts as stale */
+    }
     if (current === content) continue;
     if (check) stale.push(rel);
-    else { writeFileSync(path, content); console.log(`wrote ${rel}`); }
+    else {
+      writeFileSync(path, content);
+      console.log(`wrote ${rel}`);
+    }
   }
   if (check && stale.length) {
     console.error(`out of date (run npm run gen): ${stale.join(', ')}`);

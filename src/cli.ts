@@ -9,7 +9,9 @@ const program = new Command('arr')
   .exitOverride()
   .enablePositionalOptions();
 // src/cli.ts and its compiled dist/cli.js both sit one folder below package.json.
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 program.version(version, '-V, --version', 'print the arr version');
 
 await registerCommands(program, process.argv.slice(2));

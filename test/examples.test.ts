@@ -123,10 +123,14 @@ describe('datasets', () => {
   });
 
   it('training lists exist and reference existing images', () => {
-    const prompts = readFileSync(path.join(EXAMPLES_DIR, 't2i', 'prompts.txt'), 'utf8').split('\n').filter(Boolean);
+    const prompts = readFileSync(path.join(EXAMPLES_DIR, 't2i', 'prompts.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(prompts.length).toBeGreaterThanOrEqual(30);
     expect(new Set(prompts).size).toBe(prompts.length);
-    const edits = readJsonl<{ source_image: string; instruction: string }>(path.join(EXAMPLES_DIR, 'edit', 'edits.jsonl'));
+    const edits = readJsonl<{ source_image: string; instruction: string }>(
+      path.join(EXAMPLES_DIR, 'edit', 'edits.jsonl'),
+    );
     expect(edits.length).toBeGreaterThanOrEqual(15);
     for (const e of edits) {
       expect(Object.keys(e)).toEqual(['source_image', 'instruction']);

@@ -14,7 +14,14 @@ describe('generated files', () => {
 
   it('document every schema field in docs/manifest.md', async () => {
     const doc = readFileSync(join(repoRoot, 'docs/manifest.md'), 'utf8');
-    for (const field of ['judge.concurrency', 'rubric.select.method', 'verify.min_gain', 'train.lora.rank', 'reward.on_disagreement', 'data.allowed_roots']) {
+    for (const field of [
+      'judge.concurrency',
+      'rubric.select.method',
+      'verify.min_gain',
+      'train.lora.rank',
+      'reward.on_disagreement',
+      'data.allowed_roots',
+    ]) {
       expect(doc).toContain(`\`${field}\``);
     }
   });

@@ -3,8 +3,28 @@ import path from 'node:path';
 import { COUNTS } from './constants.js';
 import { balancedFlags, Rng } from './rng.js';
 import { renderPng, type Scene } from './scene.js';
-import { applyT2IMiss, layoutT2I, makeT2ISpec, T2I_CATEGORIES, T2I_MISSES, type T2ICategory, t2iPrompt, type T2ISpec } from './t2i.js';
-import { applyEditMiss, applyEditOp, EDIT_KINDS, EDIT_MISSES, type EditOp, type EditScene, instructionText, makeEditOp, makeSourceScene, missIsValid } from './edit.js';
+import {
+  applyT2IMiss,
+  layoutT2I,
+  makeT2ISpec,
+  T2I_CATEGORIES,
+  T2I_MISSES,
+  type T2ICategory,
+  t2iPrompt,
+  type T2ISpec,
+} from './t2i.js';
+import {
+  applyEditMiss,
+  applyEditOp,
+  EDIT_KINDS,
+  EDIT_MISSES,
+  type EditOp,
+  type EditScene,
+  instructionText,
+  makeEditOp,
+  makeSourceScene,
+  missIsValid,
+} from './edit.js';
 
 export interface OutFile {
   rel: string;

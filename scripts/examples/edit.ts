@@ -44,7 +44,10 @@ export function objectAtCell(rng: Rng, cell: number, shape: Shape, color: Color)
 export function makeSourceScene(rng: Rng): EditScene {
   const bg = makeBackground(rng, rng.next() < 0.3);
   const k = rng.int(2, 4);
-  const cells = rng.shuffle(CENTER_CELLS).slice(0, k).sort((a, b) => a - b);
+  const cells = rng
+    .shuffle(CENTER_CELLS)
+    .slice(0, k)
+    .sort((a, b) => a - b);
   const colors = rng.shuffle(COLOR_NAMES).slice(0, k);
   const objects = cells.map((cell, i) => objectAtCell(rng, cell, rng.pick(SHAPES), colors[i]));
   return { bg, objects };

@@ -151,7 +151,13 @@ export const FULL: Region = { x0: 0, x1: W, y0: 0, y1: W };
  * Place n objects of half-extent ~r inside region without overlap (rejection sampling with a
  * deterministic grid fallback). `taken` are objects already placed elsewhere to avoid.
  */
-export function placeInRegion(rng: Rng, n: number, r: number, region: Region, taken: { x: number; y: number; r: number }[]) {
+export function placeInRegion(
+  rng: Rng,
+  n: number,
+  r: number,
+  region: Region,
+  taken: { x: number; y: number; r: number }[],
+) {
   const margin = r * 1.25 + 6;
   const x0 = region.x0 + margin;
   const x1 = region.x1 - margin;

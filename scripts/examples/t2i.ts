@@ -74,7 +74,11 @@ export function makeT2ISpec(rng: Rng, cat: T2ICategory): T2ISpec {
     case 'pair':
       return { groups: distinctGroups(rng, 2), white: false };
     case 'position':
-      return { groups: distinctGroups(rng, 2), relation: rng.pick(['left', 'right', 'above', 'below'] as const), white: false };
+      return {
+        groups: distinctGroups(rng, 2),
+        relation: rng.pick(['left', 'right', 'above', 'below'] as const),
+        white: false,
+      };
     case 'count_position': {
       const gs = distinctGroups(rng, 2);
       gs[0].n = rng.int(1, 3);
@@ -90,7 +94,13 @@ export function makeT2ISpec(rng: Rng, cat: T2ICategory): T2ISpec {
   }
 }
 
-export type T2IMiss = 'wrong_count' | 'wrong_color' | 'swapped_positions' | 'missing_object' | 'swapped_colors' | 'one_off_color';
+export type T2IMiss =
+  | 'wrong_count'
+  | 'wrong_color'
+  | 'swapped_positions'
+  | 'missing_object'
+  | 'swapped_colors'
+  | 'one_off_color';
 
 export const T2I_MISSES: Record<T2ICategory, T2IMiss[]> = {
   count: ['wrong_count', 'wrong_count', 'one_off_color'],

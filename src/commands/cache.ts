@@ -12,7 +12,11 @@ import { listRemoteCommand, registerRemoteCacheCommands } from './cache-remote.j
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
 export function registerCacheCommand(program: Command): void {
-  const cache = program.command('cache').description('Inspect, verify, clean and share the artifact cache (<workspace>/cache/artifacts, or ARR_CACHE_DIR).');
+  const cache = program
+    .command('cache')
+    .description(
+      'Inspect, verify, clean and share the artifact cache (<workspace>/cache/artifacts, or ARR_CACHE_DIR).',
+    );
 
   cache
     .command('ls')
@@ -26,18 +30,36 @@ export function registerCacheCommand(program: Command): void {
       if (items.length === 0) return console.log('no artifacts');
       printTable(
         ['KIND', 'KEY', 'FILES', 'SIZE', 'CREATED', 'LAST USED'],
-        items.map((a) => [a.kind, a.key.slice(0, 12), String(a.files), formatBytes(a.bytes), day(a.created), day(a.lastUsed)]),
+        items.map((a) => [
+          a.kind,
+          a.key.slice(0, 12),
+          String(a.files),
+          formatBytes(a.bytes),
+          day(a.created),
+          day(a.lastUsed),
+        ]),
       );
       console.log(`${items.length} artifacts, ${formatBytes(items.reduce((n, a) => n + a.bytes, 0))}`);
     });
 
   cache
     .command('verify')
-    .description('Re-hash every artifact file against its recorded sha256 and check every cached judge reply against its request key and checksum; exits 1 when anything is corrupt.')
+    .description(
+      'Re-hash every artifact file against its recorded sha256 and check every cached judge reply against its request key and checksum; exits 1 when anything is corrupt.',
+    )
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { json?: boolean }) => {
-      const judge = (await judgeCache().verify()).map((e): VerifyResult =>
-        e.ok ? { kind: 'judge', key: e.key, dir: e.path, ok: true } : { kind: 'judge', key: e.key, dir: e.path, ok: false, problems: [{ file: relative(cacheDir(findWorkspaceRoot()), e.path), reason: e.problem ?? 'corrupt' }] },
+      const judge = (await judgeCache().verify()).map(
+        (e): VerifyResult =>
+          e.ok
+            ? { kind: 'judge', key: e.key, dir: e.path, ok: true }
+            : {
+                kind: 'judge',
+                key: e.key,
+                dir: e.path,
+                ok: false,
+                problems: [{ file: relative(cacheDir(findWorkspaceRoot()), e.path), reason: e.problem ?? 'corrupt' }],
+              },
       );
       const results = [...(await openStore().verify()), ...judge];
       const bad = results.filter((r) => !r.ok);
@@ -46,15 +68,19 @@ export function registerCacheCommand(program: Command): void {
       for (const r of bad) {
         for (const p of r.problems) console.log(`corrupt ${r.kind}/${r.key} ${describeProblem(p)}`);
       }
-      console.log(`${results.length - bad.length} ok, ${bad.length} corrupt${bad.length ? ' (run `arr cache gc` to remove them)' : ''}`);
+      console.log(
+        `${results.length - bad.length} ok, ${bad.length} corrupt${bad.length ? ' (run `arr cache gc` to remove them)' : ''}`,
+      );
     });
 
   cache
     .command('gc')
-    .description('Remove abandoned build directories, temp files (cache/, rubrics/) and partial pulls, corrupt artifacts and judge replies, the Nx plugin\'s plan cache and, with --older-than, artifacts unused for that long.')
+    .description(
+      "Remove abandoned build directories, temp files (cache/, rubrics/) and partial pulls, corrupt artifacts and judge replies, the Nx plugin's plan cache and, with --older-than, artifacts unused for that long.",
+    )
     .option('--dry-run', 'only print what would be removed')
     .option('--older-than <days>', 'also remove artifacts not built or read for this many days', parseDays)
-    .option('--unreferenced', 'also remove artifacts that no experiment\'s last build points at')
+    .option('--unreferenced', "also remove artifacts that no experiment's last build points at")
     .option('--json', 'print machine-readable JSON')
     .action(async (opts: { dryRun?: boolean; olderThan?: number; unreferenced?: boolean; json?: boolean }) => {
       const ws = findWorkspaceRoot();
@@ -69,12 +95,28 @@ export function registerCacheCommand(program: Command): void {
         if (!opts.dryRun) await rm(entry.path, { force: true });
         result.removed.push({ kind: 'judge', name: entry.key, path: entry.path, reason: 'corrupt', bytes });
       }
-      for (const [dir, depth] of [...new Map([[cacheDir(ws), 4], [workspaceCacheDir(ws), 4], [join(ws, 'rubrics'), 0]])]) {
-        for (const temp of await sweepTempFiles(dir, { dryRun: opts.dryRun, depth, skip: ['artifacts', 'nx', 'node_modules'] })) {
-          result.removed.push({ kind: relative(ws, dirname(temp.path)), name: basename(temp.path), path: temp.path, reason: 'stale-tmp', bytes: temp.bytes });
+      for (const [dir, depth] of [
+        ...new Map([
+          [cacheDir(ws), 4],
+          [workspaceCacheDir(ws), 4],
+          [join(ws, 'rubrics'), 0],
+        ]),
+      ]) {
+        for (const temp of await sweepTempFiles(dir, {
+          dryRun: opts.dryRun,
+          depth,
+          skip: ['artifacts', 'nx', 'node_modules'],
+        })) {
+          result.removed.push({
+            kind: relative(ws, dirname(temp.path)),
+            name: basename(temp.path),
+            path: temp.path,
+            reason: 'stale-tmp',
+            bytes: temp.bytes,
+          });
         }
       }
-            const partial = await sweepPartialPulls(cacheDir(findWorkspaceRoot()), { dryRun: opts.dryRun });
+      const partial = await sweepPartialPulls(cacheDir(findWorkspaceRoot()), { dryRun: opts.dryRun });
       result.removed.push(...partial);
       result.bytesFreed = result.removed.reduce((a, r) => a + r.bytes, 0);
       if (opts.json) return printJson(result);
@@ -82,7 +124,12 @@ export function registerCacheCommand(program: Command): void {
       if (result.removed.length > 0) {
         printTable(
           ['REASON', 'KIND', 'NAME', 'SIZE'],
-          result.removed.map((r) => [r.reason, r.kind, r.name.length > 20 ? r.name.slice(0, 20) + '…' : r.name, formatBytes(r.bytes)]),
+          result.removed.map((r) => [
+            r.reason,
+            r.kind,
+            r.name.length > 20 ? r.name.slice(0, 20) + '…' : r.name,
+            formatBytes(r.bytes),
+          ]),
         );
       }
       console.log(`${verb} ${result.removed.length} entries, ${formatBytes(result.bytesFreed)}`);
@@ -93,7 +140,8 @@ export function registerCacheCommand(program: Command): void {
 
 /** The Nx plugin's plan cache (and where older versions kept it). */
 async function removePlanCaches(workspaceRoot: string): Promise<void> {
-  for (const file of [planCacheFile(workspaceRoot), join(workspaceCacheDir(workspaceRoot), 'graph', 'plans.json')]) await rm(file, { force: true });
+  for (const file of [planCacheFile(workspaceRoot), join(workspaceCacheDir(workspaceRoot), 'graph', 'plans.json')])
+    await rm(file, { force: true });
 }
 
 /** `kind/key` of every artifact an experiment's stamp (its last build of a target) points at. */
@@ -135,7 +183,13 @@ function printJson(value: unknown): void {
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 function day(iso: string): string {

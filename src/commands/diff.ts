@@ -9,7 +9,9 @@ const short = (hash: string | null) => (hash === null ? 'absent' : hash === 'mis
 export function registerDiffCommand(program: Command): void {
   program
     .command('diff')
-    .description('What separates two experiments: resolved parameters that differ (and where each value came from), input files that differ, the rubric texts as a unified diff, metric deltas. Reads artifacts only.')
+    .description(
+      'What separates two experiments: resolved parameters that differ (and where each value came from), input files that differ, the rubric texts as a unified diff, metric deltas. Reads artifacts only.',
+    )
     .argument('<a>', 'experiment (name, manifest path or matrix member)')
     .argument('<b>', 'experiment to compare it with')
     .option('--json', 'print machine-readable JSON')
@@ -31,12 +33,26 @@ export function registerDiffCommand(program: Command): void {
         console.log(`\ninput files (${d.files.length} differ)`);
         for (const f of d.files) console.log(`  ${f.input}: ${short(f.a)} → ${short(f.b)}`);
         console.log('\nrubric');
-        if (d.rubric === null) console.log('  (not built for both experiments: run their rubric-generate or verify target)');
+        if (d.rubric === null)
+          console.log('  (not built for both experiments: run their rubric-generate or verify target)');
         else if (d.rubric === '') console.log('  identical');
-        else console.log(d.rubric.split('\n').slice(2).map((l) => `  ${l}`).join('\n').trimEnd());
+        else
+          console.log(
+            d.rubric
+              .split('\n')
+              .slice(2)
+              .map((l) => `  ${l}`)
+              .join('\n')
+              .trimEnd(),
+          );
         console.log('\nmetrics (b − a)');
         for (const [m, v] of Object.entries(d.metrics)) {
-          const delta = v.delta === null ? 'n/a' : ['accuracy', 'ci_low', 'ci_high', 'baseline', 'agreement', 'gain'].includes(m) ? `${v.delta >= 0 ? '+' : ''}${(v.delta * 100).toFixed(1)} points` : `${v.delta >= 0 ? '+' : ''}${Number(v.delta.toFixed(6))}`;
+          const delta =
+            v.delta === null
+              ? 'n/a'
+              : ['accuracy', 'ci_low', 'ci_high', 'baseline', 'agreement', 'gain'].includes(m)
+                ? `${v.delta >= 0 ? '+' : ''}${(v.delta * 100).toFixed(1)} points`
+                : `${v.delta >= 0 ? '+' : ''}${Number(v.delta.toFixed(6))}`;
           console.log(`  ${m.padEnd(10)} ${formatCell(m, v.a).padStart(8)} → ${formatCell(m, v.b).padEnd(8)} ${delta}`);
         }
       } catch (error) {

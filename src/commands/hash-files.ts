@@ -12,7 +12,10 @@ export function registerHashFilesCommand(program: Command): void {
     .action(async (files: string[]) => {
       const memo = new HashMemo(cacheDir(workspace()));
       for (const file of files) {
-        const hash = await memo.hashFile(file).then((h) => h.sha256, () => 'missing');
+        const hash = await memo.hashFile(file).then(
+          (h) => h.sha256,
+          () => 'missing',
+        );
         console.log(`${hash}  ${file}`);
       }
       await memo.flush();

@@ -29,13 +29,19 @@ export function printSummary(report: JudgeReport, log: (line: string) => void = 
   log('------------------------------');
   log(`Task:        ${report.task}`);
   log(`Mode:        ${report.mode}`);
-  log(`Rubric:      ${report.rubric.source === 'none' ? 'none (direct judging)' : `${report.rubric.source} ${report.rubric.path ?? ''}`}`);
+  log(
+    `Rubric:      ${report.rubric.source === 'none' ? 'none (direct judging)' : `${report.rubric.source} ${report.rubric.path ?? ''}`}`,
+  );
   log(`Total Tests: ${s.total}`);
   log(`Correct:     ${s.correct}`);
   log(`Accuracy:    ${pct(s.accuracy)} (95% CI ${pct(s.ci95[0])}–${pct(s.ci95[1])})`);
-  log(`Agreement:   ${s.agreement === null ? 'n/a (one order judged)' : `${pct(s.agreement)} of items agree when the order is swapped (${s.disagreements} disagree)`}`);
+  log(
+    `Agreement:   ${s.agreement === null ? 'n/a (one order judged)' : `${pct(s.agreement)} of items agree when the order is swapped (${s.disagreements} disagree)`}`,
+  );
   log(`Failures:    ${s.failures}${s.stoppedBy ? `; stopped early: ${s.stoppedBy}` : ''}`);
-  log(`Judge calls: ${report.usage.calls} (${report.usage.cached} cached, ${report.usage.retries} retries, ${report.usage.reasks} re-asks), ${report.usage.promptTokens + report.usage.completionTokens} tokens${report.usage.cost !== null ? `, cost ${report.usage.cost.toFixed(4)}` : ''}`);
+  log(
+    `Judge calls: ${report.usage.calls} (${report.usage.cached} cached, ${report.usage.retries} retries, ${report.usage.reasks} re-asks), ${report.usage.promptTokens + report.usage.completionTokens} tokens${report.usage.cost !== null ? `, cost ${report.usage.cost.toFixed(4)}` : ''}`,
+  );
   log('------------------------------');
 }
 
@@ -43,7 +49,9 @@ export function registerJudgeCommand(program: Command): void {
   const judge = program
     .command('judge')
     .enablePositionalOptions()
-    .description('Judge a labelled dataset with an experiment\'s judge (and rubric), as the reference CLI evaluates: accuracy, 95% interval, order agreement, failures.')
+    .description(
+      "Judge a labelled dataset with an experiment's judge (and rubric), as the reference CLI evaluates: accuracy, 95% interval, order agreement, failures.",
+    )
     // Checked in the action: commander would demand a parent's required options from `judge doctor` too.
     .option('--experiment <experiment>', 'project name (exp-flux) or manifest path (required)')
     .option('--dataset <file>', 'labelled pairs (.jsonl, .json, .yaml) (required)')
@@ -56,9 +64,15 @@ export function registerJudgeCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (flags: JudgeFlags) => {
       try {
-        if (!flags.experiment || !flags.dataset) throw new Error('arr judge needs --experiment <experiment> and --dataset <file> (or: arr judge doctor --experiment <experiment>)');
+        if (!flags.experiment || !flags.dataset)
+          throw new Error(
+            'arr judge needs --experiment <experiment> and --dataset <file> (or: arr judge doctor --experiment <experiment>)',
+          );
         const ws = workspace();
-        const loaded = await loadValidExperiment({ experiment: flags.experiment, workspaceRoot: ws }, { checkData: false });
+        const loaded = await loadValidExperiment(
+          { experiment: flags.experiment, workspaceRoot: ws },
+          { checkData: false },
+        );
         const experiment = loaded.experiment;
         const dataset = resolve(flags.dataset);
         const data = await loadDataset(dataset, datasetOptionsFor(experiment, ws));
@@ -87,28 +101,42 @@ export function registerJudgeCommand(program: Command): void {
 
   judge
     .command('doctor')
-    .description('Check a judge before spending on it: the endpoint answers, takes several images in one request, returns parseable JSON, and its verdicts survive swapping the order.')
+    .description(
+      'Check a judge before spending on it: the endpoint answers, takes several images in one request, returns parseable JSON, and its verdicts survive swapping the order.',
+    )
     .requiredOption('--experiment <experiment>', 'project name (exp-flux) or manifest path')
     .option('--base-url <url>', 'judge endpoint(s), comma-separated')
     .option('--pairs <n>', 'example pairs to judge in both orders', (v) => Number.parseInt(v, 10), 4)
     .option('--json', 'print the checks as JSON')
-    .action(async (flags: { experiment: string; baseUrl?: string; pairs: number; json?: boolean }, command: Command) => {
-      try {
-        const ws = workspace();
-        const baseUrl = flags.baseUrl ?? command.parent?.opts().baseUrl;
-        const loaded = await loadValidExperiment({ experiment: flags.experiment, workspaceRoot: ws }, { checkData: false });
-        const result = await runDoctor({ experiment: loaded.experiment, workspaceRoot: ws, baseUrl, pairs: flags.pairs });
-        if (flags.json) console.log(JSON.stringify(result, null, 2));
-        else {
-          for (const check of result.checks) {
-            console.log(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
-            if (!check.ok && check.advice) console.log(`    → ${check.advice}`);
+    .action(
+      async (flags: { experiment: string; baseUrl?: string; pairs: number; json?: boolean }, command: Command) => {
+        try {
+          const ws = workspace();
+          const baseUrl = flags.baseUrl ?? command.parent?.opts().baseUrl;
+          const loaded = await loadValidExperiment(
+            { experiment: flags.experiment, workspaceRoot: ws },
+            { checkData: false },
+          );
+          const result = await runDoctor({
+            experiment: loaded.experiment,
+            workspaceRoot: ws,
+            baseUrl,
+            pairs: flags.pairs,
+          });
+          if (flags.json) console.log(JSON.stringify(result, null, 2));
+          else {
+            for (const check of result.checks) {
+              console.log(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
+              if (!check.ok && check.advice) console.log(`    → ${check.advice}`);
+            }
+            console.log(
+              result.ok ? 'the judge is usable' : 'fix the failed checks before building rubrics with this judge',
+            );
           }
-          console.log(result.ok ? 'the judge is usable' : 'fix the failed checks before building rubrics with this judge');
+          process.exitCode = result.ok ? 0 : 1;
+        } catch (error) {
+          reportFailure(error, flags.json);
         }
-        process.exitCode = result.ok ? 0 : 1;
-      } catch (error) {
-        reportFailure(error, flags.json);
-      }
-    });
+      },
+    );
 }

@@ -15,15 +15,23 @@ const DEFAULTS = { model: local.model.default, mmproj: null, quant: local.quant.
 
 /** `arr models pull [experiment]` and `arr models ls`: the local judge's GGUF files in ARR_MODELS_DIR. */
 export function registerModelsCommand(program: Command): void {
-  const models = program.command('models').description('Download and list the local judge\'s GGUF model files (ARR_MODELS_DIR).');
+  const models = program
+    .command('models')
+    .description("Download and list the local judge's GGUF model files (ARR_MODELS_DIR).");
 
   models
     .command('pull [experiment]')
-    .description('Download the model and projector an experiment\'s judge.local names (default: judge.local\'s defaults), verified against the Hub\'s sha256.')
+    .description(
+      "Download the model and projector an experiment's judge.local names (default: judge.local's defaults), verified against the Hub's sha256.",
+    )
     .action(async (experiment: string | undefined) => {
       try {
         const ws = workspace();
-        const { model, mmproj, quant } = experiment ? localJudgeSettings((await loadValidExperiment({ workspaceRoot: ws, experiment }, { checkData: false })).experiment) : DEFAULTS;
+        const { model, mmproj, quant } = experiment
+          ? localJudgeSettings(
+              (await loadValidExperiment({ workspaceRoot: ws, experiment }, { checkData: false })).experiment,
+            )
+          : DEFAULTS;
         const files = await judgeFiles({ model, mmproj, quant }, { base: ws, onProgress: progressBar() });
         for (const f of [files.model, files.mmproj]) console.log(`${f.path}  ${gib(f.size)}  sha256 ${f.sha256}`);
       } catch (error) {
@@ -40,8 +48,9 @@ export function registerModelsCommand(program: Command): void {
       const found = await listGguf(root);
       if (opts.json) return console.log(JSON.stringify({ dir: root, files: found }, null, 2));
       console.log(`ARR_MODELS_DIR: ${root}`);
-      if (found.length === 0) return console.log('no model files (npx arr models pull downloads the judge\'s)');
-      for (const f of found) console.log(`${gib(f.bytes).padStart(11)}  ${f.path}${f.partial ? '  (partial download)' : ''}`);
+      if (found.length === 0) return console.log("no model files (npx arr models pull downloads the judge's)");
+      for (const f of found)
+        console.log(`${gib(f.bytes).padStart(11)}  ${f.path}${f.partial ? '  (partial download)' : ''}`);
     });
 }
 
@@ -52,7 +61,8 @@ async function listGguf(root: string): Promise<{ path: string; bytes: number; pa
     for (const e of entries) {
       const full = join(dir, e.name);
       if (e.isDirectory()) await walk(full);
-      else if (/\.gguf(\.part)?$/.test(e.name)) out.push({ path: relative(root, full), bytes: (await stat(full)).size, partial: e.name.endsWith('.part') });
+      else if (/\.gguf(\.part)?$/.test(e.name))
+        out.push({ path: relative(root, full), bytes: (await stat(full)).size, partial: e.name.endsWith('.part') });
     }
   };
   await walk(root);

@@ -14,7 +14,10 @@ export function newManifest(name: string, task: 't2i' | 'edit', base: string): s
     task === 't2i'
       ? 'Compare two text-to-image outputs for the same prompt on prompt following, visual quality, artifacts and aesthetics.'
       : 'Compare two edits of the source image: prefer the one that follows the instruction and leaves everything else unchanged.';
-  const list = task === 't2i' ? `  prompts: ../examples/t2i/prompts.txt\n  encoders: flux` : `  edits: ../examples/edit/edits.jsonl\n  encoders: qwen-image-edit`;
+  const list =
+    task === 't2i'
+      ? `  prompts: ../examples/t2i/prompts.txt\n  encoders: flux`
+      : `  edits: ../examples/edit/edits.jsonl\n  encoders: qwen-image-edit`;
   return `# yaml-language-server: $schema=../schemas/experiment.schema.json
 # ${name}: made by \`npx arr new\`. Point rubric.seed and verify.test at your own labelled pairs.
 task: ${task}
@@ -42,10 +45,12 @@ export function registerNewCommand(program: Command): void {
     .action(async (name: string, opts: { task: string; base: string }) => {
       try {
         if (!NAME.test(name)) throw new Error(`experiment name ${name} must match ${NAME.source}`);
-        if (opts.task !== 't2i' && opts.task !== 'edit') throw new Error(`--task must be t2i or edit, got ${opts.task}`);
+        if (opts.task !== 't2i' && opts.task !== 'edit')
+          throw new Error(`--task must be t2i or edit, got ${opts.task}`);
         const ws = workspace();
         const file = join(ws, 'experiments', `${name}.yaml`);
-        if (existsSync(file)) throw new Error(`${relative(process.cwd(), file)} already exists; pick another name or edit it`);
+        if (existsSync(file))
+          throw new Error(`${relative(process.cwd(), file)} already exists; pick another name or edit it`);
         await mkdir(join(ws, 'experiments'), { recursive: true });
         await writeFileAtomic(file, newManifest(name, opts.task, opts.base));
         console.log(`wrote ${relative(process.cwd(), file)}; check it with: npx arr validate ${name}`);

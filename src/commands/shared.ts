@@ -39,7 +39,9 @@ export function reportFailure(error: unknown, json = false): void {
   if (json) {
     const located = error instanceof ArrError && error.diagnostics.length > 0;
     const diagnostics = located ? error.diagnostics : [{ message: (error as Error).message }];
-    console.log(JSON.stringify({ ok: false, exit_code: process.exitCode, diagnostics, ...(hint ? { hint } : {}) }, null, 2));
+    console.log(
+      JSON.stringify({ ok: false, exit_code: process.exitCode, diagnostics, ...(hint ? { hint } : {}) }, null, 2),
+    );
     return;
   }
   if (error instanceof InvalidInputError) {

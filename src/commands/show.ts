@@ -7,7 +7,8 @@ import { InvalidInputError, isError } from '../diagnostics.js';
 import { describeOrigin as describeOriginAs } from '../targets/experiment-diff.js';
 import { collectSet, reportFailure, workspace } from './shared.js';
 
-const describeOrigin = (origin: Origin | undefined, ws: string): string => describeOriginAs(origin, (file) => relative(ws, file));
+const describeOrigin = (origin: Origin | undefined, ws: string): string =>
+  describeOriginAs(origin, (file) => relative(ws, file));
 
 function leaves(value: unknown, prefix: string, out: [string, unknown][]): [string, unknown][] {
   if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {
@@ -19,7 +20,9 @@ function leaves(value: unknown, prefix: string, out: [string, unknown][]): [stri
 export function registerShowCommand(program: Command): void {
   program
     .command('show')
-    .description('Print the resolved manifest (extends, env references, --set and defaults applied) and where each value came from. Secrets are masked.')
+    .description(
+      'Print the resolved manifest (extends, env references, --set and defaults applied) and where each value came from. Secrets are masked.',
+    )
     .argument('<experiment>', 'project name (exp-flux) or manifest path')
     .option('--set <field=value>', 'override a field, as a CLI flag does for a task (repeatable)', collectSet, {})
     .option('--json', 'print machine-readable JSON')
@@ -32,11 +35,34 @@ export function registerShowCommand(program: Command): void {
         const shown = maskSecrets(loaded.experiment, loaded.origins);
         const rows = leaves(shown, '', []);
         if (opts.json) {
-          const sources = Object.fromEntries(rows.map(([field]) => [field, describeOrigin(nearest(loaded.origins, field), ws)]));
-          console.log(JSON.stringify({ experiment: loaded.name, file: relative(ws, loaded.file), extends: loaded.chain.slice(1).map((f) => relative(ws, f)), resolved: shown, sources }, null, 2));
+          const sources = Object.fromEntries(
+            rows.map(([field]) => [field, describeOrigin(nearest(loaded.origins, field), ws)]),
+          );
+          console.log(
+            JSON.stringify(
+              {
+                experiment: loaded.name,
+                file: relative(ws, loaded.file),
+                extends: loaded.chain.slice(1).map((f) => relative(ws, f)),
+                resolved: shown,
+                sources,
+              },
+              null,
+              2,
+            ),
+          );
           return;
         }
-        console.log(`# ${loaded.name}: ${relative(ws, loaded.file)}${loaded.chain.length > 1 ? ` (extends ${loaded.chain.slice(1).map((f) => relative(ws, f)).join(', ')})` : ''}`);
+        console.log(
+          `# ${loaded.name}: ${relative(ws, loaded.file)}${
+            loaded.chain.length > 1
+              ? ` (extends ${loaded.chain
+                  .slice(1)
+                  .map((f) => relative(ws, f))
+                  .join(', ')})`
+              : ''
+          }`,
+        );
         const width = Math.max(...rows.map(([f, v]) => f.length + JSON.stringify(v).length)) + 4;
         for (const [field, value] of rows) {
           const text = `${field}: ${JSON.stringify(value)}`;

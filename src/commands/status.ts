@@ -5,7 +5,9 @@ import { collectSet, reportFailure, workspace } from './shared.js';
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('Show each cached target as fresh, stale, missing, corrupt or never built, and why. Exits 0 whatever the state unless --check.')
+    .description(
+      'Show each cached target as fresh, stale, missing, corrupt or never built, and why. Exits 0 whatever the state unless --check.',
+    )
     .argument('<experiment>', 'project name (exp-flux) or manifest path')
     .option('--check', 'exit 1 when any target is stale, missing or corrupt')
     .option('--set <field=value>', 'override a field (repeatable)', collectSet, {})

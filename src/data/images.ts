@@ -70,7 +70,8 @@ export async function checkImages(uses: readonly ImageUse[], opts: CheckImagesOp
     const r = results.get(key)!;
     const list = byKey.get(key)!;
     if (!r.ok) {
-      const more = list.length > 1 ? ` (and ${list.length - 1} more ${list.length === 2 ? 'use' : 'uses'} in this dataset)` : '';
+      const more =
+        list.length > 1 ? ` (and ${list.length - 1} more ${list.length === 2 ? 'use' : 'uses'} in this dataset)` : '';
       diagnostics.push({ ...list[0].at, message: r.message + more });
     } else if (!r.checked) {
       urls++;
@@ -115,14 +116,20 @@ export function isInside(root: string, path: string): boolean {
 }
 
 async function checkWithRoots(ref: ImageRef, roots: Root[], given: readonly string[]): Promise<ImageCheck> {
-  if (ref.kind === 'url') return { ok: true, checked: false, ref, note: 'URLs are passed to the judge unchanged and not fetched here' };
+  if (ref.kind === 'url')
+    return { ok: true, checked: false, ref, note: 'URLs are passed to the judge unchanged and not fetched here' };
   if (ref.kind === 'data') return checkDataUrl(ref);
 
   const path = ref.path;
   try {
     const st = await stat(path);
     if (!st.isFile()) return { ok: false, ref, message: `${path} is not a file` };
-    if (st.size > MAX_IMAGE_BYTES) return { ok: false, ref, message: `${path} is ${st.size} bytes, over the ${MAX_IMAGE_BYTES}-byte limit for one image` };
+    if (st.size > MAX_IMAGE_BYTES)
+      return {
+        ok: false,
+        ref,
+        message: `${path} is ${st.size} bytes, over the ${MAX_IMAGE_BYTES}-byte limit for one image`,
+      };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, ref, message: `image not found: ${path}` };
@@ -137,7 +144,11 @@ async function checkWithRoots(ref: ImageRef, roots: Root[], given: readonly stri
   if (!roots.some((r) => isInside(r.real, real))) {
     const shown = real === path ? path : `${path} (a link to ${real})`;
     const list = given.length ? given.join(', ') : 'none';
-    return { ok: false, ref, message: `${shown} is outside the allowed roots (${list}); add its folder to data.allowed_roots` };
+    return {
+      ok: false,
+      ref,
+      message: `${shown} is outside the allowed roots (${list}); add its folder to data.allowed_roots`,
+    };
   }
   const decoded = await decode(real);
   if ('error' in decoded) return { ok: false, ref, message: `${path} is not a decodable image (${decoded.error})` };
@@ -155,12 +166,15 @@ async function checkDataUrl(ref: Extract<ImageRef, { kind: 'data' }>): Promise<I
   }
   if (bytes.length === 0) return { ok: false, ref, message: `data URL ${short} is empty` };
   const decoded = await decode(bytes);
-  if ('error' in decoded) return { ok: false, ref, message: `data URL ${short} is not a decodable image (${decoded.error})` };
+  if ('error' in decoded)
+    return { ok: false, ref, message: `data URL ${short} is not a decodable image (${decoded.error})` };
   return { ok: true, checked: true, ref, ...decoded };
 }
 
 /** Reads the header and decodes the pixels (into an 8 px thumbnail), so a truncated file fails. */
-async function decode(input: string | Buffer): Promise<{ format?: string; width?: number; height?: number } | { error: string }> {
+async function decode(
+  input: string | Buffer,
+): Promise<{ format?: string; width?: number; height?: number } | { error: string }> {
   // Loaded on first use, so modules that only list a dataset's images (the Nx graph) never load libvips.
   const { default: sharp } = await import('sharp');
   try {

@@ -4,7 +4,15 @@ import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { checkImages, isInside } from './images.js';
-import { normalizeRecord, normalizeTaskType, resolveImageRef, splitImages, type EvalMode, type ImageUse, type TaskType } from './normalize.js';
+import {
+  normalizeRecord,
+  normalizeTaskType,
+  resolveImageRef,
+  splitImages,
+  type EvalMode,
+  type ImageUse,
+  type TaskType,
+} from './normalize.js';
 import { readRecords } from './read-records.js';
 import type { DatasetItem } from './types.js';
 

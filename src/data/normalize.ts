@@ -16,9 +16,24 @@ export type EvalMode = 'pairwise' | 'listwise' | 'pointwise';
 
 export const QUERY_KEYS = ['query', 'prompt', 'instruction'] as const;
 /** t2i candidates: the first key with a non-empty value wins. */
-export const T2I_IMAGE_KEYS = ['image_paths', 'response', 'responses', 'images', 'image', 'generated_image', 'generated_images'] as const;
+export const T2I_IMAGE_KEYS = [
+  'image_paths',
+  'response',
+  'responses',
+  'images',
+  'image',
+  'generated_image',
+  'generated_images',
+] as const;
 /** Edit base image: the first non-empty key wins; of a list only the first image is used. */
-export const EDIT_SOURCE_KEYS = ['source_image', 'base_image', 'original_image', 'input_image', 'reference_image', 'ref_image'] as const;
+export const EDIT_SOURCE_KEYS = [
+  'source_image',
+  'base_image',
+  'original_image',
+  'input_image',
+  'reference_image',
+  'ref_image',
+] as const;
 /** Edit outputs that never hold the base. */
 export const EDIT_OUTPUT_KEYS = [
   'edited_image',
@@ -165,7 +180,8 @@ export function resolveImageRef(value: string, baseDir: string): ImageRef | { er
     }
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v);
-  if (scheme) return { error: `uses the unsupported URL scheme ${scheme[1]}:// (use a local path, http(s):// or data:)` };
+  if (scheme)
+    return { error: `uses the unsupported URL scheme ${scheme[1]}:// (use a local path, http(s):// or data:)` };
   if (v === '~' || v.startsWith('~/')) return { kind: 'file', path: resolve(homedir(), v.slice(2)) };
   return { kind: 'file', path: isAbsolute(v) ? resolve(v) : resolve(baseDir, v) };
 }
@@ -185,7 +201,11 @@ export function normalizeRecord(record: RawRecord, file: string, opts: Normalize
   const diagnostics: Diagnostic[] = [];
   const images: ImageUse[] = [];
   const at = (path: FieldPath = []): Location => {
-    const p = path.length ? record.locate(path) : record.line !== undefined ? { line: record.line, col: record.col } : undefined;
+    const p = path.length
+      ? record.locate(path)
+      : record.line !== undefined
+        ? { line: record.line, col: record.col }
+        : undefined;
     return { file, line: p?.line, col: p?.col, field: fieldName(record.index, path) };
   };
   const error = (path: FieldPath, message: string) => diagnostics.push({ ...at(path), message });
@@ -206,7 +226,10 @@ export function normalizeRecord(record: RawRecord, file: string, opts: Normalize
   const split = splitImages(rec, opts.task);
   if (split.candidates.length > MAX_CANDIDATES) {
     const slot = split.candidates[0];
-    error([slot.key], `${split.candidates.length} candidate images in one record; at most ${MAX_CANDIDATES} can be ranked or judged together`);
+    error(
+      [slot.key],
+      `${split.candidates.length} candidate images in one record; at most ${MAX_CANDIDATES} can be ranked or judged together`,
+    );
     return { images, diagnostics };
   }
   const toRef = (slot: ImageSlot, role: ImageUse['role']): ImageRef | undefined => {
@@ -230,7 +253,8 @@ export function normalizeRecord(record: RawRecord, file: string, opts: Normalize
   };
   const source = split.base ? toRef(split.base, 'source') : undefined;
   const candidates = split.candidates.map((s) => toRef(s, 'candidate')).filter((r): r is ImageRef => r !== undefined);
-  const ignored = opts.task === 't2i' ? [...EDIT_SOURCE_KEYS, ...EDIT_OUTPUT_KEYS] : ['generated_image', 'generated_images'];
+  const ignored =
+    opts.task === 't2i' ? [...EDIT_SOURCE_KEYS, ...EDIT_OUTPUT_KEYS] : ['generated_image', 'generated_images'];
   for (const key of ignored) {
     if (firstSlots(rec, [key]).length) warn([key], `${key} is ignored for ${opts.task} datasets`);
   }
@@ -273,16 +297,19 @@ function checkTypes(rec: Record<string, unknown>, error: Report): boolean {
     } else if (IMAGE_KEYS.has(key)) {
       if (Array.isArray(v)) {
         v.forEach((e, i) => {
-          if (e !== null && typeof e !== 'string') fail([key, i], `an image must be a path or URL string (or null), found ${describe(e)}`);
+          if (e !== null && typeof e !== 'string')
+            fail([key, i], `an image must be a path or URL string (or null), found ${describe(e)}`);
         });
       } else if (typeof v !== 'string') {
         fail([key], `${key} must be an image path or URL, or a list of them, found ${describe(v)}`);
       }
     } else if (key === 'label_rank') {
       if (!Array.isArray(v)) fail([key], `label_rank must be a list of integers, found ${describe(v)}`);
-      else if (!v.every((e) => Number.isInteger(e))) fail([key], `label_rank must be a list of integers, found ${JSON.stringify(v)}`);
+      else if (!v.every((e) => Number.isInteger(e)))
+        fail([key], `label_rank must be a list of integers, found ${JSON.stringify(v)}`);
     } else if (key === 'label_score') {
-      if (!Number.isInteger(v)) fail([key], `label_score must be an integer, found ${typeof v === 'number' ? v : describe(v)}`);
+      if (!Number.isInteger(v))
+        fail([key], `label_score must be an integer, found ${typeof v === 'number' ? v : describe(v)}`);
     } else if (key === 'response_includes_base') {
       if (typeof v !== 'boolean') fail([key], `response_includes_base must be true or false, found ${describe(v)}`);
     }
@@ -290,7 +317,13 @@ function checkTypes(rec: Record<string, unknown>, error: Report): boolean {
   return ok;
 }
 
-function checkLabel(rec: Record<string, unknown>, n: number, opts: NormalizeOptions, error: Report, warn: Report): Label | undefined {
+function checkLabel(
+  rec: Record<string, unknown>,
+  n: number,
+  opts: NormalizeOptions,
+  error: Report,
+  warn: Report,
+): Label | undefined {
   const rank = Array.isArray(rec.label_rank) ? (rec.label_rank as number[]) : undefined;
   const score = typeof rec.label_score === 'number' ? rec.label_score : undefined;
   const mode = opts.mode;
@@ -305,7 +338,13 @@ function checkLabel(rec: Record<string, unknown>, n: number, opts: NormalizeOpti
 
   if (wantScore) {
     if (score === undefined) {
-      if (opts.requireLabel) error([], mode === 'pointwise' ? 'record has no label_score (required in pointwise mode)' : 'record has no label (label_rank or label_score)');
+      if (opts.requireLabel)
+        error(
+          [],
+          mode === 'pointwise'
+            ? 'record has no label_score (required in pointwise mode)'
+            : 'record has no label (label_rank or label_score)',
+        );
       return undefined;
     }
     if (mode === 'pointwise') {
@@ -320,12 +359,21 @@ function checkLabel(rec: Record<string, unknown>, n: number, opts: NormalizeOpti
   }
 
   if (rank === undefined) {
-    if (opts.requireLabel) error([], mode ? `record has no label_rank (required in ${mode} mode)` : 'record has no label (label_rank or label_score)');
+    if (opts.requireLabel)
+      error(
+        [],
+        mode
+          ? `record has no label_rank (required in ${mode} mode)`
+          : 'record has no label (label_rank or label_score)',
+      );
     return undefined;
   }
   if (n === 0) return undefined; // already reported: no candidates
   if (rank.length !== n) {
-    error(['label_rank'], `label_rank has ${rank.length} ${rank.length === 1 ? 'entry' : 'entries'} but the record has ${n} candidate ${n === 1 ? 'image' : 'images'}`);
+    error(
+      ['label_rank'],
+      `label_rank has ${rank.length} ${rank.length === 1 ? 'entry' : 'entries'} but the record has ${n} candidate ${n === 1 ? 'image' : 'images'}`,
+    );
     return undefined;
   }
   const seen = new Set(rank);

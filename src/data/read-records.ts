@@ -44,7 +44,12 @@ export interface ReadRecordsResult {
   diagnostics: Diagnostic[];
 }
 
-const EXTENSIONS: Record<string, DatasetFormat> = { '.jsonl': 'jsonl', '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' };
+const EXTENSIONS: Record<string, DatasetFormat> = {
+  '.jsonl': 'jsonl',
+  '.json': 'json',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+};
 
 /** The container format a dataset path names by its extension, or undefined when unsupported. */
 export function datasetFormat(file: string): DatasetFormat | undefined {
@@ -80,18 +85,42 @@ export function readRecords(file: string, options: { maxBytes?: number } = {}): 
   const failed = (problem: unknown): ReadRecordsResult => {
     if (!(problem instanceof InputFileProblem) || problem.osError) {
       if (problem instanceof InputFileProblem) problem = problem.osError;
-      return { file: abs, format, records: [], diagnostics: [{ file: abs, message: `cannot read the dataset (${osReason(problem)})` }] };
+      return {
+        file: abs,
+        format,
+        records: [],
+        diagnostics: [{ file: abs, message: `cannot read the dataset (${osReason(problem)})` }],
+      };
     }
     const where = problem.line === undefined ? {} : { line: problem.line, col: problem.col };
-    return { file: abs, format, records: [], diagnostics: [{ file: abs, ...where, message: problem.line === undefined ? `cannot read the dataset (${problem.message})` : problem.message }] };
+    return {
+      file: abs,
+      format,
+      records: [],
+      diagnostics: [
+        {
+          file: abs,
+          ...where,
+          message: problem.line === undefined ? `cannot read the dataset (${problem.message})` : problem.message,
+        },
+      ],
+    };
   };
   try {
     const stats = checkRegularFile(abs, limit, 'ARR_MAX_DATASET_BYTES');
     if (format === 'jsonl') return readJsonlFile(abs);
     if (stats.size > MAX_DOCUMENT_BYTES) {
-      return failed(new InputFileProblem(`${stats.size} bytes: a .${format} dataset is parsed as one document, at most ${MAX_DOCUMENT_BYTES} bytes; write it as .jsonl (one record per line, read in bounded memory)`));
+      return failed(
+        new InputFileProblem(
+          `${stats.size} bytes: a .${format} dataset is parsed as one document, at most ${MAX_DOCUMENT_BYTES} bytes; write it as .jsonl (one record per line, read in bounded memory)`,
+        ),
+      );
     }
-    return parseRecords(abs, decodeUtf8(readRegularFileSync(abs, Math.min(limit, MAX_DOCUMENT_BYTES), 'ARR_MAX_DATASET_BYTES')), format);
+    return parseRecords(
+      abs,
+      decodeUtf8(readRegularFileSync(abs, Math.min(limit, MAX_DOCUMENT_BYTES), 'ARR_MAX_DATASET_BYTES')),
+      format,
+    );
   } catch (error) {
     return failed(error);
   }
@@ -110,7 +139,12 @@ function readJsonlFile(file: string): ReadRecordsResult {
   const finishLine = (tail: Buffer) => {
     lineNo++;
     if (overlong) {
-      out.diagnostics.push({ file, line: lineNo, field: `records[${counter.index++}]`, message: `line ${lineNo} is longer than ${MAX_LINE_BYTES} bytes; one record never needs that much` });
+      out.diagnostics.push({
+        file,
+        line: lineNo,
+        field: `records[${counter.index++}]`,
+        message: `line ${lineNo} is longer than ${MAX_LINE_BYTES} bytes; one record never needs that much`,
+      });
     } else {
       let bytes = pending.length ? Buffer.concat([...pending, tail]) : tail;
       if (lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
@@ -118,7 +152,13 @@ function readJsonlFile(file: string): ReadRecordsResult {
         parseJsonlLine(file, decodeUtf8(bytes, lineNo), lineNo, counter, out);
       } catch (error) {
         if (!(error instanceof InputFileProblem)) throw error;
-        out.diagnostics.push({ file, line: error.line, col: error.col, field: `records[${counter.index++}]`, message: error.message });
+        out.diagnostics.push({
+          file,
+          line: error.line,
+          col: error.col,
+          field: `records[${counter.index++}]`,
+          message: error.message,
+        });
       }
     }
     pending = [];
@@ -151,7 +191,11 @@ function readJsonlFile(file: string): ReadRecordsResult {
 }
 
 /** Parses dataset text that was read from `file` (used for positions in diagnostics). */
-export function parseRecords(file: string, text: string, format: DatasetFormat = datasetFormat(file) ?? 'json'): ReadRecordsResult {
+export function parseRecords(
+  file: string,
+  text: string,
+  format: DatasetFormat = datasetFormat(file) ?? 'json',
+): ReadRecordsResult {
   const abs = resolve(file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const out: ReadRecordsResult = { file: abs, format, records: [], diagnostics: [] };
@@ -182,7 +226,13 @@ function parseJsonl(file: string, text: string, out: ReadRecordsResult): void {
 }
 
 /** One .jsonl line: a record, a located problem, or nothing (blank). */
-function parseJsonlLine(file: string, line: string, lineNo: number, counter: { index: number }, out: ReadRecordsResult): void {
+function parseJsonlLine(
+  file: string,
+  line: string,
+  lineNo: number,
+  counter: { index: number },
+  out: ReadRecordsResult,
+): void {
   const raw = line.endsWith('\r') ? line.slice(0, -1) : line;
   if (raw.trim() === '') return;
   const recordIndex = counter.index++;
@@ -202,7 +252,13 @@ function parseJsonlLine(file: string, line: string, lineNo: number, counter: { i
   }
   const problem = checkParsedJson(raw, value);
   if (problem) {
-    out.diagnostics.push({ file, line: lineNo, col: problem.offset + 1, field: renderPath(`records[${recordIndex}]`, problem.path), message: problem.message });
+    out.diagnostics.push({
+      file,
+      line: lineNo,
+      col: problem.offset + 1,
+      field: renderPath(`records[${recordIndex}]`, problem.path),
+      message: problem.message,
+    });
     return;
   }
   const col = raw.length - raw.trimStart().length + 1;
@@ -236,12 +292,21 @@ function parseJsonArray(file: string, text: string, out: ReadRecordsResult): voi
     return;
   }
   if (!Array.isArray(value)) {
-    out.diagnostics.push({ file, line: 1, message: `a .json dataset must be an array of records, found ${describe(value)}` });
+    out.diagnostics.push({
+      file,
+      line: 1,
+      message: `a .json dataset must be an array of records, found ${describe(value)}`,
+    });
     return;
   }
   const problem = checkParsedJson(text, value);
   if (problem) {
-    out.diagnostics.push({ file, ...new Lines(text).position(problem.offset), field: renderPath('records', problem.path), message: problem.message });
+    out.diagnostics.push({
+      file,
+      ...new Lines(text).position(problem.offset),
+      field: renderPath('records', problem.path),
+      message: problem.message,
+    });
     return;
   }
   const lazy = lazyDocument(text);
@@ -318,7 +383,13 @@ function parseYaml(file: string, text: string, out: ReadRecordsResult): void {
   const unsafe = unsafeYamlKey(doc.contents as Node | null);
   if (unsafe) {
     const p = unsafe.offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(unsafe.offset);
-    out.diagnostics.push({ file, line: p.line, col: p.col, field: unsafe.field.replace(/^\[(\d+)\]/, 'records[$1]'), message: unsafe.message });
+    out.diagnostics.push({
+      file,
+      line: p.line,
+      col: p.col,
+      field: unsafe.field.replace(/^\[(\d+)\]/, 'records[$1]'),
+      message: unsafe.message,
+    });
     return;
   }
   for (const w of doc.warnings) {
@@ -335,7 +406,12 @@ function parseYaml(file: string, text: string, out: ReadRecordsResult): void {
   if (value === null || value === undefined) return; // an empty file: no records
   if (!Array.isArray(value)) {
     const p = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]) : { line: 1, col: 1 };
-    out.diagnostics.push({ file, line: p.line, col: p.col, message: `a YAML dataset must be a sequence of records, found ${describe(value)}` });
+    out.diagnostics.push({
+      file,
+      line: p.line,
+      col: p.col,
+      message: `a YAML dataset must be a sequence of records, found ${describe(value)}`,
+    });
     return;
   }
   const lazy = (): Parsed => ({ doc, lineCounter });

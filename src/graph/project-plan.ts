@@ -4,7 +4,14 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listDatasetImageFiles } from '../data/load-dataset.js';
 import { formatDiagnostic } from '../diagnostics.js';
 import { CACHED_TARGETS, keySpec, type CachedTarget } from '../keys/slices.js';
-import { TARGET_NAMES, TARGET_REGISTRY, type CachedTargetDefinition, type KeySpecFields, type LaunchTargetDefinition, type TargetName } from '../targets/registry.js';
+import {
+  TARGET_NAMES,
+  TARGET_REGISTRY,
+  type CachedTargetDefinition,
+  type KeySpecFields,
+  type LaunchTargetDefinition,
+  type TargetName,
+} from '../targets/registry.js';
 import { findEnvReferences } from '../manifest/env.js';
 import { isPlainObject, loadMerged, type MergedManifest } from '../manifest/layers.js';
 import { applyMember, expandMatrix, type MatrixMember } from '../manifest/matrix.js';
@@ -57,7 +64,12 @@ export const PLAN_CACHE_FILE = 'arr-plans.json';
  */
 export function planCacheFile(workspaceRoot: string, env: Record<string, string | undefined> = process.env): string {
   const configured = env.NX_WORKSPACE_DATA_DIRECTORY ?? env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
-  const dir = configured === undefined ? join(workspaceRoot, '.nx', 'workspace-data') : isAbsolute(configured) ? configured : join(workspaceRoot, configured);
+  const dir =
+    configured === undefined
+      ? join(workspaceRoot, '.nx', 'workspace-data')
+      : isAbsolute(configured)
+        ? configured
+        : join(workspaceRoot, configured);
   return join(dir, PLAN_CACHE_FILE);
 }
 
@@ -101,7 +113,12 @@ export interface PlanMemo {
 }
 export const planMemo = (): PlanMemo => ({ yaml: new Map(), images: new Map() });
 
-export function planProject(manifestFile: string, workspaceRoot: string, env: Record<string, string | undefined> = process.env, memo: PlanMemo = planMemo()): ProjectPlan {
+export function planProject(
+  manifestFile: string,
+  workspaceRoot: string,
+  env: Record<string, string | undefined> = process.env,
+  memo: PlanMemo = planMemo(),
+): ProjectPlan {
   const file = resolve(manifestFile);
   const name = experimentName(file);
   const readOnce = (path: string) => {
@@ -114,7 +131,14 @@ export function planProject(manifestFile: string, workspaceRoot: string, env: Re
   if (!matrix) return planMerged(name, file, merged, workspaceRoot, env, memo);
   if (matrix.diagnostics.length) {
     // One project under the manifest's name, whose targets fail with the located errors.
-    const plan = planMerged(name, file, { ...merged, value: { ...merged.value, matrix: undefined } }, workspaceRoot, env, memo);
+    const plan = planMerged(
+      name,
+      file,
+      { ...merged, value: { ...merged.value, matrix: undefined } },
+      workspaceRoot,
+      env,
+      memo,
+    );
     plan.problems.unshift(...matrix.diagnostics.map((d) => formatDiagnostic(d, workspaceRoot)));
     return plan;
   }
@@ -162,7 +186,8 @@ function planMerged(
     const spec = keySpec(target, slice);
     const files = new Set<string>(merged.tried.filter((f) => isInside(f, workspaceRoot)).map(wsRel));
     const external = new Set<string>(merged.tried.filter((f) => !isInside(f, workspaceRoot)));
-    const add = (abs: string, glob = '') => (isInside(abs, workspaceRoot) ? files.add(wsRel(abs) + glob) : external.add(abs));
+    const add = (abs: string, glob = '') =>
+      isInside(abs, workspaceRoot) ? files.add(wsRel(abs) + glob) : external.add(abs);
     for (const input of spec.files) {
       const abs = paths.get(input.field);
       if (!abs) continue;
@@ -184,13 +209,19 @@ function planMerged(
       else images.forEach((i) => add(i));
     }
     const covered = (field: string) =>
-      target === 'resolve' ? !secretFields.has(field) : [...spec.fields, ...spec.files.map((f) => f.field)].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
+      target === 'resolve'
+        ? !secretFields.has(field)
+        : [...spec.fields, ...spec.files.map((f) => f.field)].some(
+            (p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`),
+          );
     // Variables the engine reads without the manifest naming them (IMPLICIT_ENV), and any judge.local
     // reads: which backend judges, with which model files, decides the model identity in the key.
     const implicit = Object.keys(IMPLICIT_ENV).filter((name) => IMPLICIT_ENV[name].includes(target));
     const judging = target === 'resolve' || target === 'rubric-generate' || target === 'verify';
     const localEnv = judging ? refs.filter((r) => r.field.startsWith('judge.local.')).map((r) => r.name) : [];
-    const envVars = [...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit, ...localEnv])].sort();
+    const envVars = [
+      ...new Set([...refs.filter((r) => covered(r.field)).map((r) => r.name), ...implicit, ...localEnv]),
+    ].sort();
     return { files: [...files].sort(), external: [...external].sort(), env: envVars };
   };
 
@@ -210,7 +241,8 @@ function planMerged(
   }
   const setName = readRaw(raw, 'freeze.name');
   const sweptName = member?.values.some(([field]) => field === 'freeze.name');
-  const freezeName = typeof setName === 'string' ? (member && !sweptName ? `${setName}--${member.slug}` : setName) : name.toLowerCase();
+  const freezeName =
+    typeof setName === 'string' ? (member && !sweptName ? `${setName}--${member.slug}` : setName) : name.toLowerCase();
   const version = readRaw(raw, 'freeze.version') ?? 1;
   targets.freeze!.outputs.push(`rubrics/${freezeName}.v${version}.txt`, `rubrics/${freezeName}.v${version}.lock.json`);
 
@@ -233,11 +265,22 @@ function planMerged(
     const def = TARGET_REGISTRY[target];
     if (def.cached || !def.entry || def.task !== task) continue;
     const skipped = (def as LaunchTargetDefinition).unlessSet ?? {};
-    targets[target] = launch(target, def.dependsOn.filter((d) => !(d in skipped && isSet(skipped[d]!))) as PlannedTarget[]);
+    targets[target] = launch(
+      target,
+      def.dependsOn.filter((d) => !(d in skipped && isSet(skipped[d]!))) as PlannedTarget[],
+    );
     trainTargets.push(target);
   }
   // A broken manifest has no task: `train` then depends on resolve, which fails with its errors.
   targets.train = launch('train', trainTargets.length ? trainTargets : ['resolve']);
   if (!task && problems.length === 0) problems.push(`${wsRel(file)}: task must be t2i or edit`);
-  return { name, task, chain: merged.chain.map(wsRel), tried: merged.tried.map(wsRel), targets, problems, dependencies: [...new Set(dependencies)] };
+  return {
+    name,
+    task,
+    chain: merged.chain.map(wsRel),
+    tried: merged.tried.map(wsRel),
+    targets,
+    problems,
+    dependencies: [...new Set(dependencies)],
+  };
 }

@@ -64,7 +64,12 @@ export function extractAnswerObject(reply: string, key: string): Record<string, 
       /* not JSON: keep scanning */
     }
   }
-  const hint = text.trim() === '' ? 'the reply is empty' : text.includes('{') ? `no complete JSON object with "${key}" (truncated?)` : 'the reply has no JSON object';
+  const hint =
+    text.trim() === ''
+      ? 'the reply is empty'
+      : text.includes('{')
+        ? `no complete JSON object with "${key}" (truncated?)`
+        : 'the reply has no JSON object';
   throw new AnswerError(hint, reply);
 }
 
@@ -72,10 +77,13 @@ export function extractAnswerObject(reply: string, key: string): Record<string, 
 export function parseRankAnswer(reply: string, n: number): RankAnswer {
   const obj = extractAnswerObject(reply, 'rank');
   const rank = obj.rank;
-  if (!Array.isArray(rank) || !rank.every((r) => Number.isInteger(r))) throw new AnswerError(`"rank" must be a list of integers, got ${JSON.stringify(rank)}`, reply);
-  if (rank.length !== n) throw new AnswerError(`"rank" has ${rank.length} entries but there are ${n} candidates`, reply);
+  if (!Array.isArray(rank) || !rank.every((r) => Number.isInteger(r)))
+    throw new AnswerError(`"rank" must be a list of integers, got ${JSON.stringify(rank)}`, reply);
+  if (rank.length !== n)
+    throw new AnswerError(`"rank" has ${rank.length} entries but there are ${n} candidates`, reply);
   const sorted = [...(rank as number[])].sort((a, b) => a - b);
-  if (!sorted.every((r, i) => r === i + 1)) throw new AnswerError(`"rank" ${JSON.stringify(rank)} is not a permutation of 1..${n} (no ties)`, reply);
+  if (!sorted.every((r, i) => r === i + 1))
+    throw new AnswerError(`"rank" ${JSON.stringify(rank)} is not a permutation of 1..${n} (no ties)`, reply);
   return { rank: rank as number[], reason: typeof obj.reason === 'string' ? obj.reason : '' };
 }
 
@@ -83,7 +91,8 @@ export function parseRankAnswer(reply: string, n: number): RankAnswer {
 export function parseScoreAnswer(reply: string, min: number, max: number): ScoreAnswer {
   const obj = extractAnswerObject(reply, 'score');
   const score = typeof obj.score === 'string' && /^\s*-?\d+\s*$/.test(obj.score) ? Number(obj.score) : obj.score;
-  if (typeof score !== 'number' || !Number.isInteger(score)) throw new AnswerError(`"score" must be an integer, got ${JSON.stringify(obj.score)}`, reply);
+  if (typeof score !== 'number' || !Number.isInteger(score))
+    throw new AnswerError(`"score" must be an integer, got ${JSON.stringify(obj.score)}`, reply);
   if (score < min || score > max) throw new AnswerError(`"score" ${score} is outside ${min}..${max}`, reply);
   return { score, reason: typeof obj.reason === 'string' ? obj.reason : '' };
 }
@@ -101,8 +110,18 @@ export function answerSchema(kind: AnswerKind, n: number, min = 1, max = 5): Rec
       type: 'array',
       minItems: 1,
       maxItems: n,
-      items: { type: 'object', properties: { theme: text(120), tips: { type: 'array', items: text(300), minItems: 1, maxItems: 12 } }, required: ['theme', 'tips'], additionalProperties: false },
+      items: {
+        type: 'object',
+        properties: { theme: text(120), tips: { type: 'array', items: text(300), minItems: 1, maxItems: 12 } },
+        required: ['theme', 'tips'],
+        additionalProperties: false,
+      },
     },
   }[kind];
-  return { type: 'object', properties: { [kind]: value, reason: { type: 'string', maxLength: 800 } }, required: [kind, 'reason'], additionalProperties: false };
+  return {
+    type: 'object',
+    properties: { [kind]: value, reason: { type: 'string', maxLength: 800 } },
+    required: [kind, 'reason'],
+    additionalProperties: false,
+  };
 }

@@ -62,7 +62,11 @@ export interface CompletionBackend {
   identity(): Promise<string>;
   /** Gets the backend ready (files present, model loaded); its errors end the run. */
   loaded(): Promise<unknown>;
-  complete(turns: Turn[], request: AskRequest, call: { maxTokens: number; temperature: number; timeoutMs: number }): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }>;
+  complete(
+    turns: Turn[],
+    request: AskRequest,
+    call: { maxTokens: number; temperature: number; timeoutMs: number },
+  ): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }>;
 }
 
 export class JudgeUnavailableError extends ArrError {
@@ -131,7 +135,8 @@ function imageFragment(image: EncodedImage): Buffer {
 }
 
 /** Connection refused, reset, DNS failure: the endpoint is not there (timeouts are not this). */
-const isConnectionFailure = (error: unknown) => error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
+const isConnectionFailure = (error: unknown) =>
+  error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
 export class JudgeClient {
   readonly usage: Usage;
   /** Every judgement asked and the ones that failed for good; builds refuse to store results with failures. */
@@ -147,19 +152,42 @@ export class JudgeClient {
 
   constructor(
     readonly settings: JudgeSettings,
-    private readonly options: { cache?: ResponseCache; limiter?: Limiter; warn?: (message: string) => void; backend?: CompletionBackend } = {},
+    private readonly options: {
+      cache?: ResponseCache;
+      limiter?: Limiter;
+      warn?: (message: string) => void;
+      backend?: CompletionBackend;
+    } = {},
   ) {
-    if (settings.baseUrls.length === 0 && !options.backend) throw new JudgeUnavailableError('judge.base_url is empty', { hint: 'set ARR_JUDGE_URL or judge.base_url, or use judge.backend: local' });
+    if (settings.baseUrls.length === 0 && !options.backend)
+      throw new JudgeUnavailableError('judge.base_url is empty', {
+        hint: 'set ARR_JUDGE_URL or judge.base_url, or use judge.backend: local',
+      });
     this.modelId = settings.model;
     this.caps = capabilities(detectProvider(settings.provider, settings.baseUrls[0] ?? ''), settings.model);
     const httpFetch = keepAliveFetch({ maxSockets: settings.concurrency });
     this.replicas = settings.baseUrls.map((url) => ({
       url,
       downUntil: 0,
-      client: new OpenAI({ apiKey: settings.apiKey || 'EMPTY', baseURL: url, maxRetries: 0, timeout: settings.timeoutS * 1000, fetch: httpFetch }),
+      client: new OpenAI({
+        apiKey: settings.apiKey || 'EMPTY',
+        baseURL: url,
+        maxRetries: 0,
+        timeout: settings.timeoutS * 1000,
+        fetch: httpFetch,
+      }),
     }));
     this.limiter = options.limiter ?? processLimiter(settings.concurrency);
-    this.usage = { calls: 0, cached: 0, retries: 0, reasks: 0, failures: 0, promptTokens: 0, completionTokens: 0, cost: this.hasPrices() ? 0 : null };
+    this.usage = {
+      calls: 0,
+      cached: 0,
+      retries: 0,
+      reasks: 0,
+      failures: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      cost: this.hasPrices() ? 0 : null,
+    };
   }
 
   /**
@@ -179,12 +207,15 @@ export class JudgeClient {
             headers: { Authorization: `Bearer ${this.settings.apiKey || 'EMPTY'}` },
             signal: AbortSignal.timeout(timeoutMs),
           });
-          if (response.status === 401 || response.status === 403) throw new JudgeAuthError(authMessage(replica.url, response.status, this.settings.apiKey));
+          if (response.status === 401 || response.status === 403)
+            throw new JudgeAuthError(authMessage(replica.url, response.status, this.settings.apiKey));
           if (!response.ok) return { url: replica.url, ok: true, problem: `GET /models answered ${response.status}` };
           const body = (await response.json()) as { data?: { id: string }[] };
           const models = (body.data ?? []).map((m) => m.id);
           if (models.length && !models.includes(this.settings.model)) {
-            this.options.warn?.(`${replica.url} does not list model ${this.settings.model} (it serves ${models.slice(0, 5).join(', ')}); calls may fail`);
+            this.options.warn?.(
+              `${replica.url} does not list model ${this.settings.model} (it serves ${models.slice(0, 5).join(', ')}); calls may fail`,
+            );
           }
           return { url: replica.url, ok: true, models };
         } catch (error) {
@@ -199,7 +230,8 @@ export class JudgeClient {
         `cannot reach the judge: ${results.map((r) => `${r.url} (${r.problem})`).join('; ')}. Start one (e.g. vllm serve ${this.settings.model} --port 8000) or point ARR_JUDGE_URL / --base-url at a running endpoint.`,
       );
     }
-    for (const r of results) if (!r.ok) this.options.warn?.(`judge replica ${r.url} is unreachable (${r.problem}); using the others`);
+    for (const r of results)
+      if (!r.ok) this.options.warn?.(`judge replica ${r.url} is unreachable (${r.problem}); using the others`);
     return results;
   }
 
@@ -210,7 +242,12 @@ export class JudgeClient {
       family: this.caps.provider,
       messages: request.turns.map((t) => ({
         role: t.role,
-        content: typeof t.content === 'string' ? t.content : t.content.map((b) => (b.type === 'text' ? b : { image: `${b.image.sha256}@${this.settings.imageMaxSide}` })),
+        content:
+          typeof t.content === 'string'
+            ? t.content
+            : t.content.map((b) =>
+                b.type === 'text' ? b : { image: `${b.image.sha256}@${this.settings.imageMaxSide}` },
+              ),
       })),
       temperature: this.caps.temperature ? this.settings.temperature : null,
       max_tokens: this.settings.maxTokens,
@@ -225,7 +262,11 @@ export class JudgeClient {
    * One judgement: answered from the cache, or asked with retries; a reply that does not parse is
    * asked again with the problem, at most `reasks` times. Only a valid reply is cached.
    */
-  async ask<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean } = {}): Promise<AskResult<T>> {
+  async ask<T>(
+    request: AskRequest,
+    parse: (reply: string) => T,
+    options: { noCache?: boolean } = {},
+  ): Promise<AskResult<T>> {
     this.tally.asked++;
     try {
       return await this.askOnce(request, parse, options);
@@ -239,7 +280,11 @@ export class JudgeClient {
     }
   }
 
-  private async askOnce<T>(request: AskRequest, parse: (reply: string) => T, options: { noCache?: boolean }): Promise<AskResult<T>> {
+  private async askOnce<T>(
+    request: AskRequest,
+    parse: (reply: string) => T,
+    options: { noCache?: boolean },
+  ): Promise<AskResult<T>> {
     await this.ready();
     const key = this.requestKey(request);
     const cache = options.noCache ? undefined : this.options.cache;
@@ -266,7 +311,11 @@ export class JudgeClient {
         if (!(error instanceof AnswerError)) throw error;
         if (ask >= this.settings.reasks) {
           this.usage.failures++;
-          throw new JudgementError(`invalid answer after ${ask + 1} ask(s): ${error.message}`, replies, 'answers that never parsed');
+          throw new JudgementError(
+            `invalid answer after ${ask + 1} ask(s): ${error.message}`,
+            replies,
+            'answers that never parsed',
+          );
         }
         this.usage.reasks++;
         turns.push({ role: 'assistant', content }, { role: 'user', content: reaskText(error.message, request.answer) });
@@ -281,16 +330,23 @@ export class JudgeClient {
 
   /** Learns the local backend's model identity (resolving, and if needed downloading, its files). */
   async ready(): Promise<void> {
-    if (this.options.backend && this.modelId === this.settings.model) this.modelId = await this.options.backend.identity();
+    if (this.options.backend && this.modelId === this.settings.model)
+      this.modelId = await this.options.backend.identity();
   }
 
   /** One chat completion with retries across replicas. */
-  private async complete(turns: Turn[], request: AskRequest): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
+  private async complete(
+    turns: Turn[],
+    request: AskRequest,
+  ): Promise<{ content: string; usage: { prompt_tokens: number; completion_tokens: number } }> {
     if (this.options.backend) return this.completeLocally(this.options.backend, turns, request);
     const completion = await this.postChat(this.body(turns, request), (completion) => {
       if (!completion.choices?.[0]) throw new JudgementError('the endpoint returned no choices', []);
     });
-    const usage = { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 };
+    const usage = {
+      prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+      completion_tokens: completion.usage?.completion_tokens ?? 0,
+    };
     return { content: completion.choices[0].message?.content ?? '', usage };
   }
 
@@ -299,7 +355,11 @@ export class JudgeClient {
     this.checkBudget();
     this.usage.calls++;
     try {
-      const call = { maxTokens: this.settings.maxTokens, temperature: this.settings.temperature, timeoutMs: this.settings.timeoutS * 1000 };
+      const call = {
+        maxTokens: this.settings.maxTokens,
+        temperature: this.settings.temperature,
+        timeoutMs: this.settings.timeoutS * 1000,
+      };
       const result = await this.limiter.run(() => backend.complete(turns, request, call));
       this.count(result.usage);
       return result;
@@ -325,17 +385,28 @@ export class JudgeClient {
    * failures feed the breaker, and an open breaker ends the call. `check` rejects a completion that
    * cannot be used; its error counts as a failed attempt like any other.
    */
-  private async postChat(body: unknown, check?: (completion: OpenAI.Chat.ChatCompletion) => void): Promise<OpenAI.Chat.ChatCompletion> {
+  private async postChat(
+    body: unknown,
+    check?: (completion: OpenAI.Chat.ChatCompletion) => void,
+  ): Promise<OpenAI.Chat.ChatCompletion> {
     let replica: Replica;
     return withRetries(
       async () => {
         this.usage.calls++;
         const completion = await this.limiter.run(() =>
-          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', { body, headers: { 'content-type': 'application/json' }, maxRetries: 0, timeout: this.settings.timeoutS * 1000 }),
+          replica.client.post<OpenAI.Chat.ChatCompletion>('/chat/completions', {
+            body,
+            headers: { 'content-type': 'application/json' },
+            maxRetries: 0,
+            timeout: this.settings.timeoutS * 1000,
+          }),
         );
         this.firstConnectionFailure = undefined;
         check?.(completion);
-        this.count({ prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 });
+        this.count({
+          prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+          completion_tokens: completion.usage?.completion_tokens ?? 0,
+        });
         return completion;
       },
       {
@@ -357,11 +428,16 @@ export class JudgeClient {
         },
         giveUp: (error, attempts) => {
           this.usage.failures++;
-          return new JudgementError(`judge call failed after ${attempts} attempt(s): ${describeError(error)}`, [], this.shortReason(error));
+          return new JudgementError(
+            `judge call failed after ${attempts} attempt(s): ${describeError(error)}`,
+            [],
+            this.shortReason(error),
+          );
         },
         onRetry: () => this.usage.retries++,
         // A refused connection is retried quickly: the breaker, not a long backoff, decides when to stop.
-        delayMs: (error, attempt) => retryDelayMs(error, attempt, { capMs: isConnectionFailure(error) ? 1_000 : MAX_BACKOFF_MS }),
+        delayMs: (error, attempt) =>
+          retryDelayMs(error, attempt, { capMs: isConnectionFailure(error) ? 1_000 : MAX_BACKOFF_MS }),
       },
     );
   }
@@ -388,11 +464,18 @@ export class JudgeClient {
    */
   private body(turns: Turn[], request: AskRequest): Buffer {
     const caps = this.caps;
-    const rest: Record<string, unknown> = { model: this.settings.model, [caps.maxTokensField]: this.settings.maxTokens };
+    const rest: Record<string, unknown> = {
+      model: this.settings.model,
+      [caps.maxTokensField]: this.settings.maxTokens,
+    };
     if (caps.temperature) rest.temperature = this.settings.temperature;
     const { kind, n, min, max } = request.answer;
     if (caps.responseFormat === 'json_object') rest.response_format = { type: 'json_object' };
-    if (caps.responseFormat === 'json_schema') rest.response_format = { type: 'json_schema', json_schema: { name: `${kind}_answer`, schema: answerSchema(kind, n, min, max) } };
+    if (caps.responseFormat === 'json_schema')
+      rest.response_format = {
+        type: 'json_schema',
+        json_schema: { name: `${kind}_answer`, schema: answerSchema(kind, n, min, max) },
+      };
     if (caps.structuredOutputs) rest.structured_outputs = { json: answerSchema(kind, n, min, max) };
     if (caps.thinkingOff) Object.assign(rest, caps.thinkingOff);
 
@@ -450,8 +533,10 @@ export class JudgeClient {
 
   private checkBudget(): void {
     const { maxCalls, maxCost } = this.settings;
-    if (maxCalls !== null && this.usage.calls >= maxCalls) throw new BudgetExceededError(`judge.max_calls (${maxCalls}) reached`);
-    if (maxCost !== null && this.usage.cost !== null && this.usage.cost >= maxCost) throw new BudgetExceededError(`judge.max_cost (${maxCost}) reached at ${this.usage.cost.toFixed(4)}`);
+    if (maxCalls !== null && this.usage.calls >= maxCalls)
+      throw new BudgetExceededError(`judge.max_calls (${maxCalls}) reached`);
+    if (maxCost !== null && this.usage.cost !== null && this.usage.cost >= maxCost)
+      throw new BudgetExceededError(`judge.max_cost (${maxCost}) reached at ${this.usage.cost.toFixed(4)}`);
   }
 
   private hasPrices(): boolean {
@@ -463,7 +548,8 @@ export class JudgeClient {
     this.usage.completionTokens += usage.completion_tokens;
     if (this.usage.cost !== null) {
       const { input_per_mtok, output_per_mtok } = this.settings.prices;
-      this.usage.cost += (usage.prompt_tokens * (input_per_mtok ?? 0) + usage.completion_tokens * (output_per_mtok ?? 0)) / 1e6;
+      this.usage.cost +=
+        (usage.prompt_tokens * (input_per_mtok ?? 0) + usage.completion_tokens * (output_per_mtok ?? 0)) / 1e6;
     }
   }
 }

@@ -53,7 +53,15 @@ export async function evaluate(
       const label = labelOf(item);
       try {
         const grade = await gradeItem(item, options, deps);
-        results[i] = { index: item.index, query: item.query, label, predicted: grade.rank ? { rank: grade.rank } : grade.score !== undefined ? { score: grade.score } : null, correct: isCorrect(item, grade), verdict: grade.verdict, orders: grade.orders };
+        results[i] = {
+          index: item.index,
+          query: item.query,
+          label,
+          predicted: grade.rank ? { rank: grade.rank } : grade.score !== undefined ? { score: grade.score } : null,
+          correct: isCorrect(item, grade),
+          verdict: grade.verdict,
+          orders: grade.orders,
+        };
       } catch (error) {
         if (!(error instanceof BudgetExceededError)) throw error;
         stoppedBy = error.message;
@@ -65,7 +73,18 @@ export async function evaluate(
   await Promise.all(Array.from({ length: Math.min(workers, items.length) }, work));
 
   const judged = results.filter(Boolean);
-  const all = items.map((item, i) => results[i] ?? { index: item.index, query: item.query, label: labelOf(item), predicted: null, correct: false, verdict: 'skipped' as const, orders: [] });
+  const all = items.map(
+    (item, i) =>
+      results[i] ?? {
+        index: item.index,
+        query: item.query,
+        label: labelOf(item),
+        predicted: null,
+        correct: false,
+        verdict: 'skipped' as const,
+        orders: [],
+      },
+  );
   const correct = judged.filter((r) => r.correct).length;
   const twoOrder = judged.filter((r) => r.verdict === 'agree' || r.verdict === 'disagree');
   const disagreements = judged.filter((r) => r.verdict === 'disagree').length;

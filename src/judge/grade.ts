@@ -22,19 +22,32 @@ export interface GradeOptions {
 }
 
 /** What an experiment's manifest fixes about every grading prompt: task, mode, language, scale. */
-export type GradeSettings = Pick<GradeOptions, 'task' | 'mode' | 'language' | 'taskDescription' | 'minScore' | 'maxScore'>;
+export type GradeSettings = Pick<
+  GradeOptions,
+  'task' | 'mode' | 'language' | 'taskDescription' | 'minScore' | 'maxScore'
+>;
 
 /** The grading settings an experiment's manifest fixes (`task` and `rubric.*`). */
 export function gradeSettingsOf(experiment: Experiment): GradeSettings {
   const r = experiment.rubric;
-  return { task: experiment.task, mode: r.mode, language: r.language, taskDescription: r.task_description, minScore: r.min_score, maxScore: r.max_score };
+  return {
+    task: experiment.task,
+    mode: r.mode,
+    language: r.language,
+    taskDescription: r.task_description,
+    minScore: r.min_score,
+    maxScore: r.max_score,
+  };
 }
 
 /**
  * Grade options for an experiment: its manifest's settings, then what the caller decides (the rubric
  * text, both orders or one, and any setting it overrides, as the doctor's fixed listwise check does).
  */
-export function gradeOptionsFor(experiment: Experiment, choices: Pick<GradeOptions, 'rubric' | 'bothOrders'> & Partial<GradeOptions>): GradeOptions {
+export function gradeOptionsFor(
+  experiment: Experiment,
+  choices: Pick<GradeOptions, 'rubric' | 'bothOrders'> & Partial<GradeOptions>,
+): GradeOptions {
   return { ...gradeSettingsOf(experiment), ...choices };
 }
 
@@ -86,10 +99,19 @@ export async function gradeItem(item: DatasetItem, options: GradeOptions, deps: 
         minScore: options.minScore,
         maxScore: options.maxScore,
       });
-      const request = { turns: [{ role: 'user' as const, content: blocks }], answer: pointwise ? { kind: 'score' as const, n, min: options.minScore, max: options.maxScore } : { kind: 'rank' as const, n } };
+      const request = {
+        turns: [{ role: 'user' as const, content: blocks }],
+        answer: pointwise
+          ? { kind: 'score' as const, n, min: options.minScore, max: options.maxScore }
+          : { kind: 'rank' as const, n },
+      };
       try {
         if (pointwise) {
-          const r = await deps.client.ask(request, (reply) => parseScoreAnswer(reply, options.minScore, options.maxScore), { noCache: options.noCache });
+          const r = await deps.client.ask(
+            request,
+            (reply) => parseScoreAnswer(reply, options.minScore, options.maxScore),
+            { noCache: options.noCache },
+          );
           return { order, score: r.value.score, reason: r.value.reason, cached: r.cached };
         }
         const r = await deps.client.ask(request, (reply) => parseRankAnswer(reply, n), { noCache: options.noCache });
@@ -108,5 +130,7 @@ export async function gradeItem(item: DatasetItem, options: GradeOptions, deps: 
   if (pointwise) return { verdict: 'single', score: verdicts[0].score, orders: verdicts };
   if (verdicts.length === 1) return { verdict: 'single', rank: verdicts[0].rank, orders: verdicts };
   const agree = JSON.stringify(verdicts[0].rank) === JSON.stringify(verdicts[1].rank);
-  return agree ? { verdict: 'agree', rank: verdicts[0].rank, orders: verdicts } : { verdict: 'disagree', orders: verdicts };
+  return agree
+    ? { verdict: 'agree', rank: verdicts[0].rank, orders: verdicts }
+    : { verdict: 'disagree', orders: verdicts };
 }

@@ -35,20 +35,24 @@ export function keepAliveFetch(options: KeepAliveFetchOptions): typeof fetch {
       const headers = headerRecord(init.headers);
       if (body) headers['content-length'] = String(body.length);
       const secure = url.protocol === 'https:';
-      const req = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, agent: secure ? https : http }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-          }
-          const status = res.statusCode ?? 500;
-          const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-          resolve(new Response(payload, { status, statusText: res.statusMessage, headers: responseHeaders }));
-        });
-      });
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        { method: init.method ?? 'GET', headers, agent: secure ? https : http },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const responseHeaders = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+            }
+            const status = res.statusCode ?? 500;
+            const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+            resolve(new Response(payload, { status, statusText: res.statusMessage, headers: responseHeaders }));
+          });
+        },
+      );
       const signal = init.signal;
       const abort = () => {
         const error = new Error('This operation was aborted');

@@ -27,7 +27,14 @@ export function imageBlocks(task: Task, base: EncodedImage | undefined, candidat
   const one = candidates.length === 1;
   if (base) blocks.push({ type: 'text', text: 'Image BASE (original image):' }, { type: 'image', image: base });
   candidates.forEach((image, i) => {
-    const label = task === 'edit' ? (one ? 'Edited Image:' : `Edited Image ${i + 1}:`) : one ? 'Generated Image:' : `Image ${i + 1}:`;
+    const label =
+      task === 'edit'
+        ? one
+          ? 'Edited Image:'
+          : `Edited Image ${i + 1}:`
+        : one
+          ? 'Generated Image:'
+          : `Image ${i + 1}:`;
     blocks.push({ type: 'text', text: label }, { type: 'image', image });
   });
   return blocks;
@@ -37,12 +44,18 @@ export function imageBlocks(task: Task, base: EncodedImage | undefined, candidat
 export function sampleContent(task: Task, query: string, n: number, hasBase: boolean, language: Language): string {
   if (language === 'zh') {
     if (task === 't2i') return `文本描述：${query}\n候选生成图像数量：${n}`;
-    return [`编辑指令：${query}`, hasBase ? '提供了 Image BASE 作为原始/参考图像。' : '只提供了编辑后的图像，没有 Image BASE。', `候选编辑图像数量：${n}`].join('\n');
+    return [
+      `编辑指令：${query}`,
+      hasBase ? '提供了 Image BASE 作为原始/参考图像。' : '只提供了编辑后的图像，没有 Image BASE。',
+      `候选编辑图像数量：${n}`,
+    ].join('\n');
   }
   if (task === 't2i') return `Caption: ${query}\nNumber of generated candidate images: ${n}`;
   return [
     `Editing instruction: ${query}`,
-    hasBase ? 'Image BASE is provided as the original/reference image.' : 'Only edited image(s) are provided; no Image BASE is available.',
+    hasBase
+      ? 'Image BASE is provided as the original/reference image.'
+      : 'Only edited image(s) are provided; no Image BASE is available.',
     `Number of edited candidate images: ${n}`,
   ].join('\n');
 }
@@ -52,12 +65,16 @@ const EN = {
     `Rank the ${n} generated images from best (1) to worst (${n}) for how well each one realises the caption.`,
   rankEdit: (n: number) =>
     `Rank the ${n} edited images from best (1) to worst (${n}) for how well each one carries out the editing instruction.`,
-  scoreT2i: (min: number, max: number) => `Score the generated image from ${min} (worst) to ${max} (best) for how well it realises the caption.`,
-  scoreEdit: (min: number, max: number) => `Score the edited image from ${min} (worst) to ${max} (best) for how well it carries out the editing instruction.`,
+  scoreT2i: (min: number, max: number) =>
+    `Score the generated image from ${min} (worst) to ${max} (best) for how well it realises the caption.`,
+  scoreEdit: (min: number, max: number) =>
+    `Score the edited image from ${min} (worst) to ${max} (best) for how well it carries out the editing instruction.`,
   task: 'Task description',
   rubric: 'Evaluation rubric',
-  noRubric: 'Judge on prompt adherence (objects, counts, colours, positions), detail, realism, artifacts, composition and aesthetics.',
-  noRubricEdit: 'Judge on whether the instruction is carried out, whether unrelated content of Image BASE is preserved, natural blending and artifacts.',
+  noRubric:
+    'Judge on prompt adherence (objects, counts, colours, positions), detail, realism, artifacts, composition and aesthetics.',
+  noRubricEdit:
+    'Judge on whether the instruction is carried out, whether unrelated content of Image BASE is preserved, natural blending and artifacts.',
   sample: 'Sample',
   rankRules: (n: number, edit: boolean) =>
     [
@@ -73,8 +90,10 @@ const EN = {
 const ZH = {
   rankT2i: (n: number) => `请将 ${n} 张生成图像按与文本描述的契合程度从最好（1）到最差（${n}）排序。`,
   rankEdit: (n: number) => `请将 ${n} 张编辑后图像按执行编辑指令的好坏从最好（1）到最差（${n}）排序。`,
-  scoreT2i: (min: number, max: number) => `请为生成图像打分，${min} 为最差，${max} 为最好，依据其与文本描述的契合程度。`,
-  scoreEdit: (min: number, max: number) => `请为编辑后图像打分，${min} 为最差，${max} 为最好，依据其执行编辑指令的好坏。`,
+  scoreT2i: (min: number, max: number) =>
+    `请为生成图像打分，${min} 为最差，${max} 为最好，依据其与文本描述的契合程度。`,
+  scoreEdit: (min: number, max: number) =>
+    `请为编辑后图像打分，${min} 为最差，${max} 为最好，依据其执行编辑指令的好坏。`,
   task: '任务场景描述',
   rubric: '评估标准',
   noRubric: '依据对文本的遵循（物体、数量、颜色、位置）、细节、真实感、瑕疵、构图与美感进行评判。',
@@ -94,7 +113,8 @@ const ZH = {
 /** The JSON an answer must be, written with placeholders. */
 export function answerShape(kind: AnswerKind, n: number, min = 1, max = 5): string {
   if (kind === 'rubrics') return `{"rubrics": [<at most ${n} criteria>], "reason": "<why>"}`;
-  if (kind === 'categories') return `{"categories": [<at most ${n} of {"theme": "<statement>", "tips": ["<check>", …]}>], "reason": "<why>"}`;
+  if (kind === 'categories')
+    return `{"categories": [<at most ${n} of {"theme": "<statement>", "tips": ["<check>", …]}>], "reason": "<why>"}`;
   if (kind === 'score') return `{"score": <integer ${min}..${max}>, "reason": "<one or two sentences>"}`;
   const slots = Array.from({ length: n }, (_, i) => `<rank of image ${i + 1}>`).join(', ');
   return `{"rank": [${slots}], "reason": "<one or two sentences>"}`;

@@ -17,17 +17,37 @@ export interface Capabilities {
 
 const FAMILIES: Record<Provider, Omit<Capabilities, 'provider' | 'thinkingOff'>> = {
   vllm: { temperature: true, responseFormat: 'none', structuredOutputs: true, maxTokensField: 'max_tokens' },
-  openai: { temperature: true, responseFormat: 'json_object', structuredOutputs: false, maxTokensField: 'max_completion_tokens' },
+  openai: {
+    temperature: true,
+    responseFormat: 'json_object',
+    structuredOutputs: false,
+    maxTokensField: 'max_completion_tokens',
+  },
   gemini: { temperature: true, responseFormat: 'json_object', structuredOutputs: false, maxTokensField: 'max_tokens' },
-  dashscope: { temperature: true, responseFormat: 'json_object', structuredOutputs: false, maxTokensField: 'max_tokens' },
+  dashscope: {
+    temperature: true,
+    responseFormat: 'json_object',
+    structuredOutputs: false,
+    maxTokensField: 'max_tokens',
+  },
   generic: { temperature: true, responseFormat: 'none', structuredOutputs: false, maxTokensField: 'max_tokens' },
 };
 
 /** Model-specific overrides, applied in order on top of the family. */
 const MODEL_QUIRKS: { match: RegExp; families?: Provider[]; apply: Partial<Capabilities>; why: string }[] = [
   { match: /^(o\d|gpt-5)/i, apply: { temperature: false }, why: 'reasoning models reject temperature' },
-  { match: /qwen3/i, families: ['vllm'], apply: { thinkingOff: { chat_template_kwargs: { enable_thinking: false } } }, why: 'Qwen3 thinks by default; thinking slows judging and breaks JSON' },
-  { match: /qwen3/i, families: ['dashscope'], apply: { thinkingOff: { enable_thinking: false } }, why: 'DashScope takes the switch at the top level' },
+  {
+    match: /qwen3/i,
+    families: ['vllm'],
+    apply: { thinkingOff: { chat_template_kwargs: { enable_thinking: false } } },
+    why: 'Qwen3 thinks by default; thinking slows judging and breaks JSON',
+  },
+  {
+    match: /qwen3/i,
+    families: ['dashscope'],
+    apply: { thinkingOff: { enable_thinking: false } },
+    why: 'DashScope takes the switch at the top level',
+  },
 ];
 
 /** The family of an endpoint, from `judge.provider` or, for `auto`, from its host. */
@@ -48,7 +68,8 @@ export function detectProvider(setting: string, baseUrl: string): Provider {
 export function capabilities(provider: Provider, model: string): Capabilities {
   const caps: Capabilities = { provider, thinkingOff: undefined, ...FAMILIES[provider] };
   for (const quirk of MODEL_QUIRKS) {
-    if (quirk.match.test(model) && (!quirk.families || quirk.families.includes(provider))) Object.assign(caps, quirk.apply);
+    if (quirk.match.test(model) && (!quirk.families || quirk.families.includes(provider)))
+      Object.assign(caps, quirk.apply);
   }
   return caps;
 }

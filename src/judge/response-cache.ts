@@ -25,7 +25,8 @@ export interface CacheEntryCheck {
   problem?: string;
 }
 
-const checksum = (key: string, content: string, usage: CachedResponse['usage']): string => sha256Hex(JSON.stringify([key, content, usage.prompt_tokens, usage.completion_tokens]));
+const checksum = (key: string, content: string, usage: CachedResponse['usage']): string =>
+  sha256Hex(JSON.stringify([key, content, usage.prompt_tokens, usage.completion_tokens]));
 const KEY = /^[0-9a-f]{64}$/;
 
 /**
@@ -77,7 +78,9 @@ export class ResponseCache {
         const path = join(this.dir, shard, name);
         let problem: string | undefined;
         try {
-          problem = key.startsWith(shard) ? checkEntry(key, await readFile(path, 'utf8')).problem : `stored under ${shard}/, not ${key.slice(0, 2)}/`;
+          problem = key.startsWith(shard)
+            ? checkEntry(key, await readFile(path, 'utf8')).problem
+            : `stored under ${shard}/, not ${key.slice(0, 2)}/`;
         } catch (error) {
           problem = `unreadable (${(error as Error).message})`;
         }
@@ -96,12 +99,23 @@ function checkEntry(key: string, text: string): { entry?: CachedResponse; proble
   } catch {
     return { problem: 'not valid JSON (a torn write?)' };
   }
-  if (typeof parsed !== 'object' || parsed === null || typeof parsed.content !== 'string' || typeof parsed.usage !== 'object' || parsed.usage === null) {
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    typeof parsed.content !== 'string' ||
+    typeof parsed.usage !== 'object' ||
+    parsed.usage === null
+  ) {
     return { problem: 'not a cached reply (no content or usage)' };
   }
-  if (typeof parsed.key !== 'string' || typeof parsed.sha256 !== 'string') return { problem: 'no request key or checksum (written by an older version); it is asked again' };
+  if (typeof parsed.key !== 'string' || typeof parsed.sha256 !== 'string')
+    return { problem: 'no request key or checksum (written by an older version); it is asked again' };
   if (parsed.key !== key) return { problem: `answers request ${parsed.key.slice(0, 12)}…, not this one` };
-  const usage = { prompt_tokens: Number(parsed.usage.prompt_tokens) || 0, completion_tokens: Number(parsed.usage.completion_tokens) || 0 };
-  if (checksum(key, parsed.content, usage) !== parsed.sha256) return { problem: 'checksum mismatch: the reply was changed after it was stored' };
+  const usage = {
+    prompt_tokens: Number(parsed.usage.prompt_tokens) || 0,
+    completion_tokens: Number(parsed.usage.completion_tokens) || 0,
+  };
+  if (checksum(key, parsed.content, usage) !== parsed.sha256)
+    return { problem: 'checksum mismatch: the reply was changed after it was stored' };
   return { entry: { content: parsed.content, usage, created: String(parsed.created ?? '') } };
 }

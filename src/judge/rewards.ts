@@ -6,7 +6,10 @@
 export function rankToRewards(rank: readonly number[]): number[] {
   const n = rank.length;
   const sorted = [...rank].sort((a, b) => a - b);
-  if (n === 0 || !sorted.every((r, i) => r === i + 1)) throw new Error(`cannot turn rank ${JSON.stringify(rank)} into rewards: it must be a permutation of 1..${n || 'N'}`);
+  if (n === 0 || !sorted.every((r, i) => r === i + 1))
+    throw new Error(
+      `cannot turn rank ${JSON.stringify(rank)} into rewards: it must be a permutation of 1..${n || 'N'}`,
+    );
   if (n === 1) return [1.0];
   if (n === 2) return rank.map((r) => (r === 1 ? 1.0 : -0.1));
   return rank.map((r) => 1.0 - ((r - 1) / (n - 1)) * 1.1);

@@ -16,7 +16,12 @@ export interface RubricSource {
  * `readChecked` reads the last two (the commands pass one that verifies the rubric against its lock,
  * which lives in a higher layer); a file named by `--rubric` is read as is.
  */
-export function findRubric(experiment: Experiment, workspaceRoot: string, flag?: string, readChecked?: (file: string) => string): RubricSource {
+export function findRubric(
+  experiment: Experiment,
+  workspaceRoot: string,
+  flag?: string,
+  readChecked?: (file: string) => string,
+): RubricSource {
   const read = (source: RubricSource['source'], path: string): RubricSource => {
     const text = source !== 'flag' && readChecked ? readChecked(path) : readFileSync(path, 'utf8');
     return { source, path, text, sha256: sha256Hex(text) };

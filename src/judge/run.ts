@@ -30,13 +30,32 @@ export async function runJudge(options: RunJudgeOptions): Promise<JudgeReport> {
   const started = new Date().toISOString();
   const rubric = findRubric(options.experiment, options.workspaceRoot, options.rubricFlag, options.readRubric);
   const warn = (m: string) => options.quiet || console.error(`warning: ${m}`);
-  if (rubric.source === 'none' && !options.quiet) console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
-  const { client, encoder, provenance } = await openCheckedJudge(options.experiment, options.workspaceRoot, { baseUrl: options.baseUrl, concurrency: options.concurrency, warn });
+  if (rubric.source === 'none' && !options.quiet)
+    console.error('no rubric: judging directly, without rubric text (pass --rubric, set rubric.from, or freeze one)');
+  const { client, encoder, provenance } = await openCheckedJudge(options.experiment, options.workspaceRoot, {
+    baseUrl: options.baseUrl,
+    concurrency: options.concurrency,
+    warn,
+  });
   const progress = new ProgressReporter('judge', process.stderr, options.quiet);
   const { summary, items } = await evaluate(
     options.items,
-    gradeOptionsFor(options.experiment, { rubric: rubric.text, bothOrders: options.bothOrders, noCache: options.noCache }),
-    { client, encoder, onProgress: (p) => progress.update({ done: p.done, total: p.total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost }) },
+    gradeOptionsFor(options.experiment, {
+      rubric: rubric.text,
+      bothOrders: options.bothOrders,
+      noCache: options.noCache,
+    }),
+    {
+      client,
+      encoder,
+      onProgress: (p) =>
+        progress.update({
+          done: p.done,
+          total: p.total,
+          tokens: p.usage.promptTokens + p.usage.completionTokens,
+          cost: p.usage.cost,
+        }),
+    },
   );
   const { text: _text, ...rubricInfo } = rubric;
   return {

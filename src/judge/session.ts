@@ -22,11 +22,19 @@ export interface JudgeSession {
 export function openJudge(
   experiment: Experiment,
   workspaceRoot: string,
-  options: { baseUrl?: string; concurrency?: number; warn?: (m: string) => void; local?: Omit<LocalBackendOptions, 'base'> } = {},
+  options: {
+    baseUrl?: string;
+    concurrency?: number;
+    warn?: (m: string) => void;
+    local?: Omit<LocalBackendOptions, 'base'>;
+  } = {},
 ): JudgeSession {
   const settings = judgeSettings(experiment, options);
   const cache = new ResponseCache(join(cacheDir(workspaceRoot), 'judge'));
-  const backend = judgeBackend(experiment, { baseUrl: options.baseUrl }) === 'local' ? new LocalBackend(localJudgeSettings(experiment), { base: workspaceRoot, ...options.local }) : undefined;
+  const backend =
+    judgeBackend(experiment, { baseUrl: options.baseUrl }) === 'local'
+      ? new LocalBackend(localJudgeSettings(experiment), { base: workspaceRoot, ...options.local })
+      : undefined;
   return {
     client: new JudgeClient(settings, { cache, warn: options.warn, backend }),
     encoder: new ImageEncoder({ maxSide: settings.imageMaxSide, cacheDir: join(cacheDir(workspaceRoot), 'images') }),
@@ -35,10 +43,15 @@ export function openJudge(
 }
 
 /** Where a session's judge runs and, when local, its model files: what reports, traces and locks record. */
-export async function judgeProvenance(session: JudgeSession): Promise<{ backend: 'http' | 'local'; model_files?: { name: string; sha256: string }[] }> {
+export async function judgeProvenance(
+  session: JudgeSession,
+): Promise<{ backend: 'http' | 'local'; model_files?: { name: string; sha256: string }[] }> {
   if (!session.local) return { backend: 'http' };
   const files = await session.local.files();
-  return { backend: 'local', model_files: [files.model, files.mmproj].map((f) => ({ name: f.name, sha256: f.sha256 })) };
+  return {
+    backend: 'local',
+    model_files: [files.model, files.mmproj].map((f) => ({ name: f.name, sha256: f.sha256 })),
+  };
 }
 
 /** What the judge's provenance adds to a report: `backend`, and the local model files' hashes. */

@@ -11,7 +11,10 @@ export type JudgeBackendKind = 'http' | 'local';
  * wins; `auto` is `http` when there is an endpoint (ARR_JUDGE_URL, a --base-url flag, or
  * judge.base_url set by a manifest) and `local` otherwise.
  */
-export function judgeBackend(experiment: Experiment, options: { baseUrl?: string; env?: NodeJS.ProcessEnv } = {}): JudgeBackendKind {
+export function judgeBackend(
+  experiment: Experiment,
+  options: { baseUrl?: string; env?: NodeJS.ProcessEnv } = {},
+): JudgeBackendKind {
   const env = options.env ?? process.env;
   const setting = env.ARR_JUDGE_BACKEND || experiment.judge.backend;
   if (setting === 'http' || setting === 'local') return setting;
@@ -26,9 +29,17 @@ const baseUrls = (experiment: Experiment): string[] => {
 };
 
 /** The judge client's settings from a resolved experiment; CLI flags override. */
-export function judgeSettings(experiment: Experiment, overrides: { baseUrl?: string; concurrency?: number } = {}): JudgeSettings {
+export function judgeSettings(
+  experiment: Experiment,
+  overrides: { baseUrl?: string; concurrency?: number } = {},
+): JudgeSettings {
   const j = experiment.judge;
-  const urls = overrides.baseUrl ? overrides.baseUrl.split(',').map((u) => u.trim()).filter(Boolean) : baseUrls(experiment);
+  const urls = overrides.baseUrl
+    ? overrides.baseUrl
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean)
+    : baseUrls(experiment);
   for (const url of urls) {
     // The manifest loader refuses these already; a --base-url flag has not been through it.
     const problem = urlSecretMessage(overrides.baseUrl ? '--base-url' : 'judge.base_url', url);
@@ -55,5 +66,13 @@ export function judgeSettings(experiment: Experiment, overrides: { baseUrl?: str
 /** judge.local with its defaults, as the local backend takes it. */
 export function localJudgeSettings(experiment: Experiment): LocalJudgeSettings {
   const l = experiment.judge.local;
-  return { model: l.model, mmproj: l.mmproj, quant: l.quant, gpuLayers: l.gpu_layers, threads: l.threads, parallel: l.parallel, context: l.context };
+  return {
+    model: l.model,
+    mmproj: l.mmproj,
+    quant: l.quant,
+    gpuLayers: l.gpu_layers,
+    threads: l.threads,
+    parallel: l.parallel,
+    context: l.context,
+  };
 }

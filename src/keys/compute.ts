@@ -47,12 +47,18 @@ export interface KeyContext {
 class InputHasher {
   private readonly files = new Map<string, Promise<string>>();
   private readonly datasets = new Map<string, Promise<Record<string, string>>>();
-  constructor(private readonly ctx: KeyContext, private readonly task: Experiment['task']) {}
+  constructor(
+    private readonly ctx: KeyContext,
+    private readonly task: Experiment['task'],
+  ) {}
 
   file(absolute: string): Promise<string> {
     let hash = this.files.get(absolute);
     if (!hash) {
-      hash = this.ctx.memo.hashFile(absolute).then((h) => h.sha256, () => MISSING);
+      hash = this.ctx.memo.hashFile(absolute).then(
+        (h) => h.sha256,
+        () => MISSING,
+      );
       this.files.set(absolute, hash);
     }
     return hash;
@@ -69,7 +75,9 @@ class InputHasher {
         } catch {
           return {}; // an unreadable dataset is already `missing` or changed by its own hash
         }
-        const entries = await Promise.all(images.map(async (img) => [toPosix(relative(dirname(dataset), img)), await this.file(img)] as const));
+        const entries = await Promise.all(
+          images.map(async (img) => [toPosix(relative(dirname(dataset), img)), await this.file(img)] as const),
+        );
         return Object.fromEntries(entries);
       })();
       this.datasets.set(dataset, result);
@@ -100,7 +108,9 @@ class InputHasher {
 export async function computeKeys(experiment: Experiment, ctx: KeyContext): Promise<ExperimentKeys> {
   const hasher = new InputHasher(ctx, experiment.task);
   const leaves = flatten(experiment, '', {});
-  const pathLeaves = new Set(pathFields(experiment as unknown as Record<string, unknown>).map(([f]) => f.replace(/\[\d+\]$/, '')));
+  const pathLeaves = new Set(
+    pathFields(experiment as unknown as Record<string, unknown>).map(([f]) => f.replace(/\[\d+\]$/, '')),
+  );
   const keys = {} as ExperimentKeys;
   for (const target of CACHED_TARGETS) {
     const spec = keySpec(target, experiment);
@@ -141,7 +151,9 @@ export function diffInputs(before: KeyInputs, now: KeyInputs): string[] {
   };
   compare('field', before.fields, now.fields);
   compare('file', before.files, now.files);
-  if (before.upstream?.key !== now.upstream?.key && now.upstream) changes.push(`upstream ${now.upstream.target} changed`);
-  if (JSON.stringify(before.constants) !== JSON.stringify(now.constants)) changes.push(`constants changed (prompt template version)`);
+  if (before.upstream?.key !== now.upstream?.key && now.upstream)
+    changes.push(`upstream ${now.upstream.target} changed`);
+  if (JSON.stringify(before.constants) !== JSON.stringify(now.constants))
+    changes.push(`constants changed (prompt template version)`);
   return changes;
 }

@@ -65,7 +65,12 @@ export function resolveEnv(
         return fallback;
       }
       diagnostics.push(
-        fieldDiagnostic(origins, field, manifestFile, `environment variable ${name} is not set and has no default (write \${${name}:-value} to give one)`),
+        fieldDiagnostic(
+          origins,
+          field,
+          manifestFile,
+          `environment variable ${name} is not set and has no default (write \${${name}:-value} to give one)`,
+        ),
       );
       return '';
     };

@@ -19,24 +19,35 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
   const abs = (stored: string) => fromStoredPath(stored, workspaceRoot);
   const allowedRoots = dataRootsOf(experiment, workspaceRoot);
   const diagnostics: Diagnostic[] = [];
-  const at = (field: string, message: string): Diagnostic => fieldDiagnostic(loaded.origins, field, loaded.file, message);
+  const at = (field: string, message: string): Diagnostic =>
+    fieldDiagnostic(loaded.origins, field, loaded.file, message);
 
   const datasets: { field: string; path: string | null; requireLabel: boolean }[] = [
     { field: 'rubric.seed', path: experiment.rubric.seed, requireLabel: true },
     { field: 'verify.test', path: experiment.verify.test, requireLabel: true },
   ];
   // A file named by several fields (seed and test alike) is checked, and reported, once.
-  const distinct = datasets.filter((d, i): d is { field: string; path: string; requireLabel: boolean } => d.path !== null && datasets.findIndex((o) => o.path === d.path) === i);
+  const distinct = datasets.filter(
+    (d, i): d is { field: string; path: string; requireLabel: boolean } =>
+      d.path !== null && datasets.findIndex((o) => o.path === d.path) === i,
+  );
   const checks = distinct.map(async ({ field, path, requireLabel }) => {
-      const file = abs(path);
-      const missing = await unreadable(file);
-      if (missing) return [at(field, `${missing}: ${file}`)];
-      const result = await loadDataset(file, datasetOptionsFor(experiment, workspaceRoot, { requireLabel, checkImages: true }));
-      return result.diagnostics;
-    });
+    const file = abs(path);
+    const missing = await unreadable(file);
+    if (missing) return [at(field, `${missing}: ${file}`)];
+    const result = await loadDataset(
+      file,
+      datasetOptionsFor(experiment, workspaceRoot, { requireLabel, checkImages: true }),
+    );
+    return result.diagnostics;
+  });
   if (experiment.task === 'edit' && experiment.preprocess.edits !== null) {
     const file = abs(experiment.preprocess.edits);
-    checks.push(unreadable(file).then((missing) => (missing ? [at('preprocess.edits', `${missing}: ${file}`)] : checkEditList(file, { allowedRoots }))));
+    checks.push(
+      unreadable(file).then((missing) =>
+        missing ? [at('preprocess.edits', `${missing}: ${file}`)] : checkEditList(file, { allowedRoots }),
+      ),
+    );
   }
 
   for (const [field, path] of [
@@ -54,7 +65,11 @@ export async function checkInputs(loaded: LoadedExperiment, workspaceRoot: strin
           text = readListFileSync(file);
         } catch (error) {
           if (!(error instanceof InputFileProblem)) throw error;
-          return [error.line === undefined ? at(field, `${error.message}: ${file}`) : { file, line: error.line, col: error.col, message: error.message }];
+          return [
+            error.line === undefined
+              ? at(field, `${error.message}: ${file}`)
+              : { file, line: error.line, col: error.col, message: error.message },
+          ];
         }
         return text.trim() === '' ? [at(field, `${file} is empty`)] : [];
       })(),

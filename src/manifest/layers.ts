@@ -43,7 +43,13 @@ function fileOrigin(file: string, pos: Position | undefined): Origin {
   return { kind: 'file', file, line: pos?.line, col: pos?.col };
 }
 
-function mergeLayer(target: Record<string, unknown>, layer: YamlSource, value: Record<string, unknown>, path: string, origins: Origins): void {
+function mergeLayer(
+  target: Record<string, unknown>,
+  layer: YamlSource,
+  value: Record<string, unknown>,
+  path: string,
+  origins: Origins,
+): void {
   for (const [key, incoming] of Object.entries(value)) {
     if (!path && key === 'extends') continue;
     const childPath = joinPath(path, key);
@@ -73,9 +79,19 @@ function extendsList(source: YamlSource, diagnostics: Diagnostic[]): { path: str
     const field = Array.isArray(raw) ? `extends[${i}]` : 'extends';
     const pos = source.positions.get(field) ?? source.positions.get('extends');
     if (typeof entry !== 'string' || entry.length === 0) {
-      diagnostics.push({ file: source.file, ...pos, field, message: 'must be a path to a manifest (a non-empty string)' });
+      diagnostics.push({
+        file: source.file,
+        ...pos,
+        field,
+        message: 'must be a path to a manifest (a non-empty string)',
+      });
     } else if (entry.includes('${')) {
-      diagnostics.push({ file: source.file, ...pos, field, message: 'cannot use environment references: the graph is built from extends before any task runs' });
+      diagnostics.push({
+        file: source.file,
+        ...pos,
+        field,
+        message: 'cannot use environment references: the graph is built from extends before any task runs',
+      });
     } else {
       out.push({ path: isAbsolute(entry) ? entry : resolve(dirname(source.file), entry), field });
     }
@@ -87,7 +103,11 @@ function extendsList(source: YamlSource, diagnostics: Diagnostic[]): { path: str
  * Reads a manifest and its `extends` chain and merges them: mappings merge key by key, scalars and
  * lists replace, `key: null` deletes. Bases apply left to right, then the file itself.
  */
-export function loadMerged(file: string, read: (path: string) => ReturnType<typeof readYamlFile> = readYamlFile, options: { workspaceRoot?: string } = {}): MergedManifest {
+export function loadMerged(
+  file: string,
+  read: (path: string) => ReturnType<typeof readYamlFile> = readYamlFile,
+  options: { workspaceRoot?: string } = {},
+): MergedManifest {
   const diagnostics: Diagnostic[] = [];
   const chain: string[] = [];
   const tried: string[] = [];
@@ -145,7 +165,12 @@ export function loadMerged(file: string, read: (path: string) => ReturnType<type
 function manifestRoots(workspaceRoot: string, leaf: YamlSource): string[] {
   const data = isPlainObject(leaf.value) ? leaf.value.data : undefined;
   const listed = isPlainObject(data) && Array.isArray(data.allowed_roots) ? data.allowed_roots : [];
-  const given = [workspaceRoot, ...listed.filter((r): r is string => typeof r === 'string' && r !== '' && !r.includes('${')).map((r) => resolve(dirname(leaf.file), r))];
+  const given = [
+    workspaceRoot,
+    ...listed
+      .filter((r): r is string => typeof r === 'string' && r !== '' && !r.includes('${'))
+      .map((r) => resolve(dirname(leaf.file), r)),
+  ];
   return given.map(realOrSelf);
 }
 
@@ -183,7 +208,20 @@ export function nearestOrigin(origins: Origins, field: string): Origin | undefin
 }
 
 /** A diagnostic placed where the field (or its nearest set ancestor) is written; `fallbackFile` when nowhere. */
-export function fieldDiagnostic(origins: Origins, field: string, fallbackFile: string, message: string, severity?: Diagnostic['severity']): Diagnostic {
+export function fieldDiagnostic(
+  origins: Origins,
+  field: string,
+  fallbackFile: string,
+  message: string,
+  severity?: Diagnostic['severity'],
+): Diagnostic {
   const origin = nearestOrigin(origins, field);
-  return { file: origin?.file ?? fallbackFile, line: origin?.line, col: origin?.col, field, message, ...(severity ? { severity } : {}) };
+  return {
+    file: origin?.file ?? fallbackFile,
+    line: origin?.line,
+    col: origin?.col,
+    field,
+    message,
+    ...(severity ? { severity } : {}),
+  };
 }

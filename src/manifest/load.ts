@@ -58,7 +58,9 @@ export function resolveExperimentFile(ref: string, workspaceRoot: string, cwd = 
     if (existsSync(file)) return file;
   }
   const known = listExperimentFiles(workspaceRoot).map(experimentName);
-  throw new Error(`no experiment named ${ref} (looked for experiments/${ref}.yaml); known experiments: ${known.join(', ') || 'none'}`);
+  throw new Error(
+    `no experiment named ${ref} (looked for experiments/${ref}.yaml); known experiments: ${known.join(', ') || 'none'}`,
+  );
 }
 
 /** An experiment reference resolved: its manifest, and the matrix member when it names one. */
@@ -124,25 +126,40 @@ export function listExperiments(workspaceRoot: string, read?: typeof readYamlFil
 export function experimentsIn(file: string, read?: typeof readYamlFile): ListedExperiment[] {
   const name = experimentName(file);
   const merged = loadMerged(file, read);
-  const matrix = merged.diagnostics.length ? undefined : expandMatrix(merged.value, merged.origins, resolve(file), name);
+  const matrix = merged.diagnostics.length
+    ? undefined
+    : expandMatrix(merged.value, merged.origins, resolve(file), name);
   if (!matrix || matrix.diagnostics.length) return [{ name, file }];
   return matrix.members.map((m) => ({ name: m.name, file, member: m.slug }));
 }
 
-
 function semanticChecks(value: Record<string, any>, origins: Origins, file: string): Diagnostic[] {
-  const at = (field: string, message: string, severity?: 'warning'): Diagnostic => fieldDiagnostic(origins, field, file, message, severity);
+  const at = (field: string, message: string, severity?: 'warning'): Diagnostic =>
+    fieldDiagnostic(origins, field, file, message, severity);
   const out: Diagnostic[] = [];
   const { rubric, task, preprocess } = value;
   if (rubric.seed === null && rubric.from === null) {
-    out.push(at('rubric', 'set rubric.seed (labelled pairs to generate a rubric from) or rubric.from (a frozen rubric to reuse)'));
+    out.push(
+      at(
+        'rubric',
+        'set rubric.seed (labelled pairs to generate a rubric from) or rubric.from (a frozen rubric to reuse)',
+      ),
+    );
   }
   if (rubric.seed !== null && rubric.from !== null) {
-    out.push(at('rubric.from', 'set only one of rubric.seed and rubric.from: a frozen rubric is reused as is, nothing is generated from seeds'));
+    out.push(
+      at(
+        'rubric.from',
+        'set only one of rubric.seed and rubric.from: a frozen rubric is reused as is, nothing is generated from seeds',
+      ),
+    );
   }
-  if (rubric.min_score >= rubric.max_score) out.push(at('rubric.max_score', `must be greater than rubric.min_score (${rubric.min_score})`));
-  if (task === 't2i' && preprocess.edits !== null) out.push(at('preprocess.edits', 'is for task edit; a t2i experiment reads preprocess.prompts', 'warning'));
-  if (task === 'edit' && preprocess.prompts !== null) out.push(at('preprocess.prompts', 'is for task t2i; an edit experiment reads preprocess.edits', 'warning'));
+  if (rubric.min_score >= rubric.max_score)
+    out.push(at('rubric.max_score', `must be greater than rubric.min_score (${rubric.min_score})`));
+  if (task === 't2i' && preprocess.edits !== null)
+    out.push(at('preprocess.edits', 'is for task edit; a t2i experiment reads preprocess.prompts', 'warning'));
+  if (task === 'edit' && preprocess.prompts !== null)
+    out.push(at('preprocess.prompts', 'is for task t2i; an edit experiment reads preprocess.edits', 'warning'));
   return out;
 }
 
@@ -153,7 +170,9 @@ function semanticChecks(value: Record<string, any>, origins: Origins, file: stri
 export function loadExperiment(file: string, options: LoadOptions): LoadedExperiment {
   const env = options.env ?? process.env;
   const name = experimentName(file);
-  const merged = loadMerged(file, options.read ?? ((path) => readYamlFile(path, env)), { workspaceRoot: options.workspaceRoot });
+  const merged = loadMerged(file, options.read ?? ((path) => readYamlFile(path, env)), {
+    workspaceRoot: options.workspaceRoot,
+  });
   const base = { name, file: resolve(file), chain: merged.chain, origins: merged.origins };
   let envRefs = findEnvReferences(merged.value);
   if (merged.diagnostics.length) return { ...base, ok: false, envRefs, diagnostics: merged.diagnostics };
@@ -166,7 +185,10 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
     if (!problems.length && !member) {
       const names = matrix.members.map((m) => m.name);
       const shown = names.length > 6 ? `${names.slice(0, 6).join(', ')}, … (${names.length} in all)` : names.join(', ');
-      const what = options.member === undefined ? `is a matrix of ${names.length} experiment(s); name one of them` : `has no member ${name}--${options.member}; its members are`;
+      const what =
+        options.member === undefined
+          ? `is a matrix of ${names.length} experiment(s); name one of them`
+          : `has no member ${name}--${options.member}; its members are`;
       problems.push(fieldDiagnostic(merged.origins, 'matrix', base.file, `${what}: ${shown}`));
     }
     if (problems.length) return { ...base, ok: false, envRefs, diagnostics: problems };
@@ -174,9 +196,19 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
     base.name = member!.name;
     envRefs = findEnvReferences(merged.value);
   } else if (options.member !== undefined) {
-    return { ...base, ok: false, envRefs, diagnostics: [{ file: base.file, message: `has no matrix:, so it has no member ${name}--${options.member}` }] };
+    return {
+      ...base,
+      ok: false,
+      envRefs,
+      diagnostics: [{ file: base.file, message: `has no matrix:, so it has no member ${name}--${options.member}` }],
+    };
   }
-  const suffix = options.sweepSlug === undefined ? member?.slug : member ? `${member.slug}--${options.sweepSlug}` : options.sweepSlug;
+  const suffix =
+    options.sweepSlug === undefined
+      ? member?.slug
+      : member
+        ? `${member.slug}--${options.sweepSlug}`
+        : options.sweepSlug;
   if (options.sweepSlug !== undefined) base.name = `${base.name}--${options.sweepSlug}`;
   const diagnostics: Diagnostic[] = checkSecrets(merged.value, merged.origins, base.file, fieldsMarked('x-arr-secret'));
   const resolved = resolveEnv(merged.value, merged.origins, env, base.file);
@@ -202,7 +234,11 @@ export function loadExperiment(file: string, options: LoadOptions): LoadedExperi
     if (v.freeze.name === null) {
       v.freeze.name = base.name.toLowerCase();
       merged.origins.set('freeze.name', { kind: 'derived', note: 'the experiment name' });
-    } else if (suffix !== undefined && !member?.values.some(([field]) => field === 'freeze.name') && !(options.overrides && 'freeze.name' in options.overrides)) {
+    } else if (
+      suffix !== undefined &&
+      !member?.values.some(([field]) => field === 'freeze.name') &&
+      !(options.overrides && 'freeze.name' in options.overrides)
+    ) {
       // Members of one sweep never overwrite each other's frozen rubric.
       v.freeze.name = `${v.freeze.name}--${suffix}`;
       merged.origins.set('freeze.name', { kind: 'derived', note: `freeze.name and the sweep member ${suffix}` });

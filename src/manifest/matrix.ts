@@ -48,7 +48,13 @@ function writtenValues(file: string): Map<string, string[]> {
       if (!isScalar(pair.key) || !isSeq(pair.value)) continue;
       out.set(
         String(pair.key.value),
-        pair.value.items.map((item) => (isScalar(item) ? (typeof item.value === 'string' ? item.value : (item.source ?? String(item.value))) : String(item))),
+        pair.value.items.map((item) =>
+          isScalar(item)
+            ? typeof item.value === 'string'
+              ? item.value
+              : (item.source ?? String(item.value))
+            : String(item),
+        ),
       );
     }
   } catch {
@@ -63,7 +69,12 @@ function writtenValues(file: string): Map<string, string[]> {
  * does not know, a value that is not a list of scalars, two combinations with the same slug.
  * Returns undefined when the manifest has no matrix.
  */
-export function expandMatrix(value: Record<string, unknown>, origins: Origins, leafFile: string, name: string): MatrixExpansion | undefined {
+export function expandMatrix(
+  value: Record<string, unknown>,
+  origins: Origins,
+  leafFile: string,
+  name: string,
+): MatrixExpansion | undefined {
   if (value.matrix === undefined) return undefined;
   const diagnostics: Diagnostic[] = [];
   const at = (field: string, message: string): Diagnostic => {
@@ -72,7 +83,12 @@ export function expandMatrix(value: Record<string, unknown>, origins: Origins, l
   };
   for (const [field, origin] of origins) {
     if ((field === 'matrix' || field.startsWith('matrix.')) && origin.file && origin.file !== leafFile) {
-      diagnostics.push(at(field, `is read from the experiment's own manifest only, never from a base (it would multiply every experiment that extends ${origin.file}); move it to the leaf manifest`));
+      diagnostics.push(
+        at(
+          field,
+          `is read from the experiment's own manifest only, never from a base (it would multiply every experiment that extends ${origin.file}); move it to the leaf manifest`,
+        ),
+      );
       return { members: [], diagnostics };
     }
   }
@@ -89,11 +105,18 @@ export function expandMatrix(value: Record<string, unknown>, origins: Origins, l
     const schema = fieldSchema(field);
     if (!schema || NOT_SWEEPABLE.has(field) || field.includes('[')) {
       const near = closest(field, known);
-      const hint = near && distance(field, near) <= Math.max(2, Math.floor(field.length / 4)) ? ` (did you mean ${near}?)` : '';
-      diagnostics.push(at(where, NOT_SWEEPABLE.has(field) ? `${field} cannot be swept` : `unknown field ${field}${hint}`));
+      const hint =
+        near && distance(field, near) <= Math.max(2, Math.floor(field.length / 4)) ? ` (did you mean ${near}?)` : '';
+      diagnostics.push(
+        at(where, NOT_SWEEPABLE.has(field) ? `${field} cannot be swept` : `unknown field ${field}${hint}`),
+      );
       continue;
     }
-    if (!Array.isArray(list) || list.length === 0 || !list.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((v) => ['string', 'number', 'boolean'].includes(typeof v))
+    ) {
       diagnostics.push(at(where, 'must be a non-empty list of values (strings, numbers or booleans)'));
       continue;
     }
@@ -104,7 +127,12 @@ export function expandMatrix(value: Record<string, unknown>, origins: Origins, l
 
   let combos: { values: [string, MatrixValue][]; parts: string[] }[] = [{ values: [], parts: [] }];
   for (const axis of axes) {
-    combos = combos.flatMap((c) => axis.values.map((v, i) => ({ values: [...c.values, [axis.field, v] as [string, MatrixValue]], parts: [...c.parts, slugPart(axis.texts[i])] })));
+    combos = combos.flatMap((c) =>
+      axis.values.map((v, i) => ({
+        values: [...c.values, [axis.field, v] as [string, MatrixValue]],
+        parts: [...c.parts, slugPart(axis.texts[i])],
+      })),
+    );
   }
   const members: MatrixMember[] = [];
   const bySlug = new Map<string, [string, MatrixValue][]>();
@@ -113,7 +141,12 @@ export function expandMatrix(value: Record<string, unknown>, origins: Origins, l
     const earlier = bySlug.get(slug);
     if (earlier) {
       const show = (vs: [string, MatrixValue][]) => vs.map(([f, v]) => `${f}=${JSON.stringify(v)}`).join(', ');
-      diagnostics.push(at('matrix', `two combinations get the same name ${name}${MEMBER_SEPARATOR}${slug}: ${show(earlier)} and ${show(combo.values)}; make the values differ after lower-casing and replacing characters outside [a-z0-9.]`));
+      diagnostics.push(
+        at(
+          'matrix',
+          `two combinations get the same name ${name}${MEMBER_SEPARATOR}${slug}: ${show(earlier)} and ${show(combo.values)}; make the values differ after lower-casing and replacing characters outside [a-z0-9.]`,
+        ),
+      );
       continue;
     }
     bySlug.set(slug, combo.values);
@@ -143,8 +176,15 @@ export function applyMember(value: Record<string, unknown>, origins: Origins, me
     const index = (value.matrix as Record<string, MatrixValue[]>)[field].indexOf(v);
     const itemOrigin = origins.get(`${joinPath('matrix', field)}[${index}]`) ?? listOrigin;
     setField(value, field, v);
-    for (const key of [...origins.keys()]) if (key === field || key.startsWith(`${field}.`) || key.startsWith(`${field}[`)) origins.delete(key);
-    origins.set(field, { kind: 'file', file: itemOrigin?.file, line: itemOrigin?.line, col: itemOrigin?.col, note: `matrix ${field}` });
+    for (const key of [...origins.keys()])
+      if (key === field || key.startsWith(`${field}.`) || key.startsWith(`${field}[`)) origins.delete(key);
+    origins.set(field, {
+      kind: 'file',
+      file: itemOrigin?.file,
+      line: itemOrigin?.line,
+      col: itemOrigin?.col,
+      note: `matrix ${field}`,
+    });
   }
   delete value.matrix;
   for (const key of [...origins.keys()]) if (key === 'matrix' || key.startsWith('matrix.')) origins.delete(key);

@@ -40,18 +40,33 @@ export function pathFields(value: Record<string, unknown>): [string, string][] {
  * Resolves every path field against the folder of the file that declared it, then refuses data paths
  * outside the workspace unless they sit under `data.allowed_roots`. Mutates `value` to stored paths.
  */
-export function resolvePaths(value: Record<string, unknown>, origins: Origins, workspaceRoot: string, manifestFile: string): Diagnostic[] {
+export function resolvePaths(
+  value: Record<string, unknown>,
+  origins: Origins,
+  workspaceRoot: string,
+  manifestFile: string,
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const absolute = new Map<string, string>();
   for (const [field, raw] of pathFields(value)) {
     const declaredIn = origins.get(field)?.file ?? manifestFile;
     absolute.set(field, isAbsolute(raw) ? resolve(raw) : resolve(dirname(declaredIn), raw));
   }
-  const allowedRoots = [workspaceRoot, ...[...absolute].filter(([f]) => f.startsWith('data.allowed_roots[')).map(([, p]) => p)];
+  const allowedRoots = [
+    workspaceRoot,
+    ...[...absolute].filter(([f]) => f.startsWith('data.allowed_roots[')).map(([, p]) => p),
+  ];
   for (const [field, path] of absolute) {
     const isRootList = field.startsWith('data.allowed_roots[') || field.startsWith('reward.allowed_roots[');
     if (!isRootList && !allowedRoots.some((root) => isInside(path, root))) {
-      diagnostics.push(fieldDiagnostic(origins, field, manifestFile, `${path} is outside the workspace (${workspaceRoot}); add its folder to data.allowed_roots to use it`));
+      diagnostics.push(
+        fieldDiagnostic(
+          origins,
+          field,
+          manifestFile,
+          `${path} is outside the workspace (${workspaceRoot}); add its folder to data.allowed_roots to use it`,
+        ),
+      );
     }
     writeAt(value, field, toStoredPath(path, workspaceRoot));
   }

@@ -6,7 +6,13 @@ function typeOf(s: Schema): string {
   if (s.oneOf) return s.oneOf.map(typeOf).join(' or ');
   const types: string[] = Array.isArray(s.type) ? s.type : s.type ? [s.type] : ['any'];
   return types
-    .map((t) => (t === 'array' && s.items ? `list of ${typeOf(s.items)}` : t === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' ? `map of ${typeOf(s.additionalProperties)}` : t))
+    .map((t) =>
+      t === 'array' && s.items
+        ? `list of ${typeOf(s.items)}`
+        : t === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object'
+          ? `map of ${typeOf(s.additionalProperties)}`
+          : t,
+    )
     .join(' | ');
 }
 
@@ -26,7 +32,9 @@ function rows(props: Schema, prefix: string, out: string[]): void {
     const path = prefix ? `${prefix}.${name}` : name;
     const isSection = s.type === 'object' && s.properties;
     const dflt = 'default' in s && !isSection ? `\`${JSON.stringify(s.default)}\`` : isSection ? '' : '(required)';
-    out.push(`| \`${path}\` | ${cell(typeOf(s))} | ${dflt} | ${cell(s.description ?? '')}${constraints(s) ? ` (${constraints(s)})` : ''} |`);
+    out.push(
+      `| \`${path}\` | ${cell(typeOf(s))} | ${dflt} | ${cell(s.description ?? '')}${constraints(s) ? ` (${constraints(s)})` : ''} |`,
+    );
     if (isSection) rows(s.properties, path, out);
   }
 }

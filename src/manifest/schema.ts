@@ -16,7 +16,10 @@ export function fieldSchema(path: string, schema: JsonSchema = experimentSchema(
   for (const part of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
     if (!node) return undefined;
     if (part.startsWith('[')) node = node.items ?? node.oneOf?.find((s: JsonSchema) => s.items)?.items;
-    else node = node.properties?.[part] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+    else
+      node =
+        node.properties?.[part] ??
+        (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
   }
   return node;
 }
@@ -33,7 +36,12 @@ export function fieldsMarked(keyword: string, schema: JsonSchema = experimentSch
 }
 
 /** Fills every missing field that has a schema default, recording `default` as its origin. */
-export function applyDefaults(value: Record<string, unknown>, origins: Origins, schema: JsonSchema = experimentSchema(), prefix = ''): void {
+export function applyDefaults(
+  value: Record<string, unknown>,
+  origins: Origins,
+  schema: JsonSchema = experimentSchema(),
+  prefix = '',
+): void {
   for (const [name, s] of Object.entries<JsonSchema>(schema.properties ?? {})) {
     if (name === 'extends' && !prefix) continue;
     const path = joinPath(prefix, name);
@@ -41,7 +49,8 @@ export function applyDefaults(value: Record<string, unknown>, origins: Origins, 
       value[name] = structuredClone(s.default);
       origins.set(path, { kind: 'default' });
     }
-    if (s.properties && isPlainObject(value[name])) applyDefaults(value[name] as Record<string, unknown>, origins, s, path);
+    if (s.properties && isPlainObject(value[name]))
+      applyDefaults(value[name] as Record<string, unknown>, origins, s, path);
   }
 }
 
@@ -53,7 +62,14 @@ const require = createRequire(import.meta.url);
  */
 export function experimentAjv(extra: Options = {}): Ajv2020 {
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, ...extra });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    ...extra,
+  });
   ajv.addKeyword({ keyword: 'x-arr-path', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'x-arr-secret', schemaType: 'boolean' });
   return ajv;
@@ -61,7 +77,8 @@ export function experimentAjv(extra: Options = {}): Ajv2020 {
 
 /** The experiment validator as standalone CommonJS, which scripts/build.ts ships beside this module in dist/. */
 export function experimentValidatorSource(): string {
-  const standaloneCode = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default;
+  const standaloneCode = (require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js'))
+    .default;
   const ajv = experimentAjv({ code: { source: true } });
   return standaloneCode(ajv, ajv.compile(experimentSchema()));
 }
@@ -91,7 +108,19 @@ function describe(s: JsonSchema): string {
   if (s.oneOf) return s.oneOf.map(describe).join(' or ');
   if (s.enum) return `one of ${s.enum.join(', ')}`;
   const types: string[] = Array.isArray(s.type) ? s.type : [s.type];
-  return types.map((t) => (t === 'array' ? `a list of ${s.items ? describe(s.items).replace(/^an? /, '') + 's' : 'values'}` : t === 'integer' ? 'an integer' : t === 'object' ? 'a mapping' : t === 'null' ? 'null' : `a ${t}`)).join(' or ');
+  return types
+    .map((t) =>
+      t === 'array'
+        ? `a list of ${s.items ? describe(s.items).replace(/^an? /, '') + 's' : 'values'}`
+        : t === 'integer'
+          ? 'an integer'
+          : t === 'object'
+            ? 'a mapping'
+            : t === 'null'
+              ? 'null'
+              : `a ${t}`,
+    )
+    .join(' or ');
 }
 
 /** Every key the schema knows, as dotted paths, for "did you mean" across sections. */
@@ -103,9 +132,12 @@ export function allFieldPaths(schema: JsonSchema = experimentSchema(), prefix = 
 }
 
 function suggestion(unknownKey: string, parentPath: string): string {
-  const siblings = Object.keys(fieldSchema(parentPath)?.properties ?? (parentPath ? {} : experimentSchema().properties));
+  const siblings = Object.keys(
+    fieldSchema(parentPath)?.properties ?? (parentPath ? {} : experimentSchema().properties),
+  );
   const near = siblings.length ? closest(unknownKey, siblings) : undefined;
-  if (near && distance(unknownKey, near) <= Math.max(2, Math.floor(unknownKey.length / 3))) return ` (did you mean ${joinPath(parentPath, near)}?)`;
+  if (near && distance(unknownKey, near) <= Math.max(2, Math.floor(unknownKey.length / 3)))
+    return ` (did you mean ${joinPath(parentPath, near)}?)`;
   const lastSegment = (p: string) => p.slice(p.lastIndexOf('.') + 1);
   const elsewhere = allFieldPaths()
     .map((p) => ({ p, d: distance(unknownKey, lastSegment(p)) }))

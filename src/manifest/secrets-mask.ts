@@ -5,7 +5,11 @@ import { fieldsMarked } from './schema.js';
 export function describeSecret(field: string, value: unknown, origins: Origins): string {
   const env = origins.get(field)?.env?.[0];
   if (env) return `\${${env.name}} (${env.usedDefault ? 'not set; default used' : 'set'})`;
-  return value === null || value === undefined || value === '' ? '(none)' : String(value) === 'EMPTY' ? 'EMPTY' : '(set)';
+  return value === null || value === undefined || value === ''
+    ? '(none)'
+    : String(value) === 'EMPTY'
+      ? 'EMPTY'
+      : '(set)';
 }
 
 /** A deep copy of a resolved manifest with every secret field replaced by its description. */

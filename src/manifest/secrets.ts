@@ -11,7 +11,12 @@ const NO_KEY = new Set(['', 'EMPTY', 'none', 'None']);
  * Secrets may appear only as env references. The message names the field and never the value.
  * Runs on the merged manifest before env resolution, so it sees what the user wrote.
  */
-export function checkSecrets(value: Record<string, unknown>, origins: Origins, file: string, secretFields: string[]): Diagnostic[] {
+export function checkSecrets(
+  value: Record<string, unknown>,
+  origins: Origins,
+  file: string,
+  secretFields: string[],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (field: string, message: string): Diagnostic => fieldDiagnostic(origins, field, file, message);
   for (const field of secretFields) {
@@ -19,9 +24,16 @@ export function checkSecrets(value: Record<string, unknown>, origins: Origins, f
     if (raw === undefined || raw === null || typeof raw !== 'string' || NO_KEY.has(raw)) continue;
     const ref = WHOLE_REFERENCE.exec(raw);
     if (!ref) {
-      out.push(at(field, 'a literal secret is not allowed in a manifest (value not shown); write ${ARR_JUDGE_API_KEY} and set that variable'));
+      out.push(
+        at(
+          field,
+          'a literal secret is not allowed in a manifest (value not shown); write ${ARR_JUDGE_API_KEY} and set that variable',
+        ),
+      );
     } else if (ref[2] !== undefined && !NO_KEY.has(ref[2])) {
-      out.push(at(field, `the default of \${${ref[1]}} must not be a secret (value not shown); use \${${ref[1]}:-EMPTY}`));
+      out.push(
+        at(field, `the default of \${${ref[1]}} must not be a secret (value not shown); use \${${ref[1]}:-EMPTY}`),
+      );
     }
   }
   return out;
@@ -36,7 +48,10 @@ export function checkUrlSecrets(value: Record<string, unknown>, origins: Origins
   const out: Diagnostic[] = [];
   const walk = (node: unknown, path: string): void => {
     if (typeof node === 'string') {
-      const env = origins.get(path)?.env?.filter((e) => !e.usedDefault).map((e) => e.name);
+      const env = origins
+        .get(path)
+        ?.env?.filter((e) => !e.usedDefault)
+        .map((e) => e.name);
       const problem = urlSecretProblem(node, env?.length ? `the variable ${env.join(', ')}` : undefined);
       if (problem) out.push(fieldDiagnostic(origins, path, file, problem));
     } else if (Array.isArray(node)) node.forEach((v, i) => walk(v, joinPath(path, i)));

@@ -20,9 +20,18 @@ export type ValidExperiment = LoadedExperiment & { experiment: Experiment };
  * Loads an experiment and checks everything it names; throws InvalidInputError with every problem.
  * Nothing is written before this passes, so bad input never leaves anything in cache/.
  */
-export async function loadValidExperiment(ref: ExperimentRef, options: { checkData?: boolean } = {}): Promise<ValidExperiment> {
+export async function loadValidExperiment(
+  ref: ExperimentRef,
+  options: { checkData?: boolean } = {},
+): Promise<ValidExperiment> {
   const { file, member } = locateExperiment(ref.experiment, ref.workspaceRoot);
-  const loaded = loadExperiment(file, { workspaceRoot: ref.workspaceRoot, env: ref.env, overrides: ref.overrides, member, sweepSlug: ref.sweepSlug });
+  const loaded = loadExperiment(file, {
+    workspaceRoot: ref.workspaceRoot,
+    env: ref.env,
+    overrides: ref.overrides,
+    member,
+    sweepSlug: ref.sweepSlug,
+  });
   if (!loaded.ok) throw new InvalidInputError(loaded.diagnostics.filter(isError), ref.workspaceRoot);
   const collisions = freezeCollisions(ref.workspaceRoot, loaded.file);
   if (collisions.length) throw new InvalidInputError(collisions, ref.workspaceRoot);

@@ -28,7 +28,12 @@ export const pointerToField = (pointer: string): string =>
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce<string>((acc, part) => joinPath(acc, /^\d+$/.test(part) ? Number(part) : part), '');
 
-function collectPositions(node: Node | null | undefined, path: string, lc: LineCounter, out: Map<string, Position>): void {
+function collectPositions(
+  node: Node | null | undefined,
+  path: string,
+  lc: LineCounter,
+  out: Map<string, Position>,
+): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
@@ -60,7 +65,17 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   } catch (error) {
     // The parser recurses per nesting level: absurd nesting must end in a message, not a crash.
-    if (error instanceof RangeError) return { diagnostics: [{ file, line: 1, col: 1, message: `invalid YAML: nested too deeply to read (more than ${MAX_DEPTH} levels are never needed)` }] };
+    if (error instanceof RangeError)
+      return {
+        diagnostics: [
+          {
+            file,
+            line: 1,
+            col: 1,
+            message: `invalid YAML: nested too deeply to read (more than ${MAX_DEPTH} levels are never needed)`,
+          },
+        ],
+      };
     throw error;
   }
   const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === 'DUPLICATE_KEY')];
@@ -68,7 +83,12 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
     return {
       diagnostics: problems.map((e) => {
         const { line, col } = toPosition(lineCounter, e.pos[0]);
-        return { file, line, col, message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
+        return {
+          file,
+          line,
+          col,
+          message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        };
       }),
     };
   }
@@ -86,13 +106,17 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; di
  * Reads a manifest (or a base, or an encoder spec file): a regular file of at most
  * ARR_MAX_MANIFEST_BYTES, valid UTF-8, then parsed. Problems come back as located diagnostics.
  */
-export function readYamlFile(file: string, env: Record<string, string | undefined> = process.env): { source?: YamlSource; diagnostics: Diagnostic[] } {
+export function readYamlFile(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): { source?: YamlSource; diagnostics: Diagnostic[] } {
   let text: string;
   try {
     text = decodeUtf8(readRegularFileSync(file, byteLimit('ARR_MAX_MANIFEST_BYTES', env), 'ARR_MAX_MANIFEST_BYTES'));
   } catch (error) {
     if (!(error instanceof InputFileProblem)) throw error;
-    if (error.line !== undefined) return { diagnostics: [{ file, line: error.line, col: error.col, message: error.message }] };
+    if (error.line !== undefined)
+      return { diagnostics: [{ file, line: error.line, col: error.col, message: error.message }] };
     return { diagnostics: [{ file, message: `cannot read manifest: ${error.message}` }] };
   }
   return parseYaml(file, text);

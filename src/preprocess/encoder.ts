@@ -78,7 +78,20 @@ const expects = (m: Meta) => (m.isTensor ? `${m.type} ${fmtDims(m.shape)}` : 'a 
 const prod = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** Output element types this runner turns into float32. */
-const READABLE = new Set(['float32', 'float16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool']);
+const READABLE = new Set([
+  'float32',
+  'float16',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+]);
 
 export class EncoderRunner {
   private constructor(
@@ -108,7 +121,11 @@ export class EncoderRunner {
     } catch (err) {
       if (err instanceof EncoderError) throw err;
       const e = err as NodeJS.ErrnoException;
-      fail(e.code === 'ENOENT' || e.code === 'ENOTDIR' ? `${modelPath} not found` : `cannot read ${modelPath}: ${e.message}`);
+      fail(
+        e.code === 'ENOENT' || e.code === 'ENOTDIR'
+          ? `${modelPath} not found`
+          : `cannot read ${modelPath}: ${e.message}`,
+      );
     }
 
     let tokenizer: TextTokenizer | undefined;
@@ -125,7 +142,10 @@ export class EncoderRunner {
       const n = output.normalize;
       if (!n) continue;
       try {
-        norms.set(output.name, n.config ? readLatentStats(join(opts.modelsDir, n.config)) : { mean: n.mean!, std: n.std! });
+        norms.set(
+          output.name,
+          n.config ? readLatentStats(join(opts.modelsDir, n.config)) : { mean: n.mean!, std: n.std! },
+        );
       } catch (err) {
         fail(`output "${output.name}" normalize: ${(err as Error).message}`);
       }
@@ -156,15 +176,20 @@ export class EncoderRunner {
       for (const input of spec.inputs) {
         const m = inputMeta.get(input.name);
         if (!m) fail(`model ${modelFile} has no input "${input.name}"; its inputs: ${listInputs()}`);
-        else if (!m.isTensor || m.type !== input.dtype) fail(`model ${modelFile} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype}`);
+        else if (!m.isTensor || m.type !== input.dtype)
+          fail(`model ${modelFile} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype}`);
       }
       for (const m of session.inputMetadata) {
-        if (!spec.inputs.some((i) => i.name === m.name)) fail(`model ${modelFile} input "${m.name}" (${expects(m)}) is not fed: add it to the spec's inputs`);
+        if (!spec.inputs.some((i) => i.name === m.name))
+          fail(`model ${modelFile} input "${m.name}" (${expects(m)}) is not fed: add it to the spec's inputs`);
       }
       for (const output of spec.outputs) {
         const m = outputMeta.get(output.name);
         if (!m) fail(`model ${modelFile} has no output "${output.name}"; its outputs: ${listOutputs()}`);
-        else if (!m.isTensor || !READABLE.has(m.type)) fail(`model ${modelFile} output "${output.name}" is ${expects(m)}, which cannot be stored as ${output.dtype}`);
+        else if (!m.isTensor || !READABLE.has(m.type))
+          fail(
+            `model ${modelFile} output "${output.name}" is ${expects(m)}, which cannot be stored as ${output.dtype}`,
+          );
       }
       // Fixed dimensions the spec can be checked against before any data is read.
       for (const input of spec.inputs) {
@@ -172,7 +197,9 @@ export class EncoderRunner {
         const planned = plannedDims(spec, input.source);
         const fed = planned && fitRank(planned, m.shape);
         if (fed && !dimsMatch(fed, m.shape)) {
-          fail(`model ${modelFile} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype} ${fmtDims(planned)}${dimsHint(spec, input.source)}`);
+          fail(
+            `model ${modelFile} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype} ${fmtDims(planned)}${dimsHint(spec, input.source)}`,
+          );
         }
       }
       return new EncoderRunner(spec, modelPath, session, tokenizer, inputMeta, outputMeta, norms);
@@ -204,7 +231,10 @@ export class EncoderRunner {
    * as calling `run` on each batch; stops at the first error.
    */
   async *runBatches(batches: Iterable<EncoderInput[]> | AsyncIterable<EncoderInput[]>): AsyncGenerator<EncodedItem[]> {
-    const source = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : (batches as Iterable<EncoderInput[]>)[Symbol.iterator]();
+    const source =
+      Symbol.asyncIterator in batches
+        ? batches[Symbol.asyncIterator]()
+        : (batches as Iterable<EncoderInput[]>)[Symbol.iterator]();
     type Slot = { batch?: PreparedBatch; running?: Promise<ort.InferenceSession.ReturnType> };
     let pending: Slot | undefined;
     for (;;) {
@@ -242,7 +272,11 @@ export class EncoderRunner {
     let tokens: EncodedBatch | undefined;
     if (this.tokenizer && spec.tokenizer) {
       const template = spec.tokenizer.template;
-      const texts = items.map((item, i) => (typeof item.text === 'string' ? applyTemplate(item.text, template) : fail(`item ${i} of the batch has no text, and the model reads tokens`)));
+      const texts = items.map((item, i) =>
+        typeof item.text === 'string'
+          ? applyTemplate(item.text, template)
+          : fail(`item ${i} of the batch has no text, and the model reads tokens`),
+      );
       tokens = this.tokenizer.encode(texts, {
         maxLength: spec.tokenizer.max_length,
         padding: spec.tokenizer.padding ?? 'max_length',
@@ -279,9 +313,16 @@ export class EncoderRunner {
       }
       const fed = fitRank(dims, m.shape);
       if (!fed || !dimsMatch(fed, m.shape)) {
-        const batchOnly = dims.length === m.shape.length && typeof m.shape[0] === 'number' && dims.slice(1).every((d, k) => dimOk(d, m.shape[k + 1]));
-        const hint = batchOnly ? ` (a batch of ${n}; the model takes ${m.shape[0]} at a time: set the batch size to ${m.shape[0]})` : dimsHint(spec, input.source);
-        fail(`model ${spec.model} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype} ${fmtDims(dims)}${hint}`);
+        const batchOnly =
+          dims.length === m.shape.length &&
+          typeof m.shape[0] === 'number' &&
+          dims.slice(1).every((d, k) => dimOk(d, m.shape[k + 1]));
+        const hint = batchOnly
+          ? ` (a batch of ${n}; the model takes ${m.shape[0]} at a time: set the batch size to ${m.shape[0]})`
+          : dimsHint(spec, input.source);
+        fail(
+          `model ${spec.model} input "${input.name}" expects ${expects(m)} but the spec feeds ${input.dtype} ${fmtDims(dims)}${hint}`,
+        );
       }
       feeds[input.name] = new ort.Tensor(input.dtype, data, fed!);
     }
@@ -296,7 +337,10 @@ export class EncoderRunner {
         { logSeverityLevel: 4 },
       );
     } catch (err) {
-      throw new EncoderError(this.spec.name, `model ${this.spec.model} failed on a batch of ${batch.n}: ${(err as Error).message}`);
+      throw new EncoderError(
+        this.spec.name,
+        `model ${this.spec.model} failed on a batch of ${batch.n}: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -313,7 +357,8 @@ export class EncoderRunner {
     for (const output of spec.outputs) {
       const t = results[output.name] as ort.Tensor;
       const dims = t.dims as readonly number[];
-      if (dims.length === 0 || dims[0] !== n) fail(`model ${spec.model} output "${output.name}" has shape ${fmtDims(dims)}, expected the batch (${n}) first`);
+      if (dims.length === 0 || dims[0] !== n)
+        fail(`model ${spec.model} output "${output.name}" has shape ${fmtDims(dims)}, expected the batch (${n}) first`);
       const inner = dims.slice(1);
       const rowSize = prod(inner);
       const padTo = output.pad_to ?? null;
@@ -322,7 +367,10 @@ export class EncoderRunner {
       const norm = this.norms.get(output.name);
       for (let i = 0; i < n; i++) {
         // float32 without pad_to: a view into the batch's output (no copy); anything else: a new array.
-        let data = t.type === 'float32' && padTo === null ? (t.data as Float32Array).subarray(i * rowSize, (i + 1) * rowSize) : toFloat32(t, i * rowSize, (i + 1) * rowSize);
+        let data =
+          t.type === 'float32' && padTo === null
+            ? (t.data as Float32Array).subarray(i * rowSize, (i + 1) * rowSize)
+            : toFloat32(t, i * rowSize, (i + 1) * rowSize);
         let shape = inner;
         if (padTo !== null) {
           if (inner.length === 0) fail(`output "${output.name}" has no sequence dimension to pad to ${padTo}`);
@@ -330,9 +378,15 @@ export class EncoderRunner {
           // Under batch padding the rows after the item's own tokens are padding: cut them, then zero-pad.
           const valid = tokens && seq === tokens.shape[1] ? tokens.lengths[i] : seq;
           // The pipeline drops the template's prefix from each item's valid rows (before padding).
-          if (drop >= valid) fail(`output "${output.name}" of item ${i} has ${valid} positions, not more than drop_prefix ${drop}: is the template applied?`);
+          if (drop >= valid)
+            fail(
+              `output "${output.name}" of item ${i} has ${valid} positions, not more than drop_prefix ${drop}: is the template applied?`,
+            );
           const kept = valid - drop;
-          if (kept > padTo) fail(`output "${output.name}" of item ${i} has ${kept} positions${drop ? ` after dropping ${drop}` : ''}, more than pad_to ${padTo}`);
+          if (kept > padTo)
+            fail(
+              `output "${output.name}" of item ${i} has ${kept} positions${drop ? ` after dropping ${drop}` : ''}, more than pad_to ${padTo}`,
+            );
           const step = rowSize / (seq || 1);
           const padded = new Float32Array(padTo * step);
           padded.set(data.subarray(drop * step, valid * step));
@@ -366,7 +420,11 @@ export class EncoderRunner {
     }
     for (const c of spec.constants ?? []) {
       for (let i = 0; i < n; i++) {
-        out[i].tensors[c.save_as] = { dtype: c.dtype, shape: [...c.shape], data: new Float32Array(prod(c.shape)).fill(c.fill ?? 0) };
+        out[i].tensors[c.save_as] = {
+          dtype: c.dtype,
+          shape: [...c.shape],
+          data: new Float32Array(prod(c.shape)).fill(c.fill ?? 0),
+        };
       }
     }
     return out;
@@ -381,39 +439,55 @@ export class EncoderRunner {
 function checkSpecShape(spec: EncoderSpec, fail: (message: string) => never): void {
   const names = new Set<string>();
   for (const input of spec.inputs) {
-    if ((input.source === 'input_ids' || input.source === 'attention_mask') && !spec.tokenizer) fail(`input "${input.name}" is fed from ${input.source}, but the spec has no tokenizer`);
-    if (input.source === 'pixel_values' && !spec.image) fail(`input "${input.name}" is fed from pixel_values, but the spec has no image section`);
-    if (input.source !== 'pixel_values' && input.dtype === 'float32') fail(`input "${input.name}" is fed from ${input.source} (token ids), which cannot be float32`);
-    if (input.source === 'pixel_values' && input.dtype !== 'float32') fail(`input "${input.name}" is fed from pixel_values, which are float32, not ${input.dtype}`);
+    if ((input.source === 'input_ids' || input.source === 'attention_mask') && !spec.tokenizer)
+      fail(`input "${input.name}" is fed from ${input.source}, but the spec has no tokenizer`);
+    if (input.source === 'pixel_values' && !spec.image)
+      fail(`input "${input.name}" is fed from pixel_values, but the spec has no image section`);
+    if (input.source !== 'pixel_values' && input.dtype === 'float32')
+      fail(`input "${input.name}" is fed from ${input.source} (token ids), which cannot be float32`);
+    if (input.source === 'pixel_values' && input.dtype !== 'float32')
+      fail(`input "${input.name}" is fed from pixel_values, which are float32, not ${input.dtype}`);
     if (names.has(input.name)) fail(`input "${input.name}" is listed twice`);
     names.add(input.name);
   }
   if (spec.save_mask_as && !spec.tokenizer) fail(`save_mask_as "${spec.save_mask_as}" needs a tokenizer`);
   for (const output of spec.outputs) {
-    if ((output.drop_prefix ?? 0) > 0 && (output.pad_to ?? null) === null) fail(`output "${output.name}" has drop_prefix but no pad_to`);
+    if ((output.drop_prefix ?? 0) > 0 && (output.pad_to ?? null) === null)
+      fail(`output "${output.name}" has drop_prefix but no pad_to`);
     const n = output.normalize;
-    if (n && !n.config && !(n.mean && n.std && n.mean.length === n.std.length && n.mean.length > 0)) fail(`output "${output.name}" normalize needs config, or mean and std of the same length`);
+    if (n && !n.config && !(n.mean && n.std && n.mean.length === n.std.length && n.mean.length > 0))
+      fail(`output "${output.name}" normalize needs config, or mean and std of the same length`);
   }
   const template = spec.tokenizer?.template;
   if (template) {
     if (!template.text.includes('{prompt}')) fail('tokenizer.template.text has no {prompt}');
-    if ((template.image_tokens ?? 0) > 0 && !template.image_token) fail('tokenizer.template.image_tokens needs image_token');
-    if ((template.image_tokens ?? 0) > 0 && !template.text.includes('{image}')) fail('tokenizer.template has image_tokens but its text has no {image}');
+    if ((template.image_tokens ?? 0) > 0 && !template.image_token)
+      fail('tokenizer.template.image_tokens needs image_token');
+    if ((template.image_tokens ?? 0) > 0 && !template.text.includes('{image}'))
+      fail('tokenizer.template has image_tokens but its text has no {image}');
   }
   const saved = new Set<string>();
-  for (const name of [...spec.outputs.map((o) => o.save_as), ...(spec.save_mask_as ? [spec.save_mask_as] : []), ...(spec.constants ?? []).map((c) => c.save_as)]) {
+  for (const name of [
+    ...spec.outputs.map((o) => o.save_as),
+    ...(spec.save_mask_as ? [spec.save_mask_as] : []),
+    ...(spec.constants ?? []).map((c) => c.save_as),
+  ]) {
     if (saved.has(name)) fail(`save_as "${name}" is used twice`);
     saved.add(name);
   }
   if (spec.image) {
     const { size, mean, std } = spec.image;
-    if (size.length !== 2 || mean.length !== 3 || std.length !== 3) fail('image needs size [width, height], mean [r, g, b] and std [r, g, b]');
+    if (size.length !== 2 || mean.length !== 3 || std.length !== 3)
+      fail('image needs size [width, height], mean [r, g, b] and std [r, g, b]');
     if (std.some((s) => s === 0)) fail('image.std has a zero');
   }
 }
 
 /** The shape the spec will feed an input (`batch` symbolic), or undefined when it varies per batch. */
-function plannedDims(spec: EncoderSpec, source: EncoderSpec['inputs'][number]['source']): (number | string)[] | undefined {
+function plannedDims(
+  spec: EncoderSpec,
+  source: EncoderSpec['inputs'][number]['source'],
+): (number | string)[] | undefined {
   if (source === 'pixel_values') {
     const [w, h] = spec.image!.size;
     return (spec.image!.layout ?? 'nchw') === 'nhwc' ? ['batch', h, w, 3] : ['batch', 3, h, w];
@@ -423,7 +497,8 @@ function plannedDims(spec: EncoderSpec, source: EncoderSpec['inputs'][number]['s
 }
 
 function dimsHint(spec: EncoderSpec, source: string): string {
-  if (source === 'pixel_values') return ` (image.size ${fmtDims(spec.image!.size)}, layout ${spec.image!.layout ?? 'nchw'})`;
+  if (source === 'pixel_values')
+    return ` (image.size ${fmtDims(spec.image!.size)}, layout ${spec.image!.layout ?? 'nchw'})`;
   return ` (tokenizer.max_length ${spec.tokenizer!.max_length}, padding ${spec.tokenizer!.padding ?? 'max_length'})`;
 }
 
@@ -450,18 +525,30 @@ function fitRank<D extends number | string>(fed: readonly D[], model: Dims): D[]
 }
 
 /** A fed dim fits a model dim: the model's is symbolic, or they are equal; `batch` (at open) fits any. */
-const dimOk = (fed: number | string, model: number | string) => typeof model !== 'number' || model < 0 || fed === 'batch' || fed === model;
-const dimsMatch = (fed: readonly (number | string)[], model: Dims) => fed.length === model.length && fed.every((d, i) => dimOk(d, model[i]));
+const dimOk = (fed: number | string, model: number | string) =>
+  typeof model !== 'number' || model < 0 || fed === 'batch' || fed === model;
+const dimsMatch = (fed: readonly (number | string)[], model: Dims) =>
+  fed.length === model.length && fed.every((d, i) => dimOk(d, model[i]));
 
 /** Ids/mask/pixels in the element type the model takes. */
-function convertArray(src: BigInt64Array | Int32Array | Float32Array, dtype: 'int64' | 'int32' | 'float32'): BigInt64Array | Int32Array | Float32Array {
+function convertArray(
+  src: BigInt64Array | Int32Array | Float32Array,
+  dtype: 'int64' | 'int32' | 'float32',
+): BigInt64Array | Int32Array | Float32Array {
   if (dtype === 'int64') {
     if (src instanceof BigInt64Array) return src;
     const out = new BigInt64Array(src.length);
     for (let i = 0; i < src.length; i++) out[i] = BigInt(Math.trunc(src[i] as number));
     return out;
   }
-  const out = dtype === 'int32' ? (src instanceof Int32Array ? src : new Int32Array(src.length)) : src instanceof Float32Array ? src : new Float32Array(src.length);
+  const out =
+    dtype === 'int32'
+      ? src instanceof Int32Array
+        ? src
+        : new Int32Array(src.length)
+      : src instanceof Float32Array
+        ? src
+        : new Float32Array(src.length);
   if (out === src) return out;
   for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
   return out;
@@ -502,7 +589,11 @@ export function toFloat32(t: ort.Tensor, from = 0, to = t.size): Float32Array {
  * black for contain), as RGB (alpha dropped, greyscale expanded), then `(v / scale - mean[c]) / std[c]`
  * in one float32 batch tensor, NCHW or NHWC.
  */
-export async function preprocessImages(paths: string[], image: EncoderImageSpec, concurrency = 4): Promise<{ data: Float32Array; shape: number[] }> {
+export async function preprocessImages(
+  paths: string[],
+  image: EncoderImageSpec,
+  concurrency = 4,
+): Promise<{ data: Float32Array; shape: number[] }> {
   const [W, H] = image.size;
   const layout = image.layout ?? 'nchw';
   const scale = image.scale ?? 255;
@@ -519,7 +610,8 @@ export async function preprocessImages(paths: string[], image: EncoderImageSpec,
           .resize(W, H, { fit: image.resize ?? 'fill', background: { r: 0, g: 0, b: 0 } })
           .raw()
           .toBuffer({ resolveWithObject: true });
-        if (info.channels !== 3 || info.width !== W || info.height !== H) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${W}×${H}×3`);
+        if (info.channels !== 3 || info.width !== W || info.height !== H)
+          throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${W}×${H}×3`);
         raw = data;
       } catch (err) {
         throw new Error(`cannot read image ${paths[b]}: ${(err as Error).message}`);

@@ -27,7 +27,10 @@ export interface ItemCounts {
 const CJK = /[\u4e00-\u9fff]/;
 
 /** Applies skip_blank / drop_cjk / max_items in that order, counting what each removed. */
-function applyRules(candidates: PreprocessItem[], rules: Experiment['preprocess']): { items: PreprocessItem[]; counts: ItemCounts } {
+function applyRules(
+  candidates: PreprocessItem[],
+  rules: Experiment['preprocess'],
+): { items: PreprocessItem[]; counts: ItemCounts } {
   const counts: ItemCounts = { read: candidates.length, skipped_blank: 0, dropped_cjk: 0, over_cap: 0, kept: 0 };
   let items = candidates;
   if (rules.skip_blank) {
@@ -48,28 +51,44 @@ function applyRules(candidates: PreprocessItem[], rules: Experiment['preprocess'
   return { items: items.map((item, index) => ({ ...item, index })), counts };
 }
 
-export async function readPromptItems(file: string, rules: Experiment['preprocess']): Promise<{ items: PreprocessItem[]; counts: ItemCounts }> {
+export async function readPromptItems(
+  file: string,
+  rules: Experiment['preprocess'],
+): Promise<{ items: PreprocessItem[]; counts: ItemCounts }> {
   let text: string;
   try {
     text = readListFileSync(file);
   } catch (error) {
     if (!(error instanceof InputFileProblem)) throw error;
-    throw new InvalidInputError([{ file, line: error.line, col: error.col, field: 'preprocess.prompts', message: error.message }]);
+    throw new InvalidInputError([
+      { file, line: error.line, col: error.col, field: 'preprocess.prompts', message: error.message },
+    ]);
   }
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop(); // the final newline ends the last line; it is not a blank prompt
-  return applyRules(lines.map((caption, i) => ({ index: i, caption, line: i + 1 })), rules);
+  return applyRules(
+    lines.map((caption, i) => ({ index: i, caption, line: i + 1 })),
+    rules,
+  );
 }
 
 /** JSON lines of {source_image, instruction}; image paths relative to the file. Bad lines are errors, not skipped. */
-export function readEditItems(file: string, rules: Experiment['preprocess']): { items: PreprocessItem[]; counts: ItemCounts } {
+export function readEditItems(
+  file: string,
+  rules: Experiment['preprocess'],
+): { items: PreprocessItem[]; counts: ItemCounts } {
   const { records, diagnostics } = readRecords(file);
   const problems: Diagnostic[] = [...diagnostics];
   const candidates: PreprocessItem[] = [];
   for (const record of records) {
     const value = record.value as { source_image?: unknown; instruction?: unknown };
     if (typeof value?.source_image !== 'string' || typeof value.instruction !== 'string') {
-      problems.push({ file, line: record.line, field: `records[${record.index}]`, message: 'needs a source_image and an instruction (strings)' });
+      problems.push({
+        file,
+        line: record.line,
+        field: `records[${record.index}]`,
+        message: 'needs a source_image and an instruction (strings)',
+      });
       continue;
     }
     const source = isAbsolute(value.source_image) ? value.source_image : resolve(dirname(file), value.source_image);

@@ -29,9 +29,14 @@ export function readLatentStats(file: string): ChannelStats {
   }
   const mean = config.latents_mean;
   const std = config.latents_std;
-  const numbers = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!numbers(mean) || !numbers(std)) throw new Error(`${file} needs latents_mean and latents_std as arrays of numbers (the VAE's config.json)`);
-  if ((mean as number[]).length !== (std as number[]).length) throw new Error(`${file}: latents_mean has ${(mean as number[]).length} values, latents_std ${(std as number[]).length}`);
+  const numbers = (v: unknown) =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!numbers(mean) || !numbers(std))
+    throw new Error(`${file} needs latents_mean and latents_std as arrays of numbers (the VAE's config.json)`);
+  if ((mean as number[]).length !== (std as number[]).length)
+    throw new Error(
+      `${file}: latents_mean has ${(mean as number[]).length} values, latents_std ${(std as number[]).length}`,
+    );
   if ((std as number[]).some((x) => x === 0)) throw new Error(`${file}: latents_std has a zero`);
   return { mean: mean as number[], std: std as number[] };
 }
@@ -42,7 +47,8 @@ export function readLatentStats(file: string): ChannelStats {
  */
 export function normalizeChannels(data: Float32Array, shape: readonly number[], stats: ChannelStats): void {
   const channels = shape[0];
-  if (stats.mean.length !== channels) throw new Error(`latents have ${channels} channels but the normalisation has ${stats.mean.length} means`);
+  if (stats.mean.length !== channels)
+    throw new Error(`latents have ${channels} channels but the normalisation has ${stats.mean.length} means`);
   const per = data.length / channels;
   for (let c = 0; c < channels; c++) {
     const m = stats.mean[c];

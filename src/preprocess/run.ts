@@ -24,7 +24,10 @@ import { writeTorchPt } from './torch-pt.js';
 export const PREPROCESS_VERSION = 'arr-preprocess/1';
 
 /** The reference's metadata field for each stored tensor; other tensors use their own name. */
-const METADATA_FIELD: Record<string, string> = { prompt_embed: 'prompt_embed_path', pooled_prompt_embeds: 'pooled_prompt_embeds_path' };
+const METADATA_FIELD: Record<string, string> = {
+  prompt_embed: 'prompt_embed_path',
+  pooled_prompt_embeds: 'pooled_prompt_embeds_path',
+};
 
 interface EntryInfo {
   original_length: number | null;
@@ -34,7 +37,11 @@ interface EntryInfo {
 }
 
 function toTensor(t: EncodedItem['tensors'][string]): Tensor {
-  if (t.dtype === 'int64') return fromInt64(Array.from(t.data, (v) => Math.round(v)), t.shape);
+  if (t.dtype === 'int64')
+    return fromInt64(
+      Array.from(t.data, (v) => Math.round(v)),
+      t.shape,
+    );
   return fromFloat32(t.data, t.shape, t.dtype === 'float32' ? 'F32' : t.dtype === 'float16' ? 'F16' : 'BF16');
 }
 
@@ -63,7 +70,10 @@ export interface PreprocessContext {
   store: ArtifactStore;
 }
 
-export async function runPreprocess(ctx: PreprocessContext, log: (line: string) => void = (l) => console.error(l)): Promise<PreprocessResult> {
+export async function runPreprocess(
+  ctx: PreprocessContext,
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<PreprocessResult> {
   const { loaded, workspaceRoot: ws, store } = ctx;
   const e = loaded.experiment;
   const p = e.preprocess;
@@ -71,34 +81,55 @@ export async function runPreprocess(ctx: PreprocessContext, log: (line: string) 
   const listPath = e.task === 't2i' ? p.prompts : p.edits;
   if (listPath === null) {
     const hint = e.train.embeddings !== null ? ' (or skip preprocess: train.embeddings is set)' : '';
-    throw new InvalidInputError([{ file: loaded.file, field: listField, message: `preprocess needs ${listField} for task ${e.task}${hint}` }], ws);
+    throw new InvalidInputError(
+      [{ file: loaded.file, field: listField, message: `preprocess needs ${listField} for task ${e.task}${hint}` }],
+      ws,
+    );
   }
   const { key, inputs } = ctx.keys.preprocess;
   const encoders = resolveEncoders(e, ws, { file: loaded.file, origins: loaded.origins });
-  const { items, counts } = e.task === 't2i' ? await readPromptItems(fromStoredPath(listPath, ws), p) : readEditItems(fromStoredPath(listPath, ws), p);
+  const { items, counts } =
+    e.task === 't2i'
+      ? await readPromptItems(fromStoredPath(listPath, ws), p)
+      : readEditItems(fromStoredPath(listPath, ws), p);
 
   const memo = new HashMemo(cacheDir(ws));
   const encoderKey = await encodersKey(encoders, memo);
   const sourceHashes = new Map<string, string>();
-  for (const item of items) if (item.sourceImage && !sourceHashes.has(item.sourceImage)) sourceHashes.set(item.sourceImage, (await memo.hashFile(item.sourceImage)).sha256);
+  for (const item of items)
+    if (item.sourceImage && !sourceHashes.has(item.sourceImage))
+      sourceHashes.set(item.sourceImage, (await memo.hashFile(item.sourceImage)).sha256);
   await memo.flush();
-  const entryInputs = (item: PreprocessItem) => ({ v: PREPROCESS_VERSION, encoders: encoderKey, format: p.format, caption: item.caption, source: item.sourceImage ? sourceHashes.get(item.sourceImage) : null });
+  const entryInputs = (item: PreprocessItem) => ({
+    v: PREPROCESS_VERSION,
+    encoders: encoderKey,
+    format: p.format,
+    caption: item.caption,
+    source: item.sourceImage ? sourceHashes.get(item.sourceImage) : null,
+  });
   const entryKeys = items.map((item) => store.keyFor(entryInputs(item)));
 
   const todo: number[] = [];
   for (let i = 0; i < items.length; i++) if (!(await store.has('embedding', entryKeys[i]))) todo.push(i);
-  log(`preprocess ${loaded.name}: ${items.length} item(s) (${describeCounts(counts)}); ${items.length - todo.length} already encoded, ${todo.length} to encode with ${encoders.source}`);
+  log(
+    `preprocess ${loaded.name}: ${items.length} item(s) (${describeCounts(counts)}); ${items.length - todo.length} already encoded, ${todo.length} to encode with ${encoders.source}`,
+  );
 
   if (todo.length) {
-    const runners = await Promise.all(encoders.specs.map((spec) => EncoderRunner.open(spec, { modelsDir: encoders.modelsDir })));
+    const runners = await Promise.all(
+      encoders.specs.map((spec) => EncoderRunner.open(spec, { modelsDir: encoders.modelsDir })),
+    );
     // calculated_height/width: the source latents' size (the spec marked records_dimensions), else the first image spec's.
-    const size = (encoders.specs.find((s) => s.image?.records_dimensions) ?? encoders.specs.find((s) => s.image))?.image?.size ?? null;
+    const size =
+      (encoders.specs.find((s) => s.image?.records_dimensions) ?? encoders.specs.find((s) => s.image))?.image?.size ??
+      null;
     const progress = new ProgressReporter('encode', process.stderr);
     try {
       for (let start = 0; start < todo.length; start += p.batch_size) {
         const batch = todo.slice(start, start + p.batch_size).map((i) => items[i]);
         const perEncoder: EncodedItem[][] = [];
-        for (const runner of runners) perEncoder.push(await runner.run(batch.map((item) => ({ text: item.caption, image: item.sourceImage }))));
+        for (const runner of runners)
+          perEncoder.push(await runner.run(batch.map((item) => ({ text: item.caption, image: item.sourceImage }))));
         await Promise.all(
           batch.map(async (item, b) => {
             const tensors: Record<string, EncodedItem['tensors'][string]> = {};
@@ -113,7 +144,12 @@ export async function runPreprocess(ctx: PreprocessContext, log: (line: string) 
                 await writeSafetensors(join(dir, `${name}.safetensors`), { [name]: tensor });
                 if (p.format === 'pt') await writeTorchPt(join(dir, `${name}.pt`), tensor);
               }
-              const info: EntryInfo = { original_length: originalLength, calculated_height: size ? size[1] : null, calculated_width: size ? size[0] : null, tensors: Object.keys(tensors).sort() };
+              const info: EntryInfo = {
+                original_length: originalLength,
+                calculated_height: size ? size[1] : null,
+                calculated_width: size ? size[0] : null,
+                tensors: Object.keys(tensors).sort(),
+              };
               await writeFile(join(dir, 'entry.json'), `${JSON.stringify(info)}\n`);
             });
           }),
@@ -146,7 +182,8 @@ export async function runPreprocess(ctx: PreprocessContext, log: (line: string) 
       }
       if (item.sourceImage) entry.source_image = item.sourceImage;
       if (info.original_length !== null) entry.original_length = info.original_length;
-      if (info.calculated_height !== null) Object.assign(entry, { calculated_height: info.calculated_height, calculated_width: info.calculated_width });
+      if (info.calculated_height !== null)
+        Object.assign(entry, { calculated_height: info.calculated_height, calculated_width: info.calculated_width });
       Object.assign(entry, { tensors, sha256: entryKeys[i] });
       metadata.push(entry);
     }
@@ -170,9 +207,12 @@ function describeCounts(c: ItemCounts): string {
  */
 async function encodersKey(encoders: ResolvedEncoders, memo: HashMemo): Promise<string> {
   const files: Record<string, string> = {};
-  const folders = new Set(encoders.specs.flatMap((s) => [dirname(s.model), ...(s.tokenizer ? [dirname(s.tokenizer.file)] : [])]));
+  const folders = new Set(
+    encoders.specs.flatMap((s) => [dirname(s.model), ...(s.tokenizer ? [dirname(s.tokenizer.file)] : [])]),
+  );
   for (const folder of [...folders].sort()) {
-    for (const entry of await hashTree(join(encoders.modelsDir, folder), memo)) files[`${folder}/${entry.path}`] = entry.sha256;
+    for (const entry of await hashTree(join(encoders.modelsDir, folder), memo))
+      files[`${folder}/${entry.path}`] = entry.sha256;
   }
   await memo.flush();
   return keyOf({ specs: encoders.specs, files });

@@ -19,11 +19,16 @@ const MAX_HEADER = 100_000_000;
 
 /** Names in the order their bytes are laid out: element size descending, then name (code-unit order). */
 export function layoutOrder(tensors: Record<string, Tensor>): string[] {
-  return Object.keys(tensors).sort((a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(tensors).sort(
+    (a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0),
+  );
 }
 
 /** The 8-byte length prefix plus the padded JSON header, and the layout order. */
-export function encodeHeader(tensors: Record<string, Tensor>, metadata?: Record<string, string>): { header: Buffer; order: string[]; dataLength: number } {
+export function encodeHeader(
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+): { header: Buffer; order: string[]; dataLength: number } {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -71,12 +76,21 @@ export interface WriteOptions {
  * Writes a .safetensors file atomically: the parts go, one after another through one file handle, to a
  * temporary file in the same folder, which is then renamed over `path`. A failure leaves no file behind.
  */
-export async function writeSafetensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>, options: WriteOptions = {}): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, Tensor>,
+  metadata?: Record<string, string>,
+  options: WriteOptions = {},
+): Promise<void> {
   await writeAtomically(path, encodeSafetensors(tensors, metadata), options);
 }
 
 /** Writes buffers in sequence to `<dir>/.<name>.<random>.tmp`, then renames it to `path`. */
-export async function writeAtomically(path: string, parts: readonly Uint8Array[], options: WriteOptions = {}): Promise<void> {
+export async function writeAtomically(
+  path: string,
+  parts: readonly Uint8Array[],
+  options: WriteOptions = {},
+): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx');
   let ok = false;
@@ -114,7 +128,8 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors'): Safete
   const b = asBuffer(buf);
   if (b.length < 8) throw new Error(`${what}: ${b.length} bytes, too short for a header`);
   const n = b.readBigUInt64LE(0);
-  if (n > BigInt(Math.min(MAX_HEADER, b.length - 8))) throw new Error(`${what}: header length ${n} exceeds the file (${b.length} bytes)`);
+  if (n > BigInt(Math.min(MAX_HEADER, b.length - 8)))
+    throw new Error(`${what}: header length ${n} exceeds the file (${b.length} bytes)`);
   const headerLength = Number(n);
   let header: unknown;
   try {
@@ -122,7 +137,8 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors'): Safete
   } catch (e) {
     throw new Error(`${what}: header is not JSON: ${(e as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${what}: header is not a JSON object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error(`${what}: header is not a JSON object`);
   const dataStart = 8 + headerLength;
   const dataLength = b.length - dataStart;
   const tensors: Record<string, Tensor> = {};
@@ -131,7 +147,12 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors'): Safete
   const spans: Array<[number, number, string]> = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+      if (
+        typeof value !== 'object' ||
+        value === null ||
+        Array.isArray(value) ||
+        !Object.values(value).every((v) => typeof v === 'string')
+      ) {
         throw new Error(`${what}: __metadata__ must map strings to strings`);
       }
       metadata = value as Record<string, string>;
@@ -140,14 +161,23 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors'): Safete
     const e = value as Partial<SafetensorsEntry> | null;
     if (!e || typeof e !== 'object') throw new Error(`${what}: entry ${name} is not an object`);
     if (!isDType(e.dtype)) throw new Error(`${what}: ${name} has unsupported dtype ${String(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${what}: ${name} has an invalid shape`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new Error(`${what}: ${name} has an invalid shape`);
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      off[0] > off[1]
+    ) {
       throw new Error(`${what}: ${name} has invalid data_offsets ${JSON.stringify(off)}`);
     }
     if (off[1] > dataLength) throw new Error(`${what}: ${name} ends at ${off[1]}, past the data (${dataLength} bytes)`);
     const expected = byteLength(e.dtype, e.shape);
-    if (off[1] - off[0] !== expected) throw new Error(`${what}: ${name} spans ${off[1] - off[0]} bytes, ${e.dtype} [${e.shape.join(', ')}] needs ${expected}`);
+    if (off[1] - off[0] !== expected)
+      throw new Error(
+        `${what}: ${name} spans ${off[1] - off[0]} bytes, ${e.dtype} [${e.shape.join(', ')}] needs ${expected}`,
+      );
     spans.push([off[0], off[1], name]);
     names.push(name);
     tensors[name] = { dtype: e.dtype, shape: e.shape, data: b.subarray(dataStart + off[0], dataStart + off[1]) };
@@ -155,7 +185,10 @@ export function decodeSafetensors(buf: Uint8Array, what = 'safetensors'): Safete
   spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let cursor = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== cursor) throw new Error(`${what}: ${name} starts at ${begin}, expected ${cursor} (${begin < cursor ? 'overlap' : 'gap'})`);
+    if (begin !== cursor)
+      throw new Error(
+        `${what}: ${name} starts at ${begin}, expected ${cursor} (${begin < cursor ? 'overlap' : 'gap'})`,
+      );
     cursor = end;
   }
   if (cursor !== dataLength) throw new Error(`${what}: tensors cover ${cursor} bytes, the data has ${dataLength}`);

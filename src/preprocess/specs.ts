@@ -31,7 +31,11 @@ function validateSpecs(value: unknown) {
  * The experiment's encoder specs, schema-checked, and the folder their files are read from. Every
  * model and tokenizer file must exist; a missing one is named with the preset and the folder.
  */
-export function resolveEncoders(experiment: Experiment, workspaceRoot: string, manifest: { file: string; origins: Origins }): ResolvedEncoders {
+export function resolveEncoders(
+  experiment: Experiment,
+  workspaceRoot: string,
+  manifest: { file: string; origins: Origins },
+): ResolvedEncoders {
   const p = experiment.preprocess;
   const encoders = p.encoders ?? PRESET_FOR_TASK[experiment.task];
   const diagnostics: Diagnostic[] = [];
@@ -42,7 +46,17 @@ export function resolveEncoders(experiment: Experiment, workspaceRoot: string, m
     const file = join(workspaceRoot, 'presets', 'encoders', `${encoders}.json`);
     source = `preset ${encoders} (presets/encoders/${encoders}.json)`;
     if (!existsSync(file)) {
-      throw new InvalidInputError([fieldDiagnostic(manifest.origins, 'preprocess.encoders', manifest.file, `no encoder preset named ${encoders}: ${file} does not exist`)], workspaceRoot);
+      throw new InvalidInputError(
+        [
+          fieldDiagnostic(
+            manifest.origins,
+            'preprocess.encoders',
+            manifest.file,
+            `no encoder preset named ${encoders}: ${file} does not exist`,
+          ),
+        ],
+        workspaceRoot,
+      );
     }
     const { source: parsed, diagnostics: readProblems } = readYamlFile(file);
     if (!parsed) throw new InvalidInputError(readProblems, workspaceRoot);
@@ -51,26 +65,58 @@ export function resolveEncoders(experiment: Experiment, workspaceRoot: string, m
   } else {
     source = `preprocess.encoders in ${manifest.file}`;
     specs = structuredClone(encoders); // validation fills defaults in: never in the manifest's own objects
-    place = (field, message) => fieldDiagnostic(manifest.origins, `preprocess.encoders${field.startsWith('[') ? '' : '.'}${field}`, manifest.file, message);
+    place = (field, message) =>
+      fieldDiagnostic(
+        manifest.origins,
+        `preprocess.encoders${field.startsWith('[') ? '' : '.'}${field}`,
+        manifest.file,
+        message,
+      );
   }
   const { ok, errors } = validateSpecs(specs);
   if (!ok) {
     for (const e of errors) {
       const field = pointerToField(e.instancePath);
-      const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? ` (${String(e.params.additionalProperty)})`
+          : e.keyword === 'enum'
+            ? ` (${(e.params.allowedValues as unknown[]).join(', ')})`
+            : '';
       diagnostics.push(place(field, `${e.message}${extra}`));
     }
     throw new InvalidInputError(diagnostics, workspaceRoot);
   }
   if (p.models === null) {
-    throw new InvalidInputError([fieldDiagnostic(manifest.origins, 'preprocess', manifest.file, `set preprocess.models to the folder holding the exported encoders that ${source} lists (see docs/preprocess.md)`)], workspaceRoot);
+    throw new InvalidInputError(
+      [
+        fieldDiagnostic(
+          manifest.origins,
+          'preprocess',
+          manifest.file,
+          `set preprocess.models to the folder holding the exported encoders that ${source} lists (see docs/preprocess.md)`,
+        ),
+      ],
+      workspaceRoot,
+    );
   }
   const modelsDir = fromStoredPath(p.models, workspaceRoot);
   const typed = specs as EncoderSpec[];
-  const missing = typed.flatMap((s) => [s.model, ...(s.tokenizer ? [s.tokenizer.file] : [])].filter((f) => !existsSync(join(modelsDir, f))).map((f) => `${s.name}: ${join(modelsDir, f)}`));
+  const missing = typed.flatMap((s) =>
+    [s.model, ...(s.tokenizer ? [s.tokenizer.file] : [])]
+      .filter((f) => !existsSync(join(modelsDir, f)))
+      .map((f) => `${s.name}: ${join(modelsDir, f)}`),
+  );
   if (missing.length) {
     throw new InvalidInputError(
-      [fieldDiagnostic(manifest.origins, 'preprocess.models', manifest.file, `${source} expects these files in ${modelsDir}, which are missing:\n    ${missing.join('\n    ')}\n  export the encoders to ONNX as docs/preprocess.md shows`)],
+      [
+        fieldDiagnostic(
+          manifest.origins,
+          'preprocess.models',
+          manifest.file,
+          `${source} expects these files in ${modelsDir}, which are missing:\n    ${missing.join('\n    ')}\n  export the encoders to ONNX as docs/preprocess.md shows`,
+        ),
+      ],
       workspaceRoot,
     );
   }

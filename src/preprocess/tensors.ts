@@ -27,7 +27,8 @@ export function isDType(value: unknown): value is DType {
 export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`invalid tensor dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new Error(`invalid tensor dimension ${d} in shape [${shape.join(', ')}]`);
     n *= d;
   }
   return n;
@@ -128,7 +129,11 @@ function asFloat32(values: Float32Array | ArrayLike<number>): Float32Array {
  * A float tensor from float32 values, stored as F32, F16 or BF16. Plain numbers are rounded to float32
  * first. Throws when the value count does not match the shape.
  */
-export function fromFloat32(values: Float32Array | ArrayLike<number>, shape: readonly number[], dtype: 'F32' | 'F16' | 'BF16' = 'F32'): Tensor {
+export function fromFloat32(
+  values: Float32Array | ArrayLike<number>,
+  shape: readonly number[],
+  dtype: 'F32' | 'F16' | 'BF16' = 'F32',
+): Tensor {
   const src = asFloat32(values);
   const n = numel(shape);
   if (src.length !== n) throw new Error(`${src.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
@@ -144,7 +149,10 @@ export function fromFloat32(values: Float32Array | ArrayLike<number>, shape: rea
   if (dtype === 'BF16') {
     for (let i = 0; i < n; i++) {
       const b = bits[i];
-      out[i] = (b & 0x7fffffff) > 0x7f800000 ? ((b >>> 16) | 0x0040) & 0xffff : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+      out[i] =
+        (b & 0x7fffffff) > 0x7f800000
+          ? ((b >>> 16) | 0x0040) & 0xffff
+          : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
     }
   } else {
     for (let i = 0; i < n; i++) out[i] = f32BitsToF16(bits[i]);
@@ -155,7 +163,8 @@ export function fromFloat32(values: Float32Array | ArrayLike<number>, shape: rea
 /** An I64 tensor. Numbers must be safe integers. */
 export function fromInt64(values: BigInt64Array | ArrayLike<number | bigint>, shape: readonly number[]): Tensor {
   const n = numel(shape);
-  if (values.length !== n) throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+  if (values.length !== n)
+    throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
   const out = new BigInt64Array(n);
   if (values instanceof BigInt64Array) out.set(values);
   else {
@@ -174,11 +183,13 @@ export function fromInt64(values: BigInt64Array | ArrayLike<number | bigint>, sh
 /** An I32 tensor. */
 export function fromInt32(values: Int32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
   const n = numel(shape);
-  if (values.length !== n) throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+  if (values.length !== n)
+    throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new Error(`I32 value ${v} at ${i} is out of range`);
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
+      throw new Error(`I32 value ${v} at ${i} is out of range`);
     out[i] = v;
   }
   return { dtype: 'I32', shape: [...shape], data: new Uint8Array(out.buffer) };
@@ -187,7 +198,8 @@ export function fromInt32(values: Int32Array | ArrayLike<number>, shape: readonl
 /** A U8 tensor. */
 export function fromUint8(values: ArrayLike<number>, shape: readonly number[]): Tensor {
   const n = numel(shape);
-  if (values.length !== n) throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+  if (values.length !== n)
+    throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -200,7 +212,8 @@ export function fromUint8(values: ArrayLike<number>, shape: readonly number[]): 
 /** A BOOL tensor (one byte each, 0 or 1). */
 export function fromBool(values: ArrayLike<boolean | number>, shape: readonly number[]): Tensor {
   const n = numel(shape);
-  if (values.length !== n) throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
+  if (values.length !== n)
+    throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
   return { dtype: 'BOOL', shape: [...shape], data: out };

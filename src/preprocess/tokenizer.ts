@@ -65,7 +65,9 @@ export async function loadTokenizer(file: string): Promise<TextTokenizer> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(e.code === 'ENOENT' ? `tokenizer ${file} not found` : `cannot read tokenizer ${file}: ${e.message}`);
+    throw new Error(
+      e.code === 'ENOENT' ? `tokenizer ${file} not found` : `cannot read tokenizer ${file}: ${e.message}`,
+    );
   }
   let json: TokenizerJson;
   try {
@@ -108,7 +110,10 @@ function fromJson(json: TokenizerJson, file: string, sideConfig: { pad_token?: u
   const tokenId = (content: string): number | undefined => tok.token_to_id(content);
 
   let padId = 0;
-  const sidePad = typeof sideConfig?.pad_token === 'string' ? sideConfig.pad_token : (sideConfig?.pad_token as { content?: unknown } | undefined)?.content;
+  const sidePad =
+    typeof sideConfig?.pad_token === 'string'
+      ? sideConfig.pad_token
+      : (sideConfig?.pad_token as { content?: unknown } | undefined)?.content;
   if (typeof json.padding?.pad_id === 'number') padId = json.padding.pad_id;
   else if (typeof sidePad === 'string' && tokenId(sidePad) !== undefined) padId = tokenId(sidePad)!;
   else {
@@ -119,7 +124,10 @@ function fromJson(json: TokenizerJson, file: string, sideConfig: { pad_token?: u
   const ids = (text: string): number[] => checkIds(tok.encode(text).ids, text);
   const checkIds = (list: (number | undefined | null)[], text: string): number[] => {
     for (const id of list) {
-      if (typeof id !== 'number') throw new Error(`tokenizer ${file}: a token of ${JSON.stringify(text.slice(0, 80))} has no id (the vocabulary has no unknown token)`);
+      if (typeof id !== 'number')
+        throw new Error(
+          `tokenizer ${file}: a token of ${JSON.stringify(text.slice(0, 80))} has no id (the vocabulary has no unknown token)`,
+        );
     }
     return list as number[];
   };
@@ -174,7 +182,8 @@ function fromJson(json: TokenizerJson, file: string, sideConfig: { pad_token?: u
     padId,
     ids,
     encode(texts: string[], opts: EncodeOptions): EncodedBatch {
-      if (!Number.isInteger(opts.maxLength) || opts.maxLength < 1) throw new Error(`tokenizer ${file}: max_length must be a positive integer, got ${opts.maxLength}`);
+      if (!Number.isInteger(opts.maxLength) || opts.maxLength < 1)
+        throw new Error(`tokenizer ${file}: max_length must be a positive integer, got ${opts.maxLength}`);
       const rows = texts.map((t) => truncated(t, opts.maxLength));
       const lengths = rows.map((r) => r.length);
       const len = opts.padding === 'max_length' ? opts.maxLength : Math.max(1, ...lengths);

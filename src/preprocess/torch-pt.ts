@@ -96,7 +96,8 @@ class PickleWriter {
   /** BINPUT n, as Python's pickler memoizes every string, global and non-empty tuple. */
   put() {
     const i = this.memo++;
-    if (i < 256) this.byte(0x71, i); // BINPUT
+    if (i < 256)
+      this.byte(0x71, i); // BINPUT
     else {
       this.byte(0x72); // LONG_BINPUT
       this.u32(i);
@@ -116,8 +117,10 @@ class PickleWriter {
   }
   int(n: number) {
     if (!Number.isSafeInteger(n)) throw new Error(`cannot pickle ${n}`);
-    if (n >= 0 && n <= 0xff) this.byte(0x4b, n); // BININT1
-    else if (n >= 0 && n <= 0xffff) this.byte(0x4d, n & 0xff, n >>> 8); // BININT2
+    if (n >= 0 && n <= 0xff)
+      this.byte(0x4b, n); // BININT1
+    else if (n >= 0 && n <= 0xffff)
+      this.byte(0x4d, n & 0xff, n >>> 8); // BININT2
     else if (n >= -0x80000000 && n <= 0x7fffffff) {
       this.byte(0x4a); // BININT
       this.u32(n);
@@ -275,7 +278,8 @@ export function archiveNameFor(path: string): string {
  */
 export function torchPtParts(tensor: Tensor, archiveName = 'archive'): Buffer[] {
   checkTensor(tensor, 'torch tensor');
-  if (!archiveName || archiveName.includes('/')) throw new Error(`invalid torch archive name ${JSON.stringify(archiveName)}`);
+  if (!archiveName || archiveName.includes('/'))
+    throw new Error(`invalid torch archive name ${JSON.stringify(archiveName)}`);
   const records: Array<[string, Uint8Array]> = [
     ['data.pkl', tensorPickle(tensor.dtype, tensor.shape)],
     ['byteorder', Buffer.from('little', 'ascii')],
@@ -292,7 +296,8 @@ export function torchPtParts(tensor: Tensor, archiveName = 'archive'): Buffer[] 
     entries.push(e);
     offset += header.length + data.byteLength;
   }
-  if (offset >= 0xffffffff) throw new Error(`torch file of ${offset} bytes would need zip64, which this writer does not produce`);
+  if (offset >= 0xffffffff)
+    throw new Error(`torch file of ${offset} bytes would need zip64, which this writer does not produce`);
   parts.push(centralDirectory(entries, offset));
   return parts;
 }

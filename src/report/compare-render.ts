@@ -58,18 +58,35 @@ export function renderCompareTable(view: CompareView): string {
   };
   const cells = [cols.map((c) => c.name), ...view.experiments.map((r) => cols.map((c) => text(r, c)))];
   const widths = cols.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const csvCell = (value: unknown): string => {
-  const s = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  const s =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : JSON.stringify(value);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
 /** CSV (RFC 4180 quoting) with raw numbers, one header row named as in the JSON. */
 export function renderCompareCsv(view: CompareView): string {
   const cols = columnsOf(view);
-  const lines = [cols.map((c) => csvCell(c.name)).join(','), ...view.experiments.map((r) => cols.map((c) => csvCell(cellOf(r, c))).join(','))];
+  const lines = [
+    cols.map((c) => csvCell(c.name)).join(','),
+    ...view.experiments.map((r) => cols.map((c) => csvCell(cellOf(r, c))).join(',')),
+  ];
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -107,14 +124,22 @@ function chartSvg(view: CompareView): string {
     parts.push(`<text class="label" x="${left - 8}" y="${y + 4}" text-anchor="end">${esc(r.name)}</text>`);
     const { accuracy, ci_low, ci_high, baseline } = r.metrics;
     if (ci_low !== null && ci_high !== null) {
-      parts.push(`<line class="ci" x1="${x(ci_low)}" x2="${x(ci_high)}" y1="${y}" y2="${y}" stroke="#2f6fb3" stroke-width="2"/>`);
-      for (const v of [ci_low, ci_high]) parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${y - 5}" y2="${y + 5}" stroke="#2f6fb3" stroke-width="2"/>`);
+      parts.push(
+        `<line class="ci" x1="${x(ci_low)}" x2="${x(ci_high)}" y1="${y}" y2="${y}" stroke="#2f6fb3" stroke-width="2"/>`,
+      );
+      for (const v of [ci_low, ci_high])
+        parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${y - 5}" y2="${y + 5}" stroke="#2f6fb3" stroke-width="2"/>`);
     }
-    if (accuracy !== null) parts.push(`<circle class="accuracy" cx="${x(accuracy)}" cy="${y}" r="5" fill="#2f6fb3"><title>${esc(r.name)}: accuracy ${formatCell('accuracy', accuracy)} (95% CI ${formatCell('ci_low', ci_low)}–${formatCell('ci_high', ci_high)})</title></circle>`);
+    if (accuracy !== null)
+      parts.push(
+        `<circle class="accuracy" cx="${x(accuracy)}" cy="${y}" r="5" fill="#2f6fb3"><title>${esc(r.name)}: accuracy ${formatCell('accuracy', accuracy)} (95% CI ${formatCell('ci_low', ci_low)}–${formatCell('ci_high', ci_high)})</title></circle>`,
+      );
     else parts.push(`<text x="${left + 4}" y="${y + 4}" class="muted">not verified</text>`);
     if (baseline !== null) {
       const bx = x(baseline);
-      parts.push(`<path class="baseline" d="M${bx} ${y - 6}L${bx + 6} ${y}L${bx} ${y + 6}L${bx - 6} ${y}Z" fill="#d0782a"><title>${esc(r.name)}: baseline ${formatCell('baseline', baseline)}</title></path>`);
+      parts.push(
+        `<path class="baseline" d="M${bx} ${y - 6}L${bx + 6} ${y}L${bx} ${y + 6}L${bx - 6} ${y}Z" fill="#d0782a"><title>${esc(r.name)}: baseline ${formatCell('baseline', baseline)}</title></path>`,
+      );
     }
   });
   return `<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="${left + plotW + 30}" height="${height}" role="img" aria-label="accuracy with 95% interval per experiment">${parts.join('')}</svg>`;
@@ -124,7 +149,11 @@ function chartSvg(view: CompareView): string {
  * The comparison as one HTML file with nothing to fetch (inline CSS and SVG, no script; a CSP says so).
  * `reportLinks` maps an experiment to the href of its verify report (relative to the page).
  */
-export function renderCompareHtml(view: CompareView, reportLinks: ReadonlyMap<string, string>, generated = new Date().toISOString()): string {
+export function renderCompareHtml(
+  view: CompareView,
+  reportLinks: ReadonlyMap<string, string>,
+  generated = new Date().toISOString(),
+): string {
   const cols = columnsOf(view);
   const head = cols.map((c) => `<th class="${c.kind}">${esc(c.name)}</th>`).join('') + '<th>verify report</th>';
   const body = view.experiments
@@ -135,7 +164,9 @@ export function renderCompareHtml(view: CompareView, reportLinks: ReadonlyMap<st
         return `<td class="${cls}">${esc(formatCell(c.name, v))}</td>`;
       });
       const link = reportLinks.get(r.name);
-      tds.push(`<td>${link ? `<a class="report" href="${esc(link)}">report</a>` : '<span class="muted">none</span>'}</td>`);
+      tds.push(
+        `<td>${link ? `<a class="report" href="${esc(link)}">report</a>` : '<span class="muted">none</span>'}</td>`,
+      );
       return `<tr class="experiment" data-name="${esc(r.name)}">${tds.join('')}</tr>`;
     })
     .join('\n');

@@ -43,7 +43,8 @@ export class ProgressReporter {
     const width = 24;
     const filled = state.total ? Math.round((state.done / state.total) * width) : width;
     const bar = `${'='.repeat(filled)}${' '.repeat(width - filled)}`;
-    const amount = this.unit === 'bytes' ? `${formatBytes(state.done)}/${formatBytes(state.total)}` : `${state.done}/${state.total}`;
+    const amount =
+      this.unit === 'bytes' ? `${formatBytes(state.done)}/${formatBytes(state.total)}` : `${state.done}/${state.total}`;
     const speed = this.unit === 'bytes' ? `${formatBytes(rate)}/s` : `${rate.toFixed(1)}/s`;
     const parts = [`${this.label} [${bar}] ${amount}`, speed, `ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}`];
     if (state.tokens !== undefined) parts.push(`${state.tokens.toLocaleString('en-US')} tokens`);

@@ -49,7 +49,10 @@ export function pairsToDecide(accuracy: number, threshold: number, limit = 1_000
   return lo;
 }
 
-type Diagnosable = Pick<VerifyReport, 'with_rubric' | 'baseline' | 'gain' | 'both_orders' | 'thresholds' | 'passed' | 'experiment'>;
+type Diagnosable = Pick<
+  VerifyReport,
+  'with_rubric' | 'baseline' | 'gain' | 'both_orders' | 'thresholds' | 'passed' | 'experiment'
+>;
 
 /** The causes the report's numbers point at; empty when it passed or nothing stands out. */
 export function diagnoseVerify(report: Diagnosable): VerifyDiagnosis[] {

@@ -51,7 +51,13 @@ function fmtVerdict(v: object | null | undefined): string {
 
 function fmtOrder(o: Order): string {
   const shown = `shown ${o.order.map((i) => `#${i + 1}`).join(' then ')}`;
-  const got = o.rank ? fmtVerdict({ rank: o.rank }) : o.score !== undefined ? `score ${o.score}` : o.error ? 'failed' : '—';
+  const got = o.rank
+    ? fmtVerdict({ rank: o.rank })
+    : o.score !== undefined
+      ? `score ${o.score}`
+      : o.error
+        ? 'failed'
+        : '—';
   return `${shown} → ${got}${o.cached ? ' (cached)' : ''}`;
 }
 
@@ -130,7 +136,8 @@ function thumbFigure(t: Thumbnail | undefined, caption: string, cls: string): st
   else if (typeof t === 'string') url = t;
   else [url, note] = [t.url, t.note];
   // Only inline images: anything else would make the page fetch (and the CSP would block it anyway).
-  if (!/^data:image\//i.test(url)) [url, note] = [placeholderDataUrl('not inlined'), `not an inline image: ${url.slice(0, 80)}`];
+  if (!/^data:image\//i.test(url))
+    [url, note] = [placeholderDataUrl('not inlined'), `not an inline image: ${url.slice(0, 80)}`];
   const alt = note ? `${caption}: ${note}` : caption;
   return `<figure class="${cls}"><img src="${esc(url)}" alt="${esc(alt)}"${note ? ` title="${esc(note)}"` : ''} loading="eager"><figcaption>${esc(caption)}${note ? ' ⚠' : ''}</figcaption></figure>`;
 }
@@ -151,7 +158,9 @@ function reasonsHtml(orders: Order[]): string {
       if (o.error !== undefined) parts.push(`<span class="error">${esc(o.error)}</span>`);
       let html = `<div class="reason">${parts.join('')}</div>`;
       if (o.replies && o.replies.length) {
-        const replies = o.replies.map((r, i) => `<div class="muted">reply ${i + 1} of ${o.replies!.length}</div><pre>${esc(r)}</pre>`).join('');
+        const replies = o.replies
+          .map((r, i) => `<div class="muted">reply ${i + 1} of ${o.replies!.length}</div><pre>${esc(r)}</pre>`)
+          .join('');
         html += `<details class="replies"><summary>raw replies (${o.replies.length})</summary>${replies}</details>`;
       }
       return html;
@@ -166,14 +175,27 @@ function predictionCell(item: Item | undefined): string {
   return `<td><div class="pred ${cls}">${esc(fmtVerdict(item.predicted))}${mark}</div><span class="badge ${esc(item.verdict)}">${esc(item.verdict)}</span></td>`;
 }
 
-function itemRow(item: Item, base: Item | undefined, thumbs: ItemThumbnails | undefined, task: VerifyReport['task']): string {
+function itemRow(
+  item: Item,
+  base: Item | undefined,
+  thumbs: ItemThumbnails | undefined,
+  task: VerifyReport['task'],
+): string {
   const judged = item.verdict !== 'skipped';
   // "wrong": the rubric gave a standing verdict and it contradicts the label (the clearest miss).
   const wrong = judged && item.predicted !== null && !item.correct;
   const incorrect = judged && !item.correct;
   const regressed = incorrect && base !== undefined && base.correct;
   const fixed = item.correct && base !== undefined && base.verdict !== 'skipped' && !base.correct;
-  const classes = ['item', item.verdict, item.correct ? 'correct' : '', incorrect ? 'incorrect' : '', wrong ? 'wrong' : '', regressed ? 'regressed' : '', fixed ? 'fixed' : '']
+  const classes = [
+    'item',
+    item.verdict,
+    item.correct ? 'correct' : '',
+    incorrect ? 'incorrect' : '',
+    wrong ? 'wrong' : '',
+    regressed ? 'regressed' : '',
+    fixed ? 'fixed' : '',
+  ]
     .filter(Boolean)
     .join(' ');
 
@@ -189,7 +211,8 @@ function itemRow(item: Item, base: Item | undefined, thumbs: ItemThumbnails | un
   ].filter(Boolean);
 
   let reasons = reasonsHtml(item.orders);
-  if (base && base.orders.length) reasons += `<details class="baseline"><summary>baseline reasons</summary>${reasonsHtml(base.orders)}</details>`;
+  if (base && base.orders.length)
+    reasons += `<details class="baseline"><summary>baseline reasons</summary>${reasonsHtml(base.orders)}</details>`;
 
   return (
     `<tr class="${esc(classes)}" id="item-${esc(item.index)}">` +
@@ -223,9 +246,21 @@ function summaryCards(r: VerifyReport): string {
   const s = r.with_rubric.summary;
   const b = r.baseline?.summary;
   const cards = [
-    card('Accuracy (rubric)', fixed(s.accuracy, 2), `95% CI ${fixed(s.ci95[0], 2)}–${fixed(s.ci95[1], 2)} · ${s.correct}/${s.judged} correct`),
-    card('Agreement', s.agreement === null ? 'n/a' : fixed(s.agreement, 2), s.agreement === null ? 'one order judged' : plural(s.disagreements, 'disagreement')),
-    card('Baseline accuracy', b ? fixed(b.accuracy, 2) : 'n/a', b ? `95% CI ${fixed(b.ci95[0], 2)}–${fixed(b.ci95[1], 2)} · ${b.correct}/${b.judged} correct` : 'no baseline run'),
+    card(
+      'Accuracy (rubric)',
+      fixed(s.accuracy, 2),
+      `95% CI ${fixed(s.ci95[0], 2)}–${fixed(s.ci95[1], 2)} · ${s.correct}/${s.judged} correct`,
+    ),
+    card(
+      'Agreement',
+      s.agreement === null ? 'n/a' : fixed(s.agreement, 2),
+      s.agreement === null ? 'one order judged' : plural(s.disagreements, 'disagreement'),
+    ),
+    card(
+      'Baseline accuracy',
+      b ? fixed(b.accuracy, 2) : 'n/a',
+      b ? `95% CI ${fixed(b.ci95[0], 2)}–${fixed(b.ci95[1], 2)} · ${b.correct}/${b.judged} correct` : 'no baseline run',
+    ),
     card('Gain', r.gain === null ? 'n/a' : signed(r.gain), 'rubric − baseline'),
     card('Failures', String(s.failures), b ? `baseline: ${b.failures}` : ''),
     card('Judged', `${s.judged}/${s.total}`, s.stoppedBy ? `stopped: ${s.stoppedBy}` : 'items'),
@@ -237,7 +272,12 @@ function summaryCards(r: VerifyReport): string {
 function diagnosisSection(r: VerifyReport): string {
   const d = r.diagnosis ?? [];
   if (!d.length) return '';
-  const items = d.map((x) => `<li class="cause-${esc(x.cause)}"><p><b>${esc(x.cause)}</b>: ${esc(x.finding)}</p><ul>${x.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></li>`).join('');
+  const items = d
+    .map(
+      (x) =>
+        `<li class="cause-${esc(x.cause)}"><p><b>${esc(x.cause)}</b>: ${esc(x.finding)}</p><ul>${x.actions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></li>`,
+    )
+    .join('');
   return `<section id="diagnosis">\n<h2>Why it failed and what to do</h2>\n<ul class="diagnosis">${items}</ul>\n</section>\n`;
 }
 
@@ -245,7 +285,10 @@ function diagnosisSection(r: VerifyReport): string {
  * The verify report as one self-contained HTML page. `thumbnails` maps an item's `index` to its
  * thumbnails as data: URLs (see `makeThumbnails`); missing ones show as placeholders.
  */
-export function renderVerifyHtml(report: VerifyReport, thumbnails: ReadonlyMap<number, ItemThumbnails> = new Map()): string {
+export function renderVerifyHtml(
+  report: VerifyReport,
+  thumbnails: ReadonlyMap<number, ItemThumbnails> = new Map(),
+): string {
   const r = report;
   const baseByIndex = new Map((r.baseline?.items ?? []).map((it) => [it.index, it] as const));
   const items = r.with_rubric.items;
@@ -263,7 +306,10 @@ export function renderVerifyHtml(report: VerifyReport, thumbnails: ReadonlyMap<n
     ['Rubric', `${r.rubric.source} (sha256 ${r.rubric.sha256.slice(0, 12)})`],
     ['Key', r.key],
     ['Run', `${r.started} → ${r.finished}`],
-    ['Usage', `${plural(u.calls, 'call')}, ${u.cached} cached, ${plural(u.retries, 'retry', 'retries')}, ${plural(u.reasks, 're-ask')}, ${plural(u.failures, 'failure')}, ${u.promptTokens} prompt + ${u.completionTokens} completion tokens${u.cost === null ? '' : `, cost ${u.cost.toFixed(4)}`}`],
+    [
+      'Usage',
+      `${plural(u.calls, 'call')}, ${u.cached} cached, ${plural(u.retries, 'retry', 'retries')}, ${plural(u.reasks, 're-ask')}, ${plural(u.failures, 'failure')}, ${u.promptTokens} prompt + ${u.completionTokens} completion tokens${u.cost === null ? '' : `, cost ${u.cost.toFixed(4)}`}`,
+    ],
   ];
 
   const rows = items.map((it) => itemRow(it, baseByIndex.get(it.index), thumbnails.get(it.index), r.task)).join('\n');

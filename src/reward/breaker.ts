@@ -44,9 +44,13 @@ export class ServiceBreaker {
   admit(): void {
     if (this.current !== 'open') return;
     const since = ((Date.now() - this.openedAt) / 1000).toFixed(1);
-    throw new HttpError(503, `the judge is unreachable (for ${since} s: ${this.reason}); the service retries it every ${this.probeIntervalMs / 1000} s and resumes when it answers`, {
-      'retry-after': String(Math.max(1, Math.ceil(this.probeIntervalMs / 1000))),
-    });
+    throw new HttpError(
+      503,
+      `the judge is unreachable (for ${since} s: ${this.reason}); the service retries it every ${this.probeIntervalMs / 1000} s and resumes when it answers`,
+      {
+        'retry-after': String(Math.max(1, Math.ceil(this.probeIntervalMs / 1000))),
+      },
+    );
   }
 
   /** A call reached the judge and came back: the breaker closes. */

@@ -12,14 +12,25 @@ const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,/i;
 
 /** GET /v1/models: the one model this service judges with. */
 export function handleModels(ctx: ServiceContext, res: ServerResponse): void {
-  sendJson(res, 200, { object: 'list', data: [{ id: ctx.experiment.judge.model, object: 'model', created: 0, owned_by: 'arr-reward-service' }] });
+  sendJson(res, 200, {
+    object: 'list',
+    data: [{ id: ctx.experiment.judge.model, object: 'model', created: 0, owned_by: 'arr-reward-service' }],
+  });
 }
 
 /** POST /v1/chat/completions, forwarded to the judge. */
-export async function handleChat(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+export async function handleChat(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+): Promise<void> {
   ctx.stats.chat.requests++;
   ctx.breaker.admit();
-  const body = parseChatBody(parseJsonBody(await readBody(req, res, ctx.limits, ctx.budget)), ctx.limits.maxChatTextChars);
+  const body = parseChatBody(
+    parseJsonBody(await readBody(req, res, ctx.limits, ctx.budget)),
+    ctx.limits.maxChatTextChars,
+  );
   const release = ctx.queue.reserve(1);
   try {
     await downscaleImages(ctx, body);
@@ -44,15 +55,19 @@ interface ChatBody extends Record<string, unknown> {
 
 /** Checks the request is a non-streaming chat completion whose text stays within `maxTextChars`. */
 function parseChatBody(value: unknown, maxTextChars: number): ChatBody {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'body: expected a JSON object (an OpenAI chat completion request)');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new HttpError(400, 'body: expected a JSON object (an OpenAI chat completion request)');
   const body = value as Record<string, unknown>;
-  if (body.stream === true) throw new HttpError(400, 'stream: true is not served; send stream: false (the reference judge does)');
+  if (body.stream === true)
+    throw new HttpError(400, 'stream: true is not served; send stream: false (the reference judge does)');
   const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) throw new HttpError(400, 'messages: expected a non-empty list');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new HttpError(400, 'messages: expected a non-empty list');
   let chars = 0;
   messages.forEach((message: unknown, i) => {
     const at = `messages[${i}]`;
-    if (!message || typeof message !== 'object' || Array.isArray(message)) throw new HttpError(400, `${at}: expected an object with role and content`);
+    if (!message || typeof message !== 'object' || Array.isArray(message))
+      throw new HttpError(400, `${at}: expected an object with role and content`);
     const { role, content } = message as Record<string, unknown>;
     if (typeof role !== 'string') throw new HttpError(400, `${at}.role: expected a string`);
     if (typeof content === 'string') chars += content.length;
@@ -66,17 +81,27 @@ function parseChatBody(value: unknown, maxTextChars: number): ChatBody {
         } else if (b.type === 'image_url') {
           const url = (b.image_url as { url?: unknown } | undefined)?.url;
           if (typeof url !== 'string' || !DATA_URL.test(url)) {
-            throw new HttpError(400, `${at}.content[${j}].image_url.url: expected a data:image/...;base64, URL (the service does not fetch images)`);
+            throw new HttpError(
+              400,
+              `${at}.content[${j}].image_url.url: expected a data:image/...;base64, URL (the service does not fetch images)`,
+            );
           }
         } else {
-          throw new HttpError(400, `${at}.content[${j}].type: ${JSON.stringify(b.type)} is not served (text and image_url are)`);
+          throw new HttpError(
+            400,
+            `${at}.content[${j}].type: ${JSON.stringify(b.type)} is not served (text and image_url are)`,
+          );
         }
       });
     } else if (content !== null && content !== undefined) {
       throw new HttpError(400, `${at}.content: expected a string or a list of content blocks`);
     }
   });
-  if (chars > maxTextChars) throw new HttpError(413, `messages: ${chars} characters of text; the limit is ${maxTextChars} (nothing was sent to the judge)`);
+  if (chars > maxTextChars)
+    throw new HttpError(
+      413,
+      `messages: ${chars} characters of text; the limit is ${maxTextChars} (nothing was sent to the judge)`,
+    );
   return body as ChatBody;
 }
 

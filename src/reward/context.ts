@@ -35,7 +35,11 @@ export class WorkQueue {
   /** Reserves room for `n` units synchronously (so concurrent requests cannot overshoot) or throws 503. */
   reserve(n: number): (done?: number) => void {
     if (this.pending + n > this.max) {
-      throw new HttpError(503, `queue full: ${this.pending} items in flight, ${n} more would pass the limit of ${this.max}; retry shortly`, { 'retry-after': '1' });
+      throw new HttpError(
+        503,
+        `queue full: ${this.pending} items in flight, ${n} more would pass the limit of ${this.max}; retry shortly`,
+        { 'retry-after': '1' },
+      );
     }
     this.pending += n;
     let left = n;

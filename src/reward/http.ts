@@ -21,7 +21,12 @@ export class HttpError extends ArrError {
 export class ClientGoneError extends ArrError {}
 
 /** Sends `payload` as JSON unless an answer was already sent or the socket is gone. */
-export function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(payload);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
@@ -82,15 +87,28 @@ export interface BodyLimits {
  * byte is read (the declared length, or the limit for a chunked body) and given back when the response
  * closes. With a declared length the bytes go straight into one buffer of that size (no second copy).
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, budget: BodyBudget): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: BodyLimits,
+  budget: BodyBudget,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const known = Number.isFinite(declared) && declared >= 0;
   if (known && declared > limits.maxBodyBytes) {
-    return Promise.reject(new HttpError(413, `request body of ${declared} bytes is over the limit of ${limits.maxBodyBytes}`));
+    return Promise.reject(
+      new HttpError(413, `request body of ${declared} bytes is over the limit of ${limits.maxBodyBytes}`),
+    );
   }
   const reserve = known ? declared : limits.maxBodyBytes;
   if (!budget.take(reserve)) {
-    return Promise.reject(new HttpError(503, `busy: ${budget.inUse} bytes of request bodies are being handled (limit ${budget.max}); retry shortly`, { 'retry-after': '1' }));
+    return Promise.reject(
+      new HttpError(
+        503,
+        `busy: ${budget.inUse} bytes of request bodies are being handled (limit ${budget.max}); retry shortly`,
+        { 'retry-after': '1' },
+      ),
+    );
   }
   res.once('close', () => budget.give(reserve));
 
@@ -112,7 +130,9 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
     };
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > (known ? declared : limits.maxBodyBytes)) {
-        finish(new HttpError(413, `request body over ${known ? `its declared ${declared}` : limits.maxBodyBytes} bytes`));
+        finish(
+          new HttpError(413, `request body over ${known ? `its declared ${declared}` : limits.maxBodyBytes} bytes`),
+        );
         return;
       }
       if (whole) chunk.copy(whole, size);
@@ -123,10 +143,17 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       finish();
       resolveBody(whole ? whole.subarray(0, size) : Buffer.concat(chunks, size));
     };
-    const onError = (error: Error) => finish(new ClientGoneError(`the client went away while sending its body (${error.message})`));
+    const onError = (error: Error) =>
+      finish(new ClientGoneError(`the client went away while sending its body (${error.message})`));
     const onAborted = () => finish(new ClientGoneError('the client went away while sending its body'));
     const timer = setTimeout(
-      () => finish(new HttpError(408, `request body not received within ${limits.bodyTimeoutMs / 1000} s (${size} of ${known ? declared : 'unknown'} bytes arrived)`)),
+      () =>
+        finish(
+          new HttpError(
+            408,
+            `request body not received within ${limits.bodyTimeoutMs / 1000} s (${size} of ${known ? declared : 'unknown'} bytes arrived)`,
+          ),
+        ),
       limits.bodyTimeoutMs,
     );
     req.on('data', onData);
@@ -160,6 +187,10 @@ export function parseJsonBody(raw: Buffer, what = 'body'): unknown {
   } catch (error) {
     throw new HttpError(400, `${what}: not valid JSON (${(error as Error).message})`);
   }
-  if (refused) throw new HttpError(400, `${what}: the key ${JSON.stringify(refused)} is refused (__proto__, constructor and prototype never appear in a request)`);
+  if (refused)
+    throw new HttpError(
+      400,
+      `${what}: the key ${JSON.stringify(refused)} is refused (__proto__, constructor and prototype never appear in a request)`,
+    );
   return value;
 }

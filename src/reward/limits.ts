@@ -56,6 +56,8 @@ export function assertSafeBind(bind: string, token: string): void {
   if (isLoopback(bind) || token.length >= MIN_PUBLIC_TOKEN_CHARS) return;
   throw new ArrError(
     `refusing to listen on ${bind} with a ${token.length}-character token: beyond loopback the token must be at least ${MIN_PUBLIC_TOKEN_CHARS} characters`,
-    { hint: 'set ARR_REWARD_TOKEN to a long random value (e.g. `openssl rand -hex 32`), or leave --token unset to get one, or bind to 127.0.0.1' },
+    {
+      hint: 'set ARR_REWARD_TOKEN to a long random value (e.g. `openssl rand -hex 32`), or leave --token unset to get one, or bind to 127.0.0.1',
+    },
   );
 }

@@ -18,7 +18,12 @@ export interface RewardResult {
   agree: boolean | null;
 }
 
-export async function handleRewards(ctx: ServiceContext, req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+export async function handleRewards(
+  ctx: ServiceContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+): Promise<void> {
   const { experiment, limits } = ctx;
   // While the judge is unreachable the body is not even read: the answer is 503 at once.
   ctx.breaker.admit();
@@ -27,9 +32,19 @@ export async function handleRewards(ctx: ServiceContext, req: IncomingMessage, r
   try {
     const items = await toDatasetItems(ctx, parsed);
     const judgeStarted = performance.now();
-    const gradeOptions = gradeOptionsFor(experiment, { rubric: ctx.rubric, bothOrders: experiment.reward.both_orders, noCache: !ctx.cache });
+    const gradeOptions = gradeOptionsFor(experiment, {
+      rubric: ctx.rubric,
+      bothOrders: experiment.reward.both_orders,
+      noCache: !ctx.cache,
+    });
     const settled = await Promise.allSettled(
-      items.map((item) => gradeItem(item, { ...gradeOptions, mode: item.candidates.length === 2 ? 'pairwise' : 'listwise' }, ctx.session).finally(() => release(1))),
+      items.map((item) =>
+        gradeItem(
+          item,
+          { ...gradeOptions, mode: item.candidates.length === 2 ? 'pairwise' : 'listwise' },
+          ctx.session,
+        ).finally(() => release(1)),
+      ),
     );
     const judgeMs = performance.now() - judgeStarted;
     const results = settled.map((s, i) => {
@@ -42,7 +57,12 @@ export async function handleRewards(ctx: ServiceContext, req: IncomingMessage, r
     });
     const totalMs = performance.now() - started;
     ctx.stats.answered('rewards', totalMs, results.length);
-    sendJson(res, 200, { results, timing: { total_ms: roundMs(totalMs), judge_ms: roundMs(judgeMs) } }, { 'server-timing': `judge;dur=${judgeMs.toFixed(2)}, total;dur=${totalMs.toFixed(2)}` });
+    sendJson(
+      res,
+      200,
+      { results, timing: { total_ms: roundMs(totalMs), judge_ms: roundMs(judgeMs) } },
+      { 'server-timing': `judge;dur=${judgeMs.toFixed(2)}, total;dur=${totalMs.toFixed(2)}` },
+    );
   } finally {
     release();
   }
@@ -56,19 +76,29 @@ async function toDatasetItems(ctx: ServiceContext, items: RewardItemRequest[]): 
         item.source ? ctx.roots.imageRef(item.source, `${key}.source_image`) : Promise.resolve(undefined),
         ...item.images.map((image, j) => ctx.roots.imageRef(image, `${key}.images[${j}]`)),
       ]);
-      return { index: i, query: item.query, candidates: candidates as ImageRef[], ...(source ? { source } : {}), meta: {} };
+      return {
+        index: i,
+        query: item.query,
+        candidates: candidates as ImageRef[],
+        ...(source ? { source } : {}),
+        meta: {},
+      };
     }),
   );
 }
 
 function toResult(grade: Grade, i: number, onDisagreement: 'zero' | 'first' | 'error'): RewardResult {
   if (grade.verdict === 'failed') {
-    const why = grade.orders.map((o) => o.error).filter(Boolean).join('; ');
+    const why = grade.orders
+      .map((o) => o.error)
+      .filter(Boolean)
+      .join('; ');
     throw new HttpError(502, `items[${i}]: the judgement failed: ${why}`);
   }
   if (grade.verdict === 'disagree') {
     const ranks = grade.orders.map((o) => JSON.stringify(o.rank)).join(' vs ');
-    if (onDisagreement === 'error') throw new HttpError(502, `items[${i}]: the two orders disagree (${ranks}) and reward.on_disagreement is error`);
+    if (onDisagreement === 'error')
+      throw new HttpError(502, `items[${i}]: the two orders disagree (${ranks}) and reward.on_disagreement is error`);
     if (onDisagreement === 'zero') return { rewards: grade.orders[0].rank!.map(() => 0.0), ranks: null, agree: false };
     return { rewards: rankToRewards(grade.orders[0].rank!), ranks: grade.orders[0].rank!, agree: false };
   }

@@ -29,10 +29,22 @@ export class AllowedRoots {
   async imageRef(value: string, field: string): Promise<ImageRef> {
     const data = DATA_URL.exec(value);
     if (data) return { kind: 'data', url: value, mime: data[1].toLowerCase() };
-    if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !isAbsolute(value)) throw new HttpError(400, `${field}: ${value.slice(0, 80)} is neither a local path nor a data:image/...;base64, URL`);
-    if (!isAbsolute(value)) throw new HttpError(400, `${field}: ${value.slice(0, 200)} is relative; send absolute paths (the Python client makes them absolute)`);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !isAbsolute(value))
+      throw new HttpError(
+        400,
+        `${field}: ${value.slice(0, 80)} is neither a local path nor a data:image/...;base64, URL`,
+      );
+    if (!isAbsolute(value))
+      throw new HttpError(
+        400,
+        `${field}: ${value.slice(0, 200)} is relative; send absolute paths (the Python client makes them absolute)`,
+      );
     const real = await this.readableFile(value);
-    if (!real) throw new HttpError(400, `${field}: ${value.slice(0, 200)} is not a readable file under the allowed roots (${this.declared.join(', ')})`);
+    if (!real)
+      throw new HttpError(
+        400,
+        `${field}: ${value.slice(0, 200)} is not a readable file under the allowed roots (${this.declared.join(', ')})`,
+      );
     return { kind: 'file', path: real };
   }
 

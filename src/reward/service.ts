@@ -76,13 +76,19 @@ export async function startRewardService(options: RewardServiceOptions): Promise
   assertSafeBind(bind, token);
   const limits = resolveLimits(options.limits);
   const log = options.log ?? (() => {});
-  const session = options.judge ?? openJudge(experiment, workspaceRoot, { baseUrl: options.baseUrl, warn: (m) => log(`warning: ${m}`) });
+  const session =
+    options.judge ??
+    openJudge(experiment, workspaceRoot, { baseUrl: options.baseUrl, warn: (m) => log(`warning: ${m}`) });
   const ctx: ServiceContext = {
     experiment,
     rubric,
     limits,
     session,
-    roots: await AllowedRoots.create([workspaceRoot, ...experiment.reward.allowed_roots.map((r) => fromStoredPath(r, workspaceRoot)), ...(options.allowedRoots ?? [])]),
+    roots: await AllowedRoots.create([
+      workspaceRoot,
+      ...experiment.reward.allowed_roots.map((r) => fromStoredPath(r, workspaceRoot)),
+      ...(options.allowedRoots ?? []),
+    ]),
     stats: new ServiceStats(),
     breaker: new ServiceBreaker(session.client, { ...options.breaker, log }),
     budget: new BodyBudget(limits.maxBufferedBytes),
@@ -94,17 +100,31 @@ export async function startRewardService(options: RewardServiceOptions): Promise
   const authorized = bearerChecker(token);
 
   const stats = (): RewardStats =>
-    ctx.stats.snapshot({ inFlightItems: ctx.queue.inFlight, breaker: { state: ctx.breaker.state, ...ctx.breaker.counts }, judge: session.client.usage });
+    ctx.stats.snapshot({
+      inFlightItems: ctx.queue.inFlight,
+      breaker: { state: ctx.breaker.state, ...ctx.breaker.counts },
+      judge: session.client.usage,
+    });
 
   async function route(req: IncomingMessage, res: ServerResponse, started: number, path: string): Promise<void> {
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       req.resume();
-      return sendJson(res, 200, { status: 'ok', judge: ctx.breaker.state, model: experiment.judge.model, rubric_sha256: rubricSha256 });
+      return sendJson(res, 200, {
+        status: 'ok',
+        judge: ctx.breaker.state,
+        model: experiment.judge.model,
+        rubric_sha256: rubricSha256,
+      });
     }
     const known = ROUTES[path];
-    if (!known) throw new HttpError(404, `no such endpoint: ${req.method} ${path} (POST /v1/rewards, POST /v1/chat/completions, GET /v1/models, GET /v1/stats, GET /healthz)`);
+    if (!known)
+      throw new HttpError(
+        404,
+        `no such endpoint: ${req.method} ${path} (POST /v1/rewards, POST /v1/chat/completions, GET /v1/models, GET /v1/stats, GET /healthz)`,
+      );
     // The token is checked before a byte of the body is read.
-    if (!authorized(req)) throw new HttpError(401, 'missing or wrong token: send Authorization: Bearer <token> (ARR_REWARD_TOKEN)');
+    if (!authorized(req))
+      throw new HttpError(401, 'missing or wrong token: send Authorization: Bearer <token> (ARR_REWARD_TOKEN)');
     if (req.method !== known.method) throw new HttpError(405, `${req.method} ${path}: use ${known.method}`);
     if (path === '/v1/stats') {
       req.resume();

@@ -16,7 +16,8 @@ class LatencyWindow {
 
   summary(): { p50: number | null; p95: number | null; samples: number } {
     const sorted = this.samples.slice().sort((a, b) => a - b);
-    const pct = (p: number) => (sorted.length ? roundMs(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]) : null);
+    const pct = (p: number) =>
+      sorted.length ? roundMs(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]) : null;
     return { p50: pct(0.5), p95: pct(0.95), samples: sorted.length };
   }
 }

@@ -12,7 +12,14 @@ import { dedupeExact, selectByCodingRate } from './select.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 import { resolveEncoders } from '../preprocess/specs.js';
 import { makeEmbedder } from './embed.js';
-import { judgementsPerSeed, runSeed, verifyWithRubric, type LoopSettings, type SeedOutcome, type TraceEvent } from './loop.js';
+import {
+  judgementsPerSeed,
+  runSeed,
+  verifyWithRubric,
+  type LoopSettings,
+  type SeedOutcome,
+  type TraceEvent,
+} from './loop.js';
 import { categorizationMessage, CATEGORIZE_SYSTEM } from './prompts.js';
 import { renderRubric, type RubricDoc } from './text.js';
 import { ArrError } from '../util/errors.js';
@@ -45,7 +52,12 @@ function onnxEmbedder(experiment: Experiment, workspaceRoot: string): OnnxEmbedd
   return new OnnxEmbedder(text, encoders.modelsDir);
 }
 
-export function worstCase(seeds: number, maxEpochs: number, reasks: number, categorize: boolean): BuildStats['worst_case'] {
+export function worstCase(
+  seeds: number,
+  maxEpochs: number,
+  reasks: number,
+  categorize: boolean,
+): BuildStats['worst_case'] {
   const judgements = seeds * judgementsPerSeed(maxEpochs) + (categorize ? 1 : 0) + seeds;
   return { judgements, calls: judgements * (1 + reasks) };
 }
@@ -53,12 +65,23 @@ export function worstCase(seeds: number, maxEpochs: number, reasks: number, cate
 export async function buildRubric(
   experiment: Experiment,
   seeds: DatasetItem[],
-  deps: { client: JudgeClient; encoder: ImageEncoder; onSeed?: (done: number, total: number) => void; noCache?: boolean; workspaceRoot: string },
+  deps: {
+    client: JudgeClient;
+    encoder: ImageEncoder;
+    onSeed?: (done: number, total: number) => void;
+    noCache?: boolean;
+    workspaceRoot: string;
+  },
 ): Promise<{ text: string; doc: RubricDoc; trace: TraceEvent[]; stats: BuildStats }> {
   const r = experiment.rubric;
   const settings: LoopSettings = { ...gradeSettingsOf(experiment), perPair: r.per_pair, maxEpochs: r.max_epochs };
   const trace: TraceEvent[] = [];
-  const loopDeps = { client: deps.client, encoder: deps.encoder, trace: (e: TraceEvent) => trace.push(e), noCache: deps.noCache };
+  const loopDeps = {
+    client: deps.client,
+    encoder: deps.encoder,
+    trace: (e: TraceEvent) => trace.push(e),
+    noCache: deps.noCache,
+  };
 
   // Seeds share the judge's process-wide limit; a small pool keeps every slot busy without holding all seeds.
   const outcomes: SeedOutcome[] = new Array(seeds.length);
@@ -76,22 +99,37 @@ export async function buildRubric(
   );
 
   const kept = outcomes.filter((o) => o.kept);
-  const dropped = outcomes.filter((o) => !o.kept).map((o) => ({ seed: o.seed, reason: o.reason ?? 'did not pass', last_verdict: o.lastVerdict }));
+  const dropped = outcomes
+    .filter((o) => !o.kept)
+    .map((o) => ({ seed: o.seed, reason: o.reason ?? 'did not pass', last_verdict: o.lastVerdict }));
   if (kept.length === 0) {
-    throw new NoSeedSurvivedError(`no seed pair produced criteria that pass verification:\n${dropped.map((d) => `  seed ${d.seed}: ${d.reason} (last verdict ${d.last_verdict})`).join('\n')}`);
+    throw new NoSeedSurvivedError(
+      `no seed pair produced criteria that pass verification:\n${dropped.map((d) => `  seed ${d.seed}: ${d.reason} (last verdict ${d.last_verdict})`).join('\n')}`,
+    );
   }
 
   const generated = kept.flatMap((o) => o.criteria);
   const distinct = dedupeExact(generated).texts;
-  const method = r.select.method === 'auto' ? (seeds.length > AUTO_SELECT.seeds || distinct.length > AUTO_SELECT.criteria ? 'mcr2' : 'all') : r.select.method;
+  const method =
+    r.select.method === 'auto'
+      ? seeds.length > AUTO_SELECT.seeds || distinct.length > AUTO_SELECT.criteria
+        ? 'mcr2'
+        : 'all'
+      : r.select.method;
   let used = distinct;
   if (method === 'mcr2' && distinct.length > MAX_SELECTED) {
     const embedder =
       r.select.embedder === 'onnx'
         ? onnxEmbedder(experiment, deps.workspaceRoot)
-        : makeEmbedder(r.select.embedder, { baseUrl: deps.client.settings.baseUrls[0], apiKey: deps.client.settings.apiKey, model: deps.client.settings.model });
+        : makeEmbedder(r.select.embedder, {
+            baseUrl: deps.client.settings.baseUrls[0],
+            apiKey: deps.client.settings.apiKey,
+            model: deps.client.settings.model,
+          });
     const vectors = await embedder.embed(distinct);
-    used = selectByCodingRate(distinct, vectors, { maxSelected: MAX_SELECTED, seed: 0 }).selected.map((i) => distinct[i]);
+    used = selectByCodingRate(distinct, vectors, { maxSelected: MAX_SELECTED, seed: 0 }).selected.map(
+      (i) => distinct[i],
+    );
   }
 
   let doc: RubricDoc = { kind: 'list', items: used };
@@ -105,13 +143,32 @@ export async function buildRubric(
       answer: { kind: 'categories', n: r.categorize.max_categories },
     };
     try {
-      const result = await deps.client.ask(request, (reply) => parseCategoriesAnswer(reply, r.categorize.max_categories), { noCache: deps.noCache });
+      const result = await deps.client.ask(
+        request,
+        (reply) => parseCategoriesAnswer(reply, r.categorize.max_categories),
+        { noCache: deps.noCache },
+      );
       doc = { kind: 'categories', categories: result.value };
-      trace.push({ purpose: 'categorize', seed: null, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: result.value });
+      trace.push({
+        purpose: 'categorize',
+        seed: null,
+        prompt_hash: result.key,
+        cached: result.cached,
+        replies: result.replies,
+        parsed: result.value,
+      });
     } catch (error) {
       if (!(error instanceof JudgementError)) throw error;
       categorizationNote = `categorization failed (${error.message}); the numbered list is used`;
-      trace.push({ purpose: 'categorize', seed: null, prompt_hash: deps.client.requestKey(request), cached: false, replies: error.replies, error: error.message, note: categorizationNote });
+      trace.push({
+        purpose: 'categorize',
+        seed: null,
+        prompt_hash: deps.client.requestKey(request),
+        cached: false,
+        replies: error.replies,
+        error: error.message,
+        note: categorizationNote,
+      });
     }
   }
   const text = renderRubric(doc);
@@ -120,8 +177,20 @@ export async function buildRubric(
   const finals = await Promise.all(
     seeds.map(async (seed) => {
       try {
-        const [base, ...candidates] = await Promise.all([seed.source ? deps.encoder.encode(seed.source) : undefined, ...seed.candidates.map((c) => deps.encoder.encode(c))]);
-        return (await verifyWithRubric(seed, { base, candidates: candidates as NonNullable<typeof base>[] }, text, settings, loopDeps, 'final-verify')).pass;
+        const [base, ...candidates] = await Promise.all([
+          seed.source ? deps.encoder.encode(seed.source) : undefined,
+          ...seed.candidates.map((c) => deps.encoder.encode(c)),
+        ]);
+        return (
+          await verifyWithRubric(
+            seed,
+            { base, candidates: candidates as NonNullable<typeof base>[] },
+            text,
+            settings,
+            loopDeps,
+            'final-verify',
+          )
+        ).pass;
       } catch (error) {
         if (error instanceof ImageError) return false;
         throw error;

@@ -73,7 +73,8 @@ export function listFrozenRubrics(workspaceRoot: string): string[] {
 }
 
 /** True for a file directly under `<workspace>/rubrics/`, the only place frozen rubrics live. */
-export const isFrozenLocation = (file: string, workspaceRoot: string): boolean => dirname(resolve(file)) === join(workspaceRoot, 'rubrics');
+export const isFrozenLocation = (file: string, workspaceRoot: string): boolean =>
+  dirname(resolve(file)) === join(workspaceRoot, 'rubrics');
 
 /** Checks one frozen rubric text against its lock. */
 export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFileCheck {
@@ -101,13 +102,20 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
   const sha256 = sha256Hex(bytes);
   const named = parseFrozenName(txt);
   if (!named) {
-    diagnostics.push({ file: txt, message: 'a frozen rubric is named <name>.v<version>.txt (name matching ^[a-z0-9][a-z0-9._-]*$); keep other rubric texts in a subfolder such as rubrics/imported/' });
+    diagnostics.push({
+      file: txt,
+      message:
+        'a frozen rubric is named <name>.v<version>.txt (name matching ^[a-z0-9][a-z0-9._-]*$); keep other rubric texts in a subfolder such as rubrics/imported/',
+    });
   }
   const strictFormat = () => diagnostics.push(...parseRubricStrict(bytes.toString('utf8'), txt).diagnostics);
 
   if (!existsSync(lockFile)) {
     strictFormat();
-    diagnostics.push({ file: txt, message: `has no lock beside it (expected ${rel(lockFile)}): frozen rubrics are written with their lock by the freeze target, not copied in by hand` });
+    diagnostics.push({
+      file: txt,
+      message: `has no lock beside it (expected ${rel(lockFile)}): frozen rubrics are written with their lock by the freeze target, not copied in by hand`,
+    });
     return result(sha256, null);
   }
   const read = readLockFile(lockFile);
@@ -119,7 +127,13 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
 
   const at = (field: string, message: string, severity?: 'warning'): Diagnostic => {
     const pos = lockFieldPosition(lockFile, field);
-    return { file: lockFile, ...(pos ? { line: pos.line, col: pos.col } : {}), field, message, ...(severity ? { severity } : {}) };
+    return {
+      file: lockFile,
+      ...(pos ? { line: pos.line, col: pos.col } : {}),
+      field,
+      message,
+      ...(severity ? { severity } : {}),
+    };
   };
   if (lock.rubric_sha256 !== sha256) {
     diagnostics.push({
@@ -127,24 +141,52 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
       message: `sha256 ${shortSha(sha256)} does not match its lock (expected ${shortSha(lock.rubric_sha256)}): the frozen file was edited; freeze a new version instead`,
     });
   }
-  if (named && lock.name !== named.name) diagnostics.push(at('name', `is ${JSON.stringify(lock.name)} but the file is ${basename(txt)} (expected ${JSON.stringify(named.name)})`));
-  if (named && lock.version !== named.version) diagnostics.push(at('version', `is ${lock.version} but the file is ${basename(txt)} (expected ${named.version})`));
+  if (named && lock.name !== named.name)
+    diagnostics.push(
+      at(
+        'name',
+        `is ${JSON.stringify(lock.name)} but the file is ${basename(txt)} (expected ${JSON.stringify(named.name)})`,
+      ),
+    );
+  if (named && lock.version !== named.version)
+    diagnostics.push(at('version', `is ${lock.version} but the file is ${basename(txt)} (expected ${named.version})`));
 
   const { metrics: m, thresholds: t } = lock;
   if (!m || !t) {
-    diagnostics.push(at('source', 'is imported (no verification recorded): a rubric directly under rubrics/ is frozen by the freeze target; keep imported rubrics in rubrics/imported/'));
+    diagnostics.push(
+      at(
+        'source',
+        'is imported (no verification recorded): a rubric directly under rubrics/ is frozen by the freeze target; keep imported rubrics in rubrics/imported/',
+      ),
+    );
     return result(sha256, null);
   }
   if (m.accuracy + EPSILON < t.min_accuracy) {
-    diagnostics.push(at('metrics.accuracy', `${m.accuracy} is below the lock's thresholds.min_accuracy ${t.min_accuracy}: this rubric did not pass verification`));
+    diagnostics.push(
+      at(
+        'metrics.accuracy',
+        `${m.accuracy} is below the lock's thresholds.min_accuracy ${t.min_accuracy}: this rubric did not pass verification`,
+      ),
+    );
   }
   if (m.agreement !== null && m.agreement + EPSILON < t.min_agreement) {
-    diagnostics.push(at('metrics.agreement', `${m.agreement} is below the lock's thresholds.min_agreement ${t.min_agreement}: the judge's verdicts depend on candidate order`));
+    diagnostics.push(
+      at(
+        'metrics.agreement',
+        `${m.agreement} is below the lock's thresholds.min_agreement ${t.min_agreement}: the judge's verdicts depend on candidate order`,
+      ),
+    );
   }
   if (m.gain !== null && m.gain + EPSILON < t.min_gain) {
-    diagnostics.push(at('metrics.gain', `${m.gain} is below the lock's thresholds.min_gain ${t.min_gain}: the rubric does not beat the direct-judge baseline by enough`));
+    diagnostics.push(
+      at(
+        'metrics.gain',
+        `${m.gain} is below the lock's thresholds.min_gain ${t.min_gain}: the rubric does not beat the direct-judge baseline by enough`,
+      ),
+    );
   }
-  if (m.ci95[0] > m.ci95[1]) diagnostics.push(at('metrics.ci95', `[${m.ci95.join(', ')}] is not an interval (low > high)`));
+  if (m.ci95[0] > m.ci95[1])
+    diagnostics.push(at('metrics.ci95', `[${m.ci95.join(', ')}] is not an interval (low > high)`));
 
   // The datasets behind the rubric may move on; that does not invalidate the frozen text, but say so.
   for (const kind of ['seed', 'test'] as const) {
@@ -155,7 +197,14 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
       diagnostics.push(at(`datasets.${kind}`, `${d.path} no longer exists (the rubric was frozen with it)`, 'warning'));
     } else {
       const now = sha256Hex(readFileSync(path));
-      if (now !== d.sha256) diagnostics.push(at(`datasets.${kind}`, `${d.path} changed since freezing (sha256 ${shortSha(now)}, lock ${shortSha(d.sha256)}); re-verify before relying on these metrics`, 'warning'));
+      if (now !== d.sha256)
+        diagnostics.push(
+          at(
+            `datasets.${kind}`,
+            `${d.path} changed since freezing (sha256 ${shortSha(now)}, lock ${shortSha(d.sha256)}); re-verify before relying on these metrics`,
+            'warning',
+          ),
+        );
     }
   }
   return result(sha256, m);
@@ -165,18 +214,41 @@ export function checkFrozenRubric(file: string, workspaceRoot: string): RubricFi
  * Loads an experiment for checks that do not run anything: a `${VAR}` with no default whose variable is
  * unset (an API key in CI) gets a placeholder rather than failing the load.
  */
-export function loadExperimentForCheck(file: string, workspaceRoot: string, env: Env = process.env, member?: string): LoadedExperiment {
+export function loadExperimentForCheck(
+  file: string,
+  workspaceRoot: string,
+  env: Env = process.env,
+  member?: string,
+): LoadedExperiment {
   const loaded = loadExperiment(file, { workspaceRoot, env, member });
   if (loaded.ok) return loaded;
-  const unset = loaded.envRefs.filter((r) => r.default === undefined && (env[r.name] === undefined || env[r.name] === '')).map((r) => r.name);
+  const unset = loaded.envRefs
+    .filter((r) => r.default === undefined && (env[r.name] === undefined || env[r.name] === ''))
+    .map((r) => r.name);
   if (unset.length === 0) return loaded;
-  return loadExperiment(file, { workspaceRoot, member, env: { ...env, ...Object.fromEntries(unset.map((n) => [n, `unset-${n}`])) } });
+  return loadExperiment(file, {
+    workspaceRoot,
+    member,
+    env: { ...env, ...Object.fromEntries(unset.map((n) => [n, `unset-${n}`])) },
+  });
 }
 
 /** Checks an experiment's rubric.from; `frozen` caches the checks of frozen rubrics by path. */
-export function checkExperimentRubric(file: string, workspaceRoot: string, frozen: Map<string, RubricFileCheck>, env?: Env, member?: string): ExperimentRubricCheck {
+export function checkExperimentRubric(
+  file: string,
+  workspaceRoot: string,
+  frozen: Map<string, RubricFileCheck>,
+  env?: Env,
+  member?: string,
+): ExperimentRubricCheck {
   if (!existsSync(resolve(file))) {
-    return { file: resolve(file), name: basename(file).replace(/\.ya?ml$/i, ''), rubric: null, ok: false, diagnostics: [{ file: resolve(file), message: 'manifest not found' }] };
+    return {
+      file: resolve(file),
+      name: basename(file).replace(/\.ya?ml$/i, ''),
+      rubric: null,
+      ok: false,
+      diagnostics: [{ file: resolve(file), message: 'manifest not found' }],
+    };
   }
   const loaded = loadExperimentForCheck(resolve(file), workspaceRoot, env, member);
   const base = { file: loaded.file, name: loaded.name };
@@ -186,7 +258,13 @@ export function checkExperimentRubric(file: string, workspaceRoot: string, froze
       ...base,
       rubric: null,
       ok: true,
-      diagnostics: [{ file: loaded.file, severity: 'warning', message: `not checked: the manifest does not load (${first?.message ?? 'invalid'}); run arr validate ${loaded.name}` }],
+      diagnostics: [
+        {
+          file: loaded.file,
+          severity: 'warning',
+          message: `not checked: the manifest does not load (${first?.message ?? 'invalid'}); run arr validate ${loaded.name}`,
+        },
+      ],
     };
   }
   const from = loaded.experiment.rubric.from;
@@ -196,8 +274,18 @@ export function checkExperimentRubric(file: string, workspaceRoot: string, froze
   const at = (message: string) => fieldDiagnostic(loaded.origins, 'rubric.from', loaded.file, message);
   if (!existsSync(path)) {
     const named = parseFrozenName(path);
-    const versions = named && isFrozenLocation(path, workspaceRoot) ? listFrozenRubrics(workspaceRoot).map((f) => parseFrozenName(f)).filter((n) => n?.name === named.name).map((n) => `v${n!.version}`) : [];
-    diagnostics.push(at(`${from} does not exist${versions.length ? ` (frozen versions of ${named!.name}: ${versions.join(', ')})` : ''}`));
+    const versions =
+      named && isFrozenLocation(path, workspaceRoot)
+        ? listFrozenRubrics(workspaceRoot)
+            .map((f) => parseFrozenName(f))
+            .filter((n) => n?.name === named.name)
+            .map((n) => `v${n!.version}`)
+        : [];
+    diagnostics.push(
+      at(
+        `${from} does not exist${versions.length ? ` (frozen versions of ${named!.name}: ${versions.join(', ')})` : ''}`,
+      ),
+    );
   } else if (isFrozenLocation(path, workspaceRoot)) {
     let check = frozen.get(path);
     if (!check) {
@@ -205,18 +293,39 @@ export function checkExperimentRubric(file: string, workspaceRoot: string, froze
       frozen.set(path, check);
     }
     const firstError = check.diagnostics.find(isError);
-    if (firstError) diagnostics.push(at(`${from} is not a valid frozen rubric: ${firstError.message}${check.diagnostics.filter(isError).length > 1 ? ' (and more; see its own check)' : ''}`));
+    if (firstError)
+      diagnostics.push(
+        at(
+          `${from} is not a valid frozen rubric: ${firstError.message}${check.diagnostics.filter(isError).length > 1 ? ' (and more; see its own check)' : ''}`,
+        ),
+      );
   } else {
     // Imported and hand-written rubrics are any text, as the reference takes them; their lock vouches for them.
     const lockFile = lockPathFor(path);
     if (existsSync(lockFile)) {
       const read = readLockFile(lockFile);
-      diagnostics.push(...read.diagnostics.filter(isError).map((d) => at(`${from}: its lock ${relative(workspaceRoot, lockFile)} is invalid: ${d.field ? `${d.field} ` : ''}${d.message}`)));
+      diagnostics.push(
+        ...read.diagnostics
+          .filter(isError)
+          .map((d) =>
+            at(
+              `${from}: its lock ${relative(workspaceRoot, lockFile)} is invalid: ${d.field ? `${d.field} ` : ''}${d.message}`,
+            ),
+          ),
+      );
       if (read.lock && read.lock.rubric_sha256 !== sha256Hex(readFileSync(path))) {
-        diagnostics.push(at(`${from} does not match its lock ${relative(workspaceRoot, lockFile)} (sha256 ${shortSha(sha256Hex(readFileSync(path)))}, lock ${shortSha(read.lock.rubric_sha256)}): the text changed after it was locked`));
+        diagnostics.push(
+          at(
+            `${from} does not match its lock ${relative(workspaceRoot, lockFile)} (sha256 ${shortSha(sha256Hex(readFileSync(path)))}, lock ${shortSha(read.lock.rubric_sha256)}): the text changed after it was locked`,
+          ),
+        );
       }
     } else if (!loaded.experiment.rubric.allow_unlocked) {
-      diagnostics.push(at(`${from} has no lock (expected ${relative(workspaceRoot, lockFile)}); re-import it with \`arr import\`, freeze it, or set rubric.allow_unlocked: true`));
+      diagnostics.push(
+        at(
+          `${from} has no lock (expected ${relative(workspaceRoot, lockFile)}); re-import it with \`arr import\`, freeze it, or set rubric.allow_unlocked: true`,
+        ),
+      );
     }
   }
   return { ...base, rubric: path, ok: !diagnostics.some(isError), diagnostics };
@@ -242,6 +351,10 @@ export function checkRubrics(workspaceRoot: string, options: RubricCheckOptions 
     return check;
   });
   // A matrix manifest is checked member by member: each may name another rubric.from.
-  const experiments = manifests.flatMap((m) => (existsSync(m) ? experimentsIn(m) : [{ file: m, member: undefined }]).map((e) => checkExperimentRubric(m, workspaceRoot, frozen, options.env, e.member)));
+  const experiments = manifests.flatMap((m) =>
+    (existsSync(m) ? experimentsIn(m) : [{ file: m, member: undefined }]).map((e) =>
+      checkExperimentRubric(m, workspaceRoot, frozen, options.env, e.member),
+    ),
+  );
   return { ok: rubrics.every((r) => r.ok) && experiments.every((e) => e.ok), rubrics, experiments };
 }

@@ -76,7 +76,11 @@ export function featureHash(feature: string): number {
 
 /** Lower-cased (after NFKC) runs of letters and digits; function words dropped unless nothing else is left. */
 export function lexicalTokens(text: string): string[] {
-  const words = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   const content = words.filter((w) => !STOP_WORDS.has(w));
   return content.length > 0 ? content : words;
 }
@@ -166,7 +170,8 @@ export class EndpointEmbedder implements Embedder {
   private readonly retryBaseMs: number;
 
   constructor(private readonly options: EndpointEmbedderOptions) {
-    if (!options.baseUrl) throw new EmbeddingError('the endpoint embedder needs a base URL (an OpenAI-compatible endpoint ending in /v1)');
+    if (!options.baseUrl)
+      throw new EmbeddingError('the endpoint embedder needs a base URL (an OpenAI-compatible endpoint ending in /v1)');
     if (!options.model) throw new EmbeddingError(`the endpoint embedder at ${options.baseUrl} needs a model name`);
     this.id = `endpoint/${options.model}`;
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/embeddings`;
@@ -187,7 +192,10 @@ export class EndpointEmbedder implements Embedder {
       out.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
     }
     const dim = out[0]?.length;
-    if (out.some((v) => v.length !== dim)) throw this.error(`returned vectors of different dimensions (${[...new Set(out.map((v) => v.length))].join(', ')})`);
+    if (out.some((v) => v.length !== dim))
+      throw this.error(
+        `returned vectors of different dimensions (${[...new Set(out.map((v) => v.length))].join(', ')})`,
+      );
     return out;
   }
 
@@ -195,7 +203,11 @@ export class EndpointEmbedder implements Embedder {
     // Empty inputs are rejected by some servers; embed a single space instead.
     const input = batch.map((t) => (t.length > 0 ? t : ' '));
     return withRetries(
-      async () => this.parse(await this.client.embeddings.create({ model: this.options.model, input, encoding_format: 'float' }), batch.length),
+      async () =>
+        this.parse(
+          await this.client.embeddings.create({ model: this.options.model, input, encoding_format: 'float' }),
+          batch.length,
+        ),
       {
         retries: this.retries,
         retryable: (error) => !(error instanceof EmbeddingError) && isTransientHttpError(error),
@@ -207,13 +219,19 @@ export class EndpointEmbedder implements Embedder {
 
   private parse(response: OpenAI.CreateEmbeddingResponse, expected: number): Float32Array[] {
     const data = Array.isArray(response?.data) ? response.data : undefined;
-    if (!data || data.length !== expected) throw this.error(`returned ${data?.length ?? 'no'} embeddings for ${expected} inputs`);
+    if (!data || data.length !== expected)
+      throw this.error(`returned ${data?.length ?? 'no'} embeddings for ${expected} inputs`);
     const vectors: Float32Array[] = new Array(expected);
     data.forEach((item, position) => {
       const index = typeof item.index === 'number' ? item.index : position;
       const embedding = item.embedding as unknown;
-      if (index < 0 || index >= expected || vectors[index]) throw this.error(`returned a bad or repeated index ${index}`);
-      if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      if (index < 0 || index >= expected || vectors[index])
+        throw this.error(`returned a bad or repeated index ${index}`);
+      if (
+        !Array.isArray(embedding) ||
+        embedding.length === 0 ||
+        !embedding.every((x) => typeof x === 'number' && Number.isFinite(x))
+      ) {
         throw this.error(`returned embedding ${index} that is not a non-empty array of finite numbers`);
       }
       vectors[index] = normalized(embedding as number[]);
@@ -231,7 +249,9 @@ export class EndpointEmbedder implements Embedder {
       return this.error(`refused the API key (HTTP ${error.status}): set the key for this endpoint; ${error.message}`);
     }
     if (error instanceof OpenAI.APIError && error.status === 404) {
-      return this.error(`answered 404: check that the server serves /v1/embeddings and the model "${this.options.model}" exists; ${error.message}`);
+      return this.error(
+        `answered 404: check that the server serves /v1/embeddings and the model "${this.options.model}" exists; ${error.message}`,
+      );
     }
     if (error instanceof OpenAI.APIConnectionError) {
       return this.error(`could not be reached after ${tries}: ${error.message}`);
@@ -259,11 +279,15 @@ export function makeEmbedder(kind: EmbedderKind, opts: Omit<EmbedderSpec, 'kind'
       return new LexicalEmbedder();
     case 'endpoint':
       if (!opts.baseUrl || !opts.model) {
-        throw new EmbeddingError('rubric.select.embedder: endpoint needs a base URL (ending in /v1) and an embedding model name');
+        throw new EmbeddingError(
+          'rubric.select.embedder: endpoint needs a base URL (ending in /v1) and an embedding model name',
+        );
       }
       return new EndpointEmbedder({ ...opts, baseUrl: opts.baseUrl, model: opts.model });
     case 'onnx':
-      throw new EmbeddingError('the ONNX embedder is made from the experiment\'s preprocess encoders (src/rubric/onnx-embedder.ts), not here');
+      throw new EmbeddingError(
+        "the ONNX embedder is made from the experiment's preprocess encoders (src/rubric/onnx-embedder.ts), not here",
+      );
     default:
       throw new EmbeddingError(`unknown embedder "${String(kind)}"; use rubric.select.embedder: lexical or endpoint`);
   }

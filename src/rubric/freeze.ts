@@ -50,13 +50,18 @@ export interface FreezeResult {
 }
 
 /** `rubrics/<name>.v<version>.txt` and `.lock.json` under a workspace. */
-export function frozenRubricPaths(workspaceRoot: string, name: string, version: number): { txt: string; lockFile: string } {
+export function frozenRubricPaths(
+  workspaceRoot: string,
+  name: string,
+  version: number,
+): { txt: string; lockFile: string } {
   const base = join(workspaceRoot, 'rubrics', `${name}.v${version}`);
   return { txt: `${base}.txt`, lockFile: `${base}.lock.json` };
 }
 
 /** The lock that sits beside a frozen text: `x.v1.txt` → `x.v1.lock.json`. */
-export const lockPathFor = (txt: string): string => join(dirname(txt), `${basename(txt).replace(/\.txt$/i, '')}.lock.json`);
+export const lockPathFor = (txt: string): string =>
+  join(dirname(txt), `${basename(txt).replace(/\.txt$/i, '')}.lock.json`);
 
 /** `x.v1.txt` → { name: 'x', version: 1 }, or undefined when the file is not named like a frozen rubric. */
 export function parseFrozenName(file: string): { name: string; version: number } | undefined {
@@ -71,12 +76,17 @@ export const shortSha = (sha: string): string => `${sha.slice(0, 12)}…`;
 export async function freezeRubric(workspaceRoot: string, input: FreezeInput): Promise<FreezeResult> {
   const { name, version, text } = input;
   if (!RUBRIC_NAME.test(name)) throw new Error(`freeze.name ${JSON.stringify(name)} must match ${RUBRIC_NAME.source}`);
-  if (!Number.isInteger(version) || version < 1) throw new Error(`freeze.version must be an integer >= 1, got ${version}`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new Error(`freeze.version must be an integer >= 1, got ${version}`);
   const { txt, lockFile } = frozenRubricPaths(workspaceRoot, name, version);
   if (text.trim() === '') throw new Error(`refusing to freeze an empty rubric as ${txt}`);
   // Texts generated here must keep their format; a reused one (rubric.from) is any text, as the reference takes it.
   const parsed = input.lock.source_artifact === null ? { diagnostics: [] } : parseRubricStrict(text, txt);
-  if (parsed.diagnostics.length) throw new InvalidInputError(parsed.diagnostics.map((d) => ({ ...d, message: `rubric to freeze: ${d.message}` })), workspaceRoot);
+  if (parsed.diagnostics.length)
+    throw new InvalidInputError(
+      parsed.diagnostics.map((d) => ({ ...d, message: `rubric to freeze: ${d.message}` })),
+      workspaceRoot,
+    );
 
   const sha256 = sha256Hex(text);
   const lock: RubricLock = {
@@ -88,20 +98,33 @@ export async function freezeRubric(workspaceRoot: string, input: FreezeInput): P
     frozen_at: (input.now ?? new Date()).toISOString(),
   };
   // Key order as the schema lists it, whatever order the caller built `input.lock` in.
-  const ordered = Object.fromEntries(Object.keys(schemas.rubricLock.properties).map((k) => [k, lock[k as keyof RubricLock]])) as unknown as RubricLock;
+  const ordered = Object.fromEntries(
+    Object.keys(schemas.rubricLock.properties).map((k) => [k, lock[k as keyof RubricLock]]),
+  ) as unknown as RubricLock;
   const problems = validateLockValue(ordered);
-  if (problems.length) throw new Error(`cannot freeze ${name} v${version}: the lock would be invalid: ${problems.map((p) => `${p.field || 'lock'} ${p.message}`).join('; ')}`);
+  if (problems.length)
+    throw new Error(
+      `cannot freeze ${name} v${version}: the lock would be invalid: ${problems.map((p) => `${p.field || 'lock'} ${p.message}`).join('; ')}`,
+    );
 
   const existing = readExisting(txt, lockFile);
   const bump = `bump freeze.version (to ${version + 1} or later) to freeze a new version`;
   if (existing.lockSha !== undefined && existing.lockSha !== sha256) {
-    throw new Error(`${name} v${version} is already frozen with a different text: the lock records sha256 ${existing.lockSha}, the new text has sha256 ${sha256}; ${bump}`);
+    throw new Error(
+      `${name} v${version} is already frozen with a different text: the lock records sha256 ${existing.lockSha}, the new text has sha256 ${sha256}; ${bump}`,
+    );
   }
   if (existing.txtSha !== undefined && existing.txtSha !== sha256) {
-    const why = existing.lockSha === sha256 ? ' (the frozen file was edited after freezing; restore it from version control)' : '';
-    throw new Error(`${txt} already holds a different text: sha256 ${existing.txtSha} on disk, the new text has sha256 ${sha256}${why}; ${bump}`);
+    const why =
+      existing.lockSha === sha256
+        ? ' (the frozen file was edited after freezing; restore it from version control)'
+        : '';
+    throw new Error(
+      `${txt} already holds a different text: sha256 ${existing.txtSha} on disk, the new text has sha256 ${sha256}${why}; ${bump}`,
+    );
   }
-  if (existing.txtSha === sha256 && existing.lockSha === sha256 && existing.lockValid) return { txt, lockFile, status: 'unchanged', sha256 };
+  if (existing.txtSha === sha256 && existing.lockSha === sha256 && existing.lockValid)
+    return { txt, lockFile, status: 'unchanged', sha256 };
 
   await mkdir(dirname(txt), { recursive: true });
   if (existing.txtSha === undefined) await writeNewFile(txt, text, sha256, bump);
@@ -114,10 +137,21 @@ function readExisting(txt: string, lockFile: string): { txtSha?: string; lockSha
   if (!existsSync(lockFile)) return { txtSha, lockValid: false };
   const read = readLockFile(lockFile);
   if (read.value === undefined) {
-    throw new InvalidInputError([...read.diagnostics, { file: lockFile, message: 'the existing lock cannot be read; restore it from version control or delete it together with its .txt' }]);
+    throw new InvalidInputError([
+      ...read.diagnostics,
+      {
+        file: lockFile,
+        message:
+          'the existing lock cannot be read; restore it from version control or delete it together with its .txt',
+      },
+    ]);
   }
   const recorded = (read.value as { rubric_sha256?: unknown }).rubric_sha256;
-  return { txtSha, lockSha: typeof recorded === 'string' ? recorded : undefined, lockValid: read.diagnostics.length === 0 };
+  return {
+    txtSha,
+    lockSha: typeof recorded === 'string' ? recorded : undefined,
+    lockValid: read.diagnostics.length === 0,
+  };
 }
 
 /** Creates `path` with `text`, never replacing a file: on a race, the file already there must hold the same text. */
@@ -142,7 +176,10 @@ async function writeNewFile(path: string, text: string, sha256: string, bump: st
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
       const there = sha256Hex(readFileSync(path));
-      if (there !== sha256) throw new Error(`${path} was frozen by another process with a different text (sha256 ${there}, this text ${sha256}); ${bump}`);
+      if (there !== sha256)
+        throw new Error(
+          `${path} was frozen by another process with a different text (sha256 ${there}, this text ${sha256}); ${bump}`,
+        );
     } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') {
       await writeFileAtomic(path, text); // filesystems without hard links: atomic, though not race-proof
     } else {
@@ -163,7 +200,8 @@ function lockValidator(): ValidateFunction {
     // between the ESM and CommonJS loaders the engine runs under).
     ajv.addFormat('date-time', {
       type: 'string',
-      validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)),
+      validate: (s: string) =>
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)),
     });
     validator = ajv.compile(schemas.rubricLock);
   }
@@ -176,11 +214,19 @@ function lockMessage(error: ErrorObject): { field: string; message: string } {
     case 'required':
       return { field: joinPath(field, String(error.params.missingProperty)), message: 'is required' };
     case 'additionalProperties':
-      return { field: joinPath(field, String(error.params.additionalProperty)), message: 'unknown key (not in schemas/rubric-lock.schema.json)' };
+      return {
+        field: joinPath(field, String(error.params.additionalProperty)),
+        message: 'unknown key (not in schemas/rubric-lock.schema.json)',
+      };
     case 'const':
       return { field, message: `must be ${JSON.stringify(error.params.allowedValue)}` };
     case 'pattern':
-      return { field, message: field.endsWith('name') ? `must match ${String(error.params.pattern)}` : 'must be a sha256 (64 lowercase hex characters)' };
+      return {
+        field,
+        message: field.endsWith('name')
+          ? `must match ${String(error.params.pattern)}`
+          : 'must be a sha256 (64 lowercase hex characters)',
+      };
     default:
       return { field, message: error.message ?? 'is invalid' };
   }
@@ -199,7 +245,8 @@ export function validateLockValue(value: unknown, file = '<lock>', positions?: M
     if (error.keyword === 'oneOf') continue;
     const underOneOf = [...oneOf].some((p) => error.instancePath === p || error.instancePath.startsWith(`${p}/`));
     // Inside a oneOf, the branch that says "must be null" is noise next to the real branch's error.
-    if (underOneOf && error.keyword === 'type' && (error.params.type === 'null' || error.params.type === 'object')) continue;
+    if (underOneOf && error.keyword === 'type' && (error.params.type === 'null' || error.params.type === 'object'))
+      continue;
     const { field, message } = lockMessage(error);
     const key = `${field}\0${message}`;
     if (seen.has(key)) continue;
@@ -212,7 +259,12 @@ export function validateLockValue(value: unknown, file = '<lock>', positions?: M
     const field = pointerToField(p);
     if (!out.some((d) => d.field === field || d.field?.startsWith(`${field}.`))) {
       const at = positionOf(positions, field);
-      out.push({ file, ...(at ? { line: at.line, col: at.col } : {}), field, message: 'must be null or match the schema (see schemas/rubric-lock.schema.json)' });
+      out.push({
+        file,
+        ...(at ? { line: at.line, col: at.col } : {}),
+        field,
+        message: 'must be null or match the schema (see schemas/rubric-lock.schema.json)',
+      });
     }
   }
   return out;

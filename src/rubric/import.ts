@@ -42,10 +42,30 @@ export const NONE_VALUES: ReadonlySet<unknown> = new Set([null, undefined, '', '
 
 /** Every key the reference's Judger reads from its config, plus its CLI flags we accept in a config. */
 const KNOWN_KEYS = new Set([
-  'grader_name', 'model_name', 'base_url', 'api_key', 'temperature', 'task_type', 'task', 'eval_mode', 'grader_mode', 'mode',
-  'language', 'min_score', 'max_score', 'task_description', 'rubrics', 'rubrics_file', 'seed_dataset',
-  'query_specific_generate_number', 'enable_categorization', 'categories_number', 'max_retries', 'max_epochs',
-  'test_dataset', 'concurrency_limit',
+  'grader_name',
+  'model_name',
+  'base_url',
+  'api_key',
+  'temperature',
+  'task_type',
+  'task',
+  'eval_mode',
+  'grader_mode',
+  'mode',
+  'language',
+  'min_score',
+  'max_score',
+  'task_description',
+  'rubrics',
+  'rubrics_file',
+  'seed_dataset',
+  'query_specific_generate_number',
+  'enable_categorization',
+  'categories_number',
+  'max_retries',
+  'max_epochs',
+  'test_dataset',
+  'concurrency_limit',
 ]);
 
 const NO_KEY = new Set(['EMPTY', 'empty']);
@@ -80,7 +100,11 @@ export interface ImportResult {
 /** `Qwen3VL_8B instruct-T2I.yaml` → `qwen3vl_8b-instruct-t2i`. */
 export function experimentNameFromConfig(configPath: string): string {
   const stem = basename(configPath, extname(configPath)).toLowerCase();
-  const name = stem.replace(/[^a-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[^a-z0-9]+/, '').replace(/[-.]+$/, '');
+  const name = stem
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/[-.]+$/, '');
   return name || 'imported';
 }
 
@@ -118,16 +142,32 @@ function readConfig(configFile: string): { config: Record<string, unknown>; posi
     text = decodeUtf8(readRegularFileSync(configFile, byteLimit('ARR_MAX_MANIFEST_BYTES'), 'ARR_MAX_MANIFEST_BYTES'));
   } catch (error) {
     if (!(error instanceof InputFileProblem)) throw error;
-    if (error.line !== undefined) throw new InvalidInputError([{ file: configFile, line: error.line, col: error.col, message: error.message }]);
+    if (error.line !== undefined)
+      throw new InvalidInputError([{ file: configFile, line: error.line, col: error.col, message: error.message }]);
     throw new InvalidInputError([{ file: configFile, message: `cannot read the config: ${error.message}` }]);
   }
   const parsed = parseYaml(configFile, text);
   if (!parsed.source) throw new InvalidInputError(parsed.diagnostics);
-  if (!isPlainObject(parsed.source.value)) throw new InvalidInputError([{ file: configFile, line: 1, col: 1, message: 'the config must be a mapping of keys (grader_name, model_name, …)' }]);
+  if (!isPlainObject(parsed.source.value))
+    throw new InvalidInputError([
+      {
+        file: configFile,
+        line: 1,
+        col: 1,
+        message: 'the config must be a mapping of keys (grader_name, model_name, …)',
+      },
+    ]);
   return { config: parsed.source.value, positions: parsed.source.positions };
 }
 
-function build(config: Record<string, unknown>, positions: Map<string, Position>, configFile: string, name: string, workspaceRoot: string, cwd: string): Built {
+function build(
+  config: Record<string, unknown>,
+  positions: Map<string, Position>,
+  configFile: string,
+  name: string,
+  workspaceRoot: string,
+  cwd: string,
+): Built {
   const get = (key: string): unknown => (NONE_VALUES.has(config[key] as never) ? undefined : config[key]);
   const problems: Diagnostic[] = [];
   const problem = (key: string, message: string) => {
@@ -154,13 +194,19 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
   const taskKey = get('task_type') !== undefined ? 'task_type' : get('task') !== undefined ? 'task' : undefined;
   if (taskKey) {
     const task = normalizeTaskType(String(get(taskKey)));
-    if (!task) problem(taskKey, `unknown task ${JSON.stringify(get(taskKey))}: expected t2i or edit (or an alias such as text_to_image, image_edit, i2i)`);
+    if (!task)
+      problem(
+        taskKey,
+        `unknown task ${JSON.stringify(get(taskKey))}: expected t2i or edit (or an alias such as text_to_image, image_edit, i2i)`,
+      );
     set('task', task ?? 't2i', taskKey);
   } else {
     const stem = basename(configFile, extname(configFile)).toLowerCase();
     const task = stem.includes('edit') ? 'edit' : 't2i';
     set('task', task, undefined, `inferred from the config's file name, like the reference`);
-    notes.push(`task_type is absent: ${task}, inferred from the file name (it ${task === 'edit' ? 'contains' : 'does not contain'} "edit") as the reference does`);
+    notes.push(
+      `task_type is absent: ${task}, inferred from the file name (it ${task === 'edit' ? 'contains' : 'does not contain'} "edit") as the reference does`,
+    );
   }
 
   // judge
@@ -168,11 +214,22 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
   if (model === undefined) problem('model_name', 'is required (the reference refuses a config without it)');
   else set('judge.model', braceEnv(String(model)), 'model_name');
   const baseUrl = get('base_url');
-  if (baseUrl === undefined) set('judge.base_url', '${OPENAI_BASE_URL:-http://localhost:8000/v1}', undefined, 'base_url absent: the reference falls back to OPENAI_BASE_URL');
+  if (baseUrl === undefined)
+    set(
+      'judge.base_url',
+      '${OPENAI_BASE_URL:-http://localhost:8000/v1}',
+      undefined,
+      'base_url absent: the reference falls back to OPENAI_BASE_URL',
+    );
   else set('judge.base_url', braceEnv(String(baseUrl)), 'base_url');
   const apiKey = get('api_key');
   if (apiKey === undefined) {
-    set('judge.api_key', '${OPENAI_API_KEY:-EMPTY}', undefined, 'api_key absent: the reference falls back to OPENAI_API_KEY');
+    set(
+      'judge.api_key',
+      '${OPENAI_API_KEY:-EMPTY}',
+      undefined,
+      'api_key absent: the reference falls back to OPENAI_API_KEY',
+    );
   } else {
     const raw = braceEnv(String(apiKey).trim());
     const ref = WHOLE_REF.exec(raw);
@@ -180,14 +237,19 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
     else if (ref && (ref[2] === undefined || ref[2] === '' || NO_KEY.has(ref[2]))) set('judge.api_key', raw, 'api_key');
     else if (ref) {
       set('judge.api_key', `\${${ref[1]}}`, 'api_key', 'the default in the config was a key; not copied');
-      notes.push(`api_key: \${${ref[1]}} had a default that looks like a key; it was not copied (value not shown). Set ${ref[1]} in the environment instead`);
+      notes.push(
+        `api_key: \${${ref[1]}} had a default that looks like a key; it was not copied (value not shown). Set ${ref[1]} in the environment instead`,
+      );
     } else {
       set('judge.api_key', '${OPENAI_API_KEY}', 'api_key', 'the config held a literal key; it was not copied');
-      notes.push('api_key: the config holds a literal API key; it was NOT copied (value not shown). The manifest reads ${OPENAI_API_KEY}: export OPENAI_API_KEY=<your key> before running, and consider rotating a key that was committed to a file');
+      notes.push(
+        'api_key: the config holds a literal API key; it was NOT copied (value not shown). The manifest reads ${OPENAI_API_KEY}: export OPENAI_API_KEY=<your key> before running, and consider rotating a key that was committed to a file',
+      );
     }
   }
   if (get('temperature') !== undefined) set('judge.temperature', num(get('temperature')), 'temperature');
-  if (get('concurrency_limit') !== undefined) set('judge.concurrency', num(get('concurrency_limit')), 'concurrency_limit');
+  if (get('concurrency_limit') !== undefined)
+    set('judge.concurrency', num(get('concurrency_limit')), 'concurrency_limit');
 
   // rubric source: rubrics_file, then inline rubrics, then seed_dataset (the reference's precedence)
   const rel = (abs: string) => toPosix(relative(experimentsDir, abs)) || '.';
@@ -202,7 +264,9 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
     const abs = resolveReferencePath(String(rubricsFile), configFile, cwd);
     if (!existsSync(abs)) {
       set('rubric.from', rel(abs), 'rubrics_file', 'not found when imported');
-      notes.push(`rubrics_file ${String(rubricsFile)} was not found (looked in the working directory, then at ${abs}); rubric.from names ${rel(abs)}: put the rubric there`);
+      notes.push(
+        `rubrics_file ${String(rubricsFile)} was not found (looked in the working directory, then at ${abs}); rubric.from names ${rel(abs)}: put the rubric there`,
+      );
     } else if (!isInside(abs, workspaceRoot)) {
       copyRubric = abs;
       set('rubric.from', importedRel, 'rubrics_file', `copied from ${abs}`);
@@ -211,45 +275,67 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
       set('rubric.from', rel(abs), 'rubrics_file');
       rubricsFileInside = abs;
     }
-    if (inline !== undefined) notes.push('rubrics (inline) is ignored: rubrics_file takes precedence, as in the reference');
+    if (inline !== undefined)
+      notes.push('rubrics (inline) is ignored: rubrics_file takes precedence, as in the reference');
   } else if (inline !== undefined) {
-    rubricText = Array.isArray(inline) ? renderRubric({ kind: 'list', items: inline.map(String) }) : renderRubric({ kind: 'free', text: String(inline) });
-    set('rubric.from', importedRel, 'rubrics', 'the config\'s inline rubrics');
+    rubricText = Array.isArray(inline)
+      ? renderRubric({ kind: 'list', items: inline.map(String) })
+      : renderRubric({ kind: 'free', text: String(inline) });
+    set('rubric.from', importedRel, 'rubrics', "the config's inline rubrics");
     notes.push(`rubrics (inline): written to rubrics/imported/${name}.txt`);
   }
   const datasetPath = (key: string, field: string) => {
     const raw = String(get(key));
     const abs = resolveReferencePath(raw, configFile, cwd);
     if (!notes.some((n) => n.startsWith('image paths'))) {
-      notes.push("image paths inside the reference's datasets are relative to the working directory; ours resolve relative to the dataset file: check with `arr validate`");
+      notes.push(
+        "image paths inside the reference's datasets are relative to the working directory; ours resolve relative to the dataset file: check with `arr validate`",
+      );
     }
-    if (!existsSync(abs)) notes.push(`${key} ${raw} was not found (looked in the working directory, then at ${abs}); ${field} names it anyway`);
+    if (!existsSync(abs))
+      notes.push(
+        `${key} ${raw} was not found (looked in the working directory, then at ${abs}); ${field} names it anyway`,
+      );
     if (isInside(abs, workspaceRoot)) {
       set(field, rel(abs), key);
     } else {
       set(field, abs, key);
-      const roots: string[] = (value.data ??= {}).allowed_roots ??= [];
+      const roots: string[] = ((value.data ??= {}).allowed_roots ??= []);
       if (!roots.includes(dirname(abs))) roots.push(dirname(abs));
       notes.push(`${key} ${abs} is outside the workspace: its folder was added to data.allowed_roots`);
     }
   };
   if (seed !== undefined) {
-    if (value.rubric.from !== undefined) notes.push('seed_dataset is ignored: the config already names a rubric (rubrics_file or rubrics), which the reference uses instead');
+    if (value.rubric.from !== undefined)
+      notes.push(
+        'seed_dataset is ignored: the config already names a rubric (rubrics_file or rubrics), which the reference uses instead',
+      );
     else datasetPath('seed_dataset', 'rubric.seed');
   }
   if (value.rubric.from === undefined && value.rubric.seed === undefined) {
     const placeholder = `../examples/${value.task === 'edit' ? 'edit' : 't2i'}/seed.jsonl`;
-    set('rubric.seed', placeholder, undefined, 'the config names no rubric source: point this at your labelled seed pairs');
-    notes.push(`the config has no rubrics, rubrics_file or seed_dataset (the reference would refuse it): rubric.seed is a placeholder, ${placeholder}; point it at your labelled pairs`);
+    set(
+      'rubric.seed',
+      placeholder,
+      undefined,
+      'the config names no rubric source: point this at your labelled seed pairs',
+    );
+    notes.push(
+      `the config has no rubrics, rubrics_file or seed_dataset (the reference would refuse it): rubric.seed is a placeholder, ${placeholder}; point it at your labelled pairs`,
+    );
   }
 
   // rubric settings
-  if (get('task_description') !== undefined) set('rubric.task_description', String(get('task_description')), 'task_description');
+  if (get('task_description') !== undefined)
+    set('rubric.task_description', String(get('task_description')), 'task_description');
   if (get('language') !== undefined) set('rubric.language', String(get('language')).toLowerCase(), 'language');
   const modeKey = ['eval_mode', 'grader_mode', 'mode'].find((k) => get(k) !== undefined);
   const mode = modeKey ? String(get(modeKey)).trim().toLowerCase() : 'pairwise';
   set('rubric.mode', mode === 'pointwise' ? 'pointwise' : mode === 'pairwise' ? 'pairwise' : 'listwise', modeKey);
-  if (modeKey && !['pointwise', 'pairwise', 'listwise'].includes(mode)) notes.push(`${modeKey} ${JSON.stringify(get(modeKey))} is read as listwise, as the reference does for any mode other than pointwise`);
+  if (modeKey && !['pointwise', 'pairwise', 'listwise'].includes(mode))
+    notes.push(
+      `${modeKey} ${JSON.stringify(get(modeKey))} is read as listwise, as the reference does for any mode other than pointwise`,
+    );
   if (get('min_score') !== undefined) set('rubric.min_score', num(get('min_score')), 'min_score');
   if (get('max_score') !== undefined) set('rubric.max_score', num(get('max_score')), 'max_score');
   const perPair = get('query_specific_generate_number');
@@ -259,10 +345,14 @@ function build(config: Record<string, unknown>, positions: Map<string, Position>
   const categorize = get('enable_categorization');
   if (categorize !== undefined) set('rubric.categorize.enabled', bool(categorize), 'enable_categorization');
   else set('rubric.categorize.enabled', false, undefined, "enable_categorization absent: the reference's default");
-  if (get('categories_number') !== undefined) set('rubric.categorize.max_categories', num(get('categories_number')), 'categories_number');
+  if (get('categories_number') !== undefined)
+    set('rubric.categorize.max_categories', num(get('categories_number')), 'categories_number');
   if (get('test_dataset') !== undefined) datasetPath('test_dataset', 'verify.test');
 
-  if (get('max_retries') !== undefined) notes.push('max_retries is not imported: judge.retries (transient errors) and judge.reasks (invalid answers) replace it; their defaults apply');
+  if (get('max_retries') !== undefined)
+    notes.push(
+      'max_retries is not imported: judge.retries (transient errors) and judge.reasks (invalid answers) replace it; their defaults apply',
+    );
   const unknown = Object.keys(config).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length) notes.push(`ignored (not keys of the reference's config): ${unknown.join(', ')}`);
   if (problems.length) throw new InvalidInputError(problems);
@@ -290,15 +380,20 @@ export async function importReferenceConfig(configPath: string, options: ImportO
   const cwd = options.cwd ?? process.cwd();
   const configFile = resolve(cwd, configPath);
   const name = options.name ?? experimentNameFromConfig(configFile);
-  if (!RUBRIC_NAME.test(name)) throw new Error(`experiment name ${JSON.stringify(name)} must match ${RUBRIC_NAME.source}; pass --name`);
+  if (!RUBRIC_NAME.test(name))
+    throw new Error(`experiment name ${JSON.stringify(name)} must match ${RUBRIC_NAME.source}; pass --name`);
   const manifest = join(ws, 'experiments', `${name}.yaml`);
   const { config, positions } = readConfig(configFile);
   const built = build(config, positions, configFile, name, ws, cwd);
-  const rubricFile = built.rubricText !== null || built.copyRubric ? join(ws, 'rubrics', 'imported', `${name}.txt`) : null;
+  const rubricFile =
+    built.rubricText !== null || built.copyRubric ? join(ws, 'rubrics', 'imported', `${name}.txt`) : null;
   const relWs = (p: string) => relative(ws, p) || p;
   if (!options.force) {
     const existing = [manifest, ...(rubricFile ? [rubricFile] : [])].filter((p) => existsSync(p));
-    if (existing.length) throw new Error(`${existing.map(relWs).join(' and ')} already exist${existing.length > 1 ? '' : 's'}; pass --force to overwrite, or --name to import under another name`);
+    if (existing.length)
+      throw new Error(
+        `${existing.map(relWs).join(' and ')} already exist${existing.length > 1 ? '' : 's'}; pass --force to overwrite, or --name to import under another name`,
+      );
   }
 
   const source = isInside(configFile, ws) ? relWs(configFile) : configFile;
@@ -323,7 +418,12 @@ export async function importReferenceConfig(configPath: string, options: ImportO
           const key = d.field ? built.from.get(d.field) : undefined;
           const at = key ? positions.get(key) : undefined;
           return key
-            ? { file: configFile, ...(at ? { line: at.line, col: at.col } : {}), field: key, message: `${d.message} (imported as ${d.field})` }
+            ? {
+                file: configFile,
+                ...(at ? { line: at.line, col: at.col } : {}),
+                field: key,
+                message: `${d.message} (imported as ${d.field})`,
+              }
             : { file: configFile, field: d.field, message: `the imported manifest would be invalid: ${d.message}` };
         }),
       );
@@ -338,12 +438,16 @@ export async function importReferenceConfig(configPath: string, options: ImportO
   }
   // Every rubric the manifest reuses gets a lock, so serve, train and rubric.from can tell if it changes.
   let lockFile: string | null = null;
-  const lockTarget = rubricFile ?? (built.rubricsFileInside && existsSync(built.rubricsFileInside) ? built.rubricsFileInside : null);
+  const lockTarget =
+    rubricFile ?? (built.rubricsFileInside && existsSync(built.rubricsFileInside) ? built.rubricsFileInside : null);
   if (lockTarget) {
     const existingLock = lockPathFor(lockTarget);
     // A frozen rubric (rubrics/<name>.v<N>.txt) keeps the lock its verification wrote.
     if (!isFrozenLocation(lockTarget, ws) && (rubricFile || options.force || !existsSync(existingLock))) {
-      lockFile = await writeImportedLock(lockTarget, { name, importedFrom: built.copyRubric ?? (rubricFile ? source : lockTarget) });
+      lockFile = await writeImportedLock(lockTarget, {
+        name,
+        importedFrom: built.copyRubric ?? (rubricFile ? source : lockTarget),
+      });
     }
   }
   await writeFileAtomic(manifest, text);

@@ -55,16 +55,22 @@ export function readLockedRubric(file: string, workspaceRoot: string, options: L
 
   if (!existsSync(lockFile)) {
     if (options.allowUnlocked) return { file, text, sha256, lock: null, trust: 'unlocked' };
-    throw new RubricLockError(`the rubric ${rel(file)} has no lock (expected ${rel(lockFile)}), so nothing vouches for its text`, {
-      hint: `freeze it (npx nx run <experiment>:freeze), import it with \`arr import\` (which writes a lock), or opt in with ${optIn}`,
-    });
+    throw new RubricLockError(
+      `the rubric ${rel(file)} has no lock (expected ${rel(lockFile)}), so nothing vouches for its text`,
+      {
+        hint: `freeze it (npx nx run <experiment>:freeze), import it with \`arr import\` (which writes a lock), or opt in with ${optIn}`,
+      },
+    );
   }
   const fail = (diagnostics: Diagnostic[]): never => {
     const errors = diagnostics.filter(isError);
-    throw new RubricLockError(`the rubric ${rel(file)} fails its lock check (${rel(lockFile)}): ${errors.map((d) => `${d.field ? `${d.field} ` : ''}${d.message}`).join('; ')}`, {
-      diagnostics: errors,
-      hint: 'restore the text (or the lock) from version control; a changed rubric is frozen as a new version, or re-imported',
-    });
+    throw new RubricLockError(
+      `the rubric ${rel(file)} fails its lock check (${rel(lockFile)}): ${errors.map((d) => `${d.field ? `${d.field} ` : ''}${d.message}`).join('; ')}`,
+      {
+        diagnostics: errors,
+        hint: 'restore the text (or the lock) from version control; a changed rubric is frozen as a new version, or re-imported',
+      },
+    );
   };
 
   if (isFrozenLocation(file, workspaceRoot)) {
@@ -76,7 +82,12 @@ export function readLockedRubric(file: string, workspaceRoot: string, options: L
   if (!read.lock) fail(read.diagnostics);
   const lock = read.lock!;
   if (lock.rubric_sha256 !== sha256) {
-    fail([{ file, message: `sha256 ${shortSha(sha256)} does not match the lock's ${shortSha(lock.rubric_sha256)}: the text changed after it was locked` }]);
+    fail([
+      {
+        file,
+        message: `sha256 ${shortSha(sha256)} does not match the lock's ${shortSha(lock.rubric_sha256)}: the text changed after it was locked`,
+      },
+    ]);
   }
   return { file, text, sha256, lock: lockFile, trust: lock.source === 'imported' ? 'imported' : 'verified' };
 }
@@ -86,7 +97,10 @@ export function readLockedRubric(file: string, workspaceRoot: string, options: L
  * it came from, so later readers notice an edit; it vouches for no verification (metrics are null).
  * Returns the lock's path.
  */
-export async function writeImportedLock(file: string, input: { name: string; importedFrom: string; now?: Date }): Promise<string> {
+export async function writeImportedLock(
+  file: string,
+  input: { name: string; importedFrom: string; now?: Date },
+): Promise<string> {
   const lockFile = lockPathFor(file);
   const lock: RubricLock = {
     schema: 1,
@@ -105,7 +119,10 @@ export async function writeImportedLock(file: string, input: { name: string; imp
     imported_from: input.importedFrom,
   };
   const problems = validateLockValue(lock, lockFile);
-  if (problems.length) throw new ArrError(`cannot lock the imported rubric ${file}: ${problems.map((p) => `${p.field || 'lock'} ${p.message}`).join('; ')}`);
+  if (problems.length)
+    throw new ArrError(
+      `cannot lock the imported rubric ${file}: ${problems.map((p) => `${p.field || 'lock'} ${p.message}`).join('; ')}`,
+    );
   await writeJsonAtomic(lockFile, lock);
   return lockFile;
 }

@@ -51,8 +51,14 @@ export interface LoopDeps {
 /** The most judgements one seed can take: generate, verify, then (revise, verify) per epoch. */
 export const judgementsPerSeed = (maxEpochs: number): number => 2 + 2 * maxEpochs;
 
-async function encodePair(item: DatasetItem, encoder: ImageEncoder): Promise<{ base?: EncodedImage; candidates: EncodedImage[] }> {
-  const [base, ...candidates] = await Promise.all([item.source ? encoder.encode(item.source) : undefined, ...item.candidates.map((c) => encoder.encode(c))]);
+async function encodePair(
+  item: DatasetItem,
+  encoder: ImageEncoder,
+): Promise<{ base?: EncodedImage; candidates: EncodedImage[] }> {
+  const [base, ...candidates] = await Promise.all([
+    item.source ? encoder.encode(item.source) : undefined,
+    ...item.candidates.map((c) => encoder.encode(c)),
+  ]);
   return { base, candidates: candidates as EncodedImage[] };
 }
 
@@ -71,27 +77,69 @@ export async function verifyWithRubric(
   epoch?: number,
 ): Promise<{ pass: boolean; actual: string }> {
   const pointwise = s.mode === 'pointwise';
-  const blocks = gradingMessage({ task: s.task, mode: pointwise ? 'pointwise' : 'listwise', language: s.language, query: item.query, taskDescription: s.taskDescription, rubric, base: pair.base, candidates: pair.candidates, minScore: s.minScore, maxScore: s.maxScore });
+  const blocks = gradingMessage({
+    task: s.task,
+    mode: pointwise ? 'pointwise' : 'listwise',
+    language: s.language,
+    query: item.query,
+    taskDescription: s.taskDescription,
+    rubric,
+    base: pair.base,
+    candidates: pair.candidates,
+    minScore: s.minScore,
+    maxScore: s.maxScore,
+  });
   const n = pair.candidates.length;
-  const request: AskRequest = { turns: [{ role: 'user', content: blocks }], answer: pointwise ? { kind: 'score', n, min: s.minScore, max: s.maxScore } : { kind: 'rank', n } };
+  const request: AskRequest = {
+    turns: [{ role: 'user', content: blocks }],
+    answer: pointwise ? { kind: 'score', n, min: s.minScore, max: s.maxScore } : { kind: 'rank', n },
+  };
   const label = item.label!;
   const expected = labelText('rank' in label ? { rank: label.rank } : { score: label.score });
   try {
-    const result = await deps.client.ask(request, (r) => (pointwise ? parseScoreAnswer(r, s.minScore, s.maxScore) : parseRankAnswer(r, n)), { noCache: deps.noCache });
+    const result = await deps.client.ask(
+      request,
+      (r) => (pointwise ? parseScoreAnswer(r, s.minScore, s.maxScore) : parseRankAnswer(r, n)),
+      { noCache: deps.noCache },
+    );
     const value = result.value as { rank?: number[]; score?: number };
     const actual = value.rank ? JSON.stringify(value.rank) : String(value.score);
     const pass = actual === expected;
-    deps.trace({ purpose, seed: item.index, epoch, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: result.value, verdict: pass ? 'pass' : 'fail' });
+    deps.trace({
+      purpose,
+      seed: item.index,
+      epoch,
+      prompt_hash: result.key,
+      cached: result.cached,
+      replies: result.replies,
+      parsed: result.value,
+      verdict: pass ? 'pass' : 'fail',
+    });
     return { pass, actual };
   } catch (error) {
     if (!(error instanceof JudgementError)) throw error;
-    deps.trace({ purpose, seed: item.index, epoch, prompt_hash: deps.client.requestKey(request), cached: false, replies: error.replies, verdict: 'fail', error: error.message });
+    deps.trace({
+      purpose,
+      seed: item.index,
+      epoch,
+      prompt_hash: deps.client.requestKey(request),
+      cached: false,
+      replies: error.replies,
+      verdict: 'fail',
+      error: error.message,
+    });
     return { pass: false, actual: `no valid answer (${error.message})` };
   }
 }
 
 export async function runSeed(item: DatasetItem, s: LoopSettings, deps: LoopDeps): Promise<SeedOutcome> {
-  const outcome = (kept: boolean, criteria: string[], revisions: number, lastVerdict: string, reason?: string): SeedOutcome => ({ seed: item.index, kept, criteria, revisions, lastVerdict, reason });
+  const outcome = (
+    kept: boolean,
+    criteria: string[],
+    revisions: number,
+    lastVerdict: string,
+    reason?: string,
+  ): SeedOutcome => ({ seed: item.index, kept, criteria, revisions, lastVerdict, reason });
   let pair: { base?: EncodedImage; candidates: EncodedImage[] };
   try {
     pair = await encodePair(item, deps.encoder);
@@ -115,17 +163,46 @@ export async function runSeed(item: DatasetItem, s: LoopSettings, deps: LoopDeps
   };
   const system = { role: 'system' as const, content: SYSTEM[s.language] };
 
-  const askCriteria = async (purpose: 'generate' | 'revise', content: AskRequest['turns'][number]['content'], epoch?: number): Promise<string[] | undefined> => {
-    const request: AskRequest = { turns: [system, { role: 'user', content }], answer: { kind: 'rubrics', n: s.perPair } };
+  const askCriteria = async (
+    purpose: 'generate' | 'revise',
+    content: AskRequest['turns'][number]['content'],
+    epoch?: number,
+  ): Promise<string[] | undefined> => {
+    const request: AskRequest = {
+      turns: [system, { role: 'user', content }],
+      answer: { kind: 'rubrics', n: s.perPair },
+    };
     try {
       const result = await deps.client.ask(request, (r) => parseRubricsAnswer(r, s.perPair), { noCache: deps.noCache });
       const { rubrics, returned } = result.value;
-      const note = returned < s.perPair ? `asked for ${s.perPair} criteria, got ${returned}` : returned > s.perPair ? `asked for ${s.perPair} criteria, got ${returned}; kept the first ${s.perPair}` : undefined;
-      deps.trace({ purpose, seed: item.index, epoch, prompt_hash: result.key, cached: result.cached, replies: result.replies, parsed: rubrics, ...(note ? { note } : {}) });
+      const note =
+        returned < s.perPair
+          ? `asked for ${s.perPair} criteria, got ${returned}`
+          : returned > s.perPair
+            ? `asked for ${s.perPair} criteria, got ${returned}; kept the first ${s.perPair}`
+            : undefined;
+      deps.trace({
+        purpose,
+        seed: item.index,
+        epoch,
+        prompt_hash: result.key,
+        cached: result.cached,
+        replies: result.replies,
+        parsed: rubrics,
+        ...(note ? { note } : {}),
+      });
       return rubrics;
     } catch (error) {
       if (!(error instanceof JudgementError)) throw error;
-      deps.trace({ purpose, seed: item.index, epoch, prompt_hash: deps.client.requestKey(request), cached: false, replies: error.replies, error: error.message });
+      deps.trace({
+        purpose,
+        seed: item.index,
+        epoch,
+        prompt_hash: deps.client.requestKey(request),
+        cached: false,
+        replies: error.replies,
+        error: error.message,
+      });
       return undefined;
     }
   };
@@ -141,5 +218,13 @@ export async function runSeed(item: DatasetItem, s: LoopSettings, deps: LoopDeps
     verdict = await verifyWithRubric(item, pair, criteriaAsRubric(criteria), s, deps, 'verify', epoch);
     if (verdict.pass) return outcome(true, criteria, epoch, verdict.actual);
   }
-  return verdict.pass ? outcome(true, criteria, 0, verdict.actual) : outcome(false, criteria, s.maxEpochs, verdict.actual, `still ${verdict.actual} after ${s.maxEpochs} revision(s); expected ${labelText(context.label)}`);
+  return verdict.pass
+    ? outcome(true, criteria, 0, verdict.actual)
+    : outcome(
+        false,
+        criteria,
+        s.maxEpochs,
+        verdict.actual,
+        `still ${verdict.actual} after ${s.maxEpochs} revision(s); expected ${labelText(context.label)}`,
+      );
 }

@@ -12,7 +12,8 @@ export class OnnxEmbedder implements Embedder {
     private readonly modelsDir: string,
     private readonly batchSize = 16,
   ) {
-    if (!spec.tokenizer) throw new Error(`encoder "${spec.name}" has no tokenizer: rubric.select.embedder: onnx needs a text encoder`);
+    if (!spec.tokenizer)
+      throw new Error(`encoder "${spec.name}" has no tokenizer: rubric.select.embedder: onnx needs a text encoder`);
     this.id = `onnx/${spec.name}`;
   }
 

@@ -98,7 +98,8 @@ const TIE = 1e-9;
 
 /** c = d / (n · ε²): the scale of X_Sᵀ X_S in R for d-dimensional rows and n candidates. */
 export function codingRateScale(d: number, n: number, eps = DEFAULT_EPS): number {
-  if (!(d > 0 && n > 0 && eps > 0)) throw new RangeError(`coding rate scale needs d, n, eps > 0 (got d=${d}, n=${n}, eps=${eps})`);
+  if (!(d > 0 && n > 0 && eps > 0))
+    throw new RangeError(`coding rate scale needs d, n, eps > 0 (got d=${d}, n=${n}, eps=${eps})`);
   return d / (n * eps * eps);
 }
 
@@ -158,14 +159,21 @@ export function selectByCodingRate(texts: string[], vectors: Float32Array[], opt
   const eps = opts.eps ?? DEFAULT_EPS;
   const minGain = opts.minGain ?? DEFAULT_MIN_GAIN;
   const seed = opts.seed ?? 0;
-  if (!(eps > 0) || !Number.isFinite(eps)) throw new RangeError(`selectByCodingRate: eps must be a positive number (got ${eps})`);
+  if (!(eps > 0) || !Number.isFinite(eps))
+    throw new RangeError(`selectByCodingRate: eps must be a positive number (got ${eps})`);
   if (!Number.isFinite(minGain)) throw new RangeError(`selectByCodingRate: minGain must be a number (got ${minGain})`);
   if (!Number.isInteger(opts.maxSelected) || opts.maxSelected < 0) {
     throw new RangeError(`selectByCodingRate: maxSelected must be a non-negative integer (got ${opts.maxSelected})`);
   }
   if (!Number.isSafeInteger(seed)) throw new RangeError(`selectByCodingRate: seed must be an integer (got ${seed})`);
   const d = n > 0 ? vectors[0].length : 1;
-  const result: SelectResult = { selected: [], rates: [], gains: [], scale: n > 0 ? codingRateScale(d, n, eps) : 0, stopped: 'exhausted' };
+  const result: SelectResult = {
+    selected: [],
+    rates: [],
+    gains: [],
+    scale: n > 0 ? codingRateScale(d, n, eps) : 0,
+    stopped: 'exhausted',
+  };
   if (n === 0) return result;
   if (d === 0) throw new RangeError('selectByCodingRate: vectors are empty');
   const c = result.scale;
@@ -174,7 +182,8 @@ export function selectByCodingRate(texts: string[], vectors: Float32Array[], opt
   const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
     const v = vectors[i];
-    if (v.length !== d) throw new RangeError(`selectByCodingRate: vector ${i} has dimension ${v.length}, vector 0 has ${d}`);
+    if (v.length !== d)
+      throw new RangeError(`selectByCodingRate: vector ${i} has dimension ${v.length}, vector 0 has ${d}`);
     let sq = 0;
     for (let j = 0; j < d; j++) {
       if (!Number.isFinite(v[j])) throw new RangeError(`selectByCodingRate: vector ${i} has a non-finite entry`);
@@ -283,10 +292,15 @@ export interface CriteriaSelection extends SelectResult {
  * The whole step: exact dedupe, embed the distinct texts, select by coding rate. `selected` indexes
  * the caller's `texts` (first occurrences).
  */
-export async function selectCriteria(texts: string[], embedder: Embedder, opts: SelectOptions): Promise<CriteriaSelection> {
+export async function selectCriteria(
+  texts: string[],
+  embedder: Embedder,
+  opts: SelectOptions,
+): Promise<CriteriaSelection> {
   const unique = dedupeExact(texts);
   const vectors = unique.texts.length > 0 ? await embedder.embed(unique.texts) : [];
-  if (vectors.length !== unique.texts.length) throw new Error(`embedder ${embedder.id} returned ${vectors.length} vectors for ${unique.texts.length} texts`);
+  if (vectors.length !== unique.texts.length)
+    throw new Error(`embedder ${embedder.id} returned ${vectors.length} vectors for ${unique.texts.length} texts`);
   const result = selectByCodingRate(unique.texts, vectors, opts);
   return {
     ...result,
@@ -296,7 +310,6 @@ export async function selectCriteria(texts: string[], embedder: Embedder, opts: 
     embedder: embedder.id,
   };
 }
-
 
 /** 0…n−1 shuffled by Fisher–Yates (from the end) with mulberry32(seed). */
 export function seededPermutation(n: number, seed: number): number[] {

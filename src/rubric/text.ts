@@ -34,7 +34,11 @@ export function renderRubric(doc: RubricDoc): string {
   switch (doc.kind) {
     case 'categories': {
       const blocks = doc.categories.map((c, i) =>
-        [`Rubric ${i + 1}:`, `Theme: ${normalizeRubricLine(c.theme)}`, ...c.tips.map((t, k) => `- Tip${k + 1}: ${normalizeRubricLine(t)}`)]
+        [
+          `Rubric ${i + 1}:`,
+          `Theme: ${normalizeRubricLine(c.theme)}`,
+          ...c.tips.map((t, k) => `- Tip${k + 1}: ${normalizeRubricLine(t)}`),
+        ]
           .map((line) => line.trimEnd())
           .join('\n'),
       );
@@ -54,7 +58,11 @@ const ITEM = /^(\d+)\.(?:[ \t]+(.*))?$/;
 
 /** Which structured format a text starts in (by its first non-blank line), if any. */
 export function rubricFormatOf(text: string): 'categories' | 'list' | 'free' {
-  const first = text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  const first =
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   if (RUBRIC_HEADER.test(first)) return 'categories';
   if (ITEM.test(first)) return 'list';
   return 'free';
@@ -98,7 +106,11 @@ function parseCategories(lines: string[], problem: Problem): RubricDoc {
   let block: { category: RubricCategory; header: number; hasTheme: boolean } | undefined;
   let afterBlank = false;
   const closeBlock = () => {
-    if (block && !block.hasTheme) problem(block.header, `Rubric ${categories.length} has no "Theme:" line (each block is "Rubric N:", then "Theme: …", then "- Tip1: …" lines)`);
+    if (block && !block.hasTheme)
+      problem(
+        block.header,
+        `Rubric ${categories.length} has no "Theme:" line (each block is "Rubric N:", then "Theme: …", then "- Tip1: …" lines)`,
+      );
   };
   lines.forEach((raw, i) => {
     const line = raw.trim();
@@ -127,7 +139,8 @@ function parseCategories(lines: string[], problem: Problem): RubricDoc {
     const theme = THEME.exec(line);
     if (theme) {
       if (block.hasTheme) problem(i, `Rubric ${categories.length} has a second "Theme:" line`);
-      else if (block.category.tips.length) problem(i, `"Theme:" must come before the tips of Rubric ${categories.length}`);
+      else if (block.category.tips.length)
+        problem(i, `"Theme:" must come before the tips of Rubric ${categories.length}`);
       block.hasTheme = true;
       block.category.theme = theme[1].trim();
       const category = block.category;
@@ -153,7 +166,10 @@ function parseCategories(lines: string[], problem: Problem): RubricDoc {
       open.append(line);
       return;
     }
-    problem(i, `unexpected text in Rubric ${categories.length}: expected "Rubric ${categories.length + 1}:", "Theme: …" or "- Tip${block.category.tips.length + 1}: …"`);
+    problem(
+      i,
+      `unexpected text in Rubric ${categories.length}: expected "Rubric ${categories.length + 1}:", "Theme: …" or "- Tip${block.category.tips.length + 1}: …"`,
+    );
     afterBlank = false;
   });
   closeBlock();
@@ -184,7 +200,10 @@ function parseList(lines: string[], problem: Problem): RubricDoc {
       items[items.length - 1] = joinLine(items[items.length - 1], line);
       return;
     }
-    problem(i, `unexpected text between numbered items: start it with "${items.length + 1}. " or join it to the item above (no blank line)`);
+    problem(
+      i,
+      `unexpected text between numbered items: start it with "${items.length + 1}. " or join it to the item above (no blank line)`,
+    );
   });
   return { kind: 'list', items };
 }

@@ -20,14 +20,24 @@ export interface FallbackOptions {
 export function artifactFallbacks(workspaceRoot: string, options: FallbackOptions = {}): ArtifactSource[] {
   const sources = [nxOutputSource(workspaceRoot)];
   if (options.remote) {
-    const remote = remoteSource({ storeDir: cacheDir(workspaceRoot), progress: options.remote.progress, log: options.remote.log ?? ((l) => console.error(l)) });
+    const remote = remoteSource({
+      storeDir: cacheDir(workspaceRoot),
+      progress: options.remote.progress,
+      log: options.remote.log ?? ((l) => console.error(l)),
+    });
     if (remote) sources.push(remote);
   }
   return sources;
 }
 
 /** The workspace's artifact store with its fallbacks; `owner` is recorded as built_by in what it builds. */
-export function openArtifactStore(workspaceRoot: string, options: Omit<ArtifactStoreOptions, 'sources'> & FallbackOptions = {}): ArtifactStore {
+export function openArtifactStore(
+  workspaceRoot: string,
+  options: Omit<ArtifactStoreOptions, 'sources'> & FallbackOptions = {},
+): ArtifactStore {
   const { remote, ...storeOptions } = options;
-  return new ArtifactStore(cacheDir(workspaceRoot), { ...storeOptions, sources: artifactFallbacks(workspaceRoot, { remote }) });
+  return new ArtifactStore(cacheDir(workspaceRoot), {
+    ...storeOptions,
+    sources: artifactFallbacks(workspaceRoot, { remote }),
+  });
 }

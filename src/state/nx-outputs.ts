@@ -13,7 +13,8 @@ import { targetOutputDir } from './stamps.js';
 export const NX_CARRIED_KINDS: readonly CachedTarget[] = ['resolve', 'rubric-generate', 'verify', 'freeze'];
 
 /** The folder of a target's Nx output that holds its artifact's copy. */
-export const nxArtifactDir = (workspaceRoot: string, experiment: string, target: string): string => join(targetOutputDir(workspaceRoot, experiment, target), 'artifact');
+export const nxArtifactDir = (workspaceRoot: string, experiment: string, target: string): string =>
+  join(targetOutputDir(workspaceRoot, experiment, target), 'artifact');
 
 const carried = (kind: string): kind is CachedTarget => (NX_CARRIED_KINDS as readonly string[]).includes(kind);
 
@@ -52,7 +53,13 @@ export function nxOutputSource(workspaceRoot: string): ArtifactSource {
  * Puts a copy of the artifact (its files and artifact.json) into the target's Nx output, replacing any
  * older copy in one rename, so Nx caches the artifact itself.
  */
-export async function copyToNxOutput(store: ArtifactStore, workspaceRoot: string, experiment: string, kind: CachedTarget, key: string): Promise<void> {
+export async function copyToNxOutput(
+  store: ArtifactStore,
+  workspaceRoot: string,
+  experiment: string,
+  kind: CachedTarget,
+  key: string,
+): Promise<void> {
   if (!carried(kind)) return;
   const dest = nxArtifactDir(workspaceRoot, experiment, kind);
   const staging = `${dest}.${process.pid}.tmp`;
@@ -68,7 +75,11 @@ export async function copyToNxOutput(store: ArtifactStore, workspaceRoot: string
  * verified). For `arr cache push` and `arr status`: what Nx restored becomes a real artifact.
  * @returns the `kind/key` of each artifact adopted.
  */
-export async function adoptFromNxOutputs(store: ArtifactStore, workspaceRoot: string, kinds: readonly string[] = NX_CARRIED_KINDS): Promise<string[]> {
+export async function adoptFromNxOutputs(
+  store: ArtifactStore,
+  workspaceRoot: string,
+  kinds: readonly string[] = NX_CARRIED_KINDS,
+): Promise<string[]> {
   const adopted: string[] = [];
   for (const kind of kinds.filter(carried)) {
     for (const key of new Set((await copiesOf(workspaceRoot, kind)).map(([, k]) => k))) {

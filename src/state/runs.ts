@@ -24,7 +24,8 @@ export interface RunSummary {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** The mean reward under any of the names a launcher may record it by. */
 function meanReward(stats: Record<string, unknown>): number | null {
@@ -47,9 +48,17 @@ export function summariseRun(runId: string, record: unknown, now = Date.now()): 
   const inputs = obj(r.inputs);
   const rubricIn = inputs?.rubric;
   const rubricObj = obj(rubricIn);
-  const rubric = rubricIn === undefined ? null : { file: str(rubricObj?.file) ?? str(rubricObj?.path) ?? (typeof rubricIn === 'string' ? rubricIn : null), sha256: str(rubricObj?.sha256) ?? str(rubricObj?.hash) };
+  const rubric =
+    rubricIn === undefined
+      ? null
+      : {
+          file: str(rubricObj?.file) ?? str(rubricObj?.path) ?? (typeof rubricIn === 'string' ? rubricIn : null),
+          sha256: str(rubricObj?.sha256) ?? str(rubricObj?.hash),
+        };
   const stats = obj(obj(r.reward_service)?.stats);
-  const reward = stats ? { requests: num(stats.requests), failures: num(stats.failures), mean_reward: meanReward(stats) } : null;
+  const reward = stats
+    ? { requests: num(stats.requests), failures: num(stats.failures), mean_reward: meanReward(stats) }
+    : null;
   return {
     run_id: str(r.run_id) ?? runId,
     experiment: str(r.experiment),
@@ -76,7 +85,10 @@ export async function listRuns(workspaceRoot: string, experiment?: string): Prom
     try {
       record = JSON.parse(await readFile(join(dir, e.name, 'run.json'), 'utf8'));
     } catch (error) {
-      const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no run.json (the launch did not get that far)' : `unreadable run.json: ${(error as Error).message}`;
+      const why =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'no run.json (the launch did not get that far)'
+          : `unreadable run.json: ${(error as Error).message}`;
       runs.push({ ...summariseRun(e.name, {}), status: 'unknown', error: why });
       continue;
     }

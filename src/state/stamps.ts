@@ -27,9 +27,15 @@ export async function writeStamp(workspaceRoot: string, stamp: Omit<Stamp, 'sche
   await writeJsonAtomic(join(targetOutputDir(workspaceRoot, stamp.experiment, stamp.target), 'stamp.json'), full);
 }
 
-export async function readStamp(workspaceRoot: string, experiment: string, target: CachedTarget): Promise<Stamp | undefined> {
+export async function readStamp(
+  workspaceRoot: string,
+  experiment: string,
+  target: CachedTarget,
+): Promise<Stamp | undefined> {
   try {
-    const stamp = JSON.parse(await readFile(join(targetOutputDir(workspaceRoot, experiment, target), 'stamp.json'), 'utf8')) as Stamp;
+    const stamp = JSON.parse(
+      await readFile(join(targetOutputDir(workspaceRoot, experiment, target), 'stamp.json'), 'utf8'),
+    ) as Stamp;
     return stamp.schema === 1 && stamp.target === target ? stamp : undefined;
   } catch {
     return undefined;

@@ -205,7 +205,9 @@ export class ArtifactStore {
         if (!(await source.fetch(kind, key, tmp))) continue;
         const installed = await this.install(kind, key, tmp);
         if ('problems' in installed) {
-          this.warn(`warning: refused ${kind}/${key} from ${source.name}: ${installed.problems.map(describeProblem).join('; ')}`);
+          this.warn(
+            `warning: refused ${kind}/${key} from ${source.name}: ${installed.problems.map(describeProblem).join('; ')}`,
+          );
           continue;
         }
         return installed.manifest;
@@ -217,7 +219,11 @@ export class ArtifactStore {
   }
 
   /** Verifies a complete artifact folder staged in this kind's folder and renames it into place. */
-  private async install(kind: string, key: string, staged: string): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] }> {
+  private async install(
+    kind: string,
+    key: string,
+    staged: string,
+  ): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] }> {
     const checked = await checkDir(staged, kind, key);
     if (!checked || 'problems' in checked) return checked ?? { problems: [{ file: MANIFEST, reason: 'missing' }] };
     try {
@@ -246,7 +252,8 @@ export class ArtifactStore {
     await mkdir(join(this.root, kind), { recursive: true });
     const lock = await acquireKeyLock(join(this.root, kind, `.lock-${key}`), {
       ...this.lockOptions,
-      onWait: (holder) => this.warn(`waiting for ${kind}/${key.slice(0, 12)}: ${describeHolder(holder)} is building it`),
+      onWait: (holder) =>
+        this.warn(`waiting for ${kind}/${key.slice(0, 12)}: ${describeHolder(holder)} is building it`),
     });
     try {
       const built = await this.read(kind, key);
@@ -257,7 +264,12 @@ export class ArtifactStore {
     }
   }
 
-  private async produce(kind: string, key: string, inputs: unknown, producer: (tmpDir: string) => Promise<void>): Promise<BuildResult> {
+  private async produce(
+    kind: string,
+    key: string,
+    inputs: unknown,
+    producer: (tmpDir: string) => Promise<void>,
+  ): Promise<BuildResult> {
     const dir = this.path(kind, key);
     await this.sweepTmp(kind, key);
     const tmp = join(this.root, kind, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -394,7 +406,11 @@ export class ArtifactStore {
   }
 
   /** undefined: absent; { problems }: corrupt; { manifest }: every recorded file matches its hash. */
-  private check(kind: string, key: string, memo?: HashMemo): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] } | undefined> {
+  private check(
+    kind: string,
+    key: string,
+    memo?: HashMemo,
+  ): Promise<{ manifest: ArtifactManifest } | { problems: ArtifactProblem[] } | undefined> {
     return checkDir(this.path(kind, key), kind, key, memo);
   }
 
@@ -411,8 +427,11 @@ export class ArtifactStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // someone else moved it
       throw prefixed(error, `cannot move corrupt artifact ${dir} aside`);
     }
-    const why = checked && 'problems' in checked ? checked.problems.map(describeProblem).join('; ') : `${MANIFEST} missing`;
-    this.warn(`warning: artifact ${kind}/${key.slice(0, 12)} was corrupt (${why}); moved it to ${aside} and rebuilding`);
+    const why =
+      checked && 'problems' in checked ? checked.problems.map(describeProblem).join('; ') : `${MANIFEST} missing`;
+    this.warn(
+      `warning: artifact ${kind}/${key.slice(0, 12)} was corrupt (${why}); moved it to ${aside} and rebuilding`,
+    );
     return undefined;
   }
 
@@ -465,7 +484,8 @@ async function checkDir(
     return { problems: [{ file: MANIFEST, reason: (error as Error).message }] };
   }
   const problems: ArtifactProblem[] = [];
-  if (manifest.schema !== 1) problems.push({ file: MANIFEST, reason: `unknown schema ${JSON.stringify(manifest.schema)}` });
+  if (manifest.schema !== 1)
+    problems.push({ file: MANIFEST, reason: `unknown schema ${JSON.stringify(manifest.schema)}` });
   if (manifest.kind !== kind || manifest.key !== key) {
     problems.push({ file: MANIFEST, reason: `records ${manifest.kind}/${manifest.key}, not ${kind}/${key}` });
   }
@@ -513,7 +533,10 @@ async function hashOutputs(root: string): Promise<Record<string, FileHash>> {
       if (name === MANIFEST) throw new Error(`the producer wrote ${MANIFEST}, a name the store reserves`);
       if (entry.isDirectory()) await walk(name);
       else if (entry.isFile()) files[name] = await hashFile(join(root, name));
-      else throw new Error(`the producer wrote ${name}, which is not a regular file (symlinks and devices are not allowed)`);
+      else
+        throw new Error(
+          `the producer wrote ${name}, which is not a regular file (symlinks and devices are not allowed)`,
+        );
     }
   };
   await walk('');
@@ -527,7 +550,6 @@ async function isStaleTmp(path: string, name: string, maxAgeMs = DEFAULT_STALE_T
   const pid = Number(TMP.exec(name)?.[2]);
   return !(pid !== process.pid && processAlive(pid));
 }
-
 
 /** Sets mtime to now: the last-used time gc reads, and the heartbeat of a running build. Best effort. */
 async function touch(path: string): Promise<void> {

@@ -57,7 +57,10 @@ export function tempFileOwner(name: string): number | undefined {
  * when their process is gone or they are older than `maxAgeMs` (default one hour). Returns what
  * was (or, with dryRun, would be) removed. Folders named in `skip` are not entered.
  */
-export async function sweepTempFiles(dir: string, options: { dryRun?: boolean; maxAgeMs?: number; depth?: number; skip?: string[] } = {}): Promise<{ path: string; bytes: number }[]> {
+export async function sweepTempFiles(
+  dir: string,
+  options: { dryRun?: boolean; maxAgeMs?: number; depth?: number; skip?: string[] } = {},
+): Promise<{ path: string; bytes: number }[]> {
   const removed: { path: string; bytes: number }[] = [];
   const maxAge = options.maxAgeMs ?? 3_600_000;
   const visit = async (folder: string, depth: number): Promise<void> => {
@@ -65,7 +68,8 @@ export async function sweepTempFiles(dir: string, options: { dryRun?: boolean; m
     for (const entry of entries) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) {
-        if (depth > 0 && !entry.name.startsWith('.tmp-') && !options.skip?.includes(entry.name)) await visit(path, depth - 1);
+        if (depth > 0 && !entry.name.startsWith('.tmp-') && !options.skip?.includes(entry.name))
+          await visit(path, depth - 1);
         continue;
       }
       const pid = tempFileOwner(entry.name);
@@ -81,4 +85,3 @@ export async function sweepTempFiles(dir: string, options: { dryRun?: boolean; m
   await visit(dir, options.depth ?? 1);
   return removed;
 }
-

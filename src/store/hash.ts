@@ -57,7 +57,11 @@ export async function hashFile(path: string): Promise<FileHash> {
 }
 
 /** A file that grew past its stat while being read: hash the rest in chunks. */
-async function hashRest(handle: import('node:fs/promises').FileHandle, hash: ReturnType<typeof createHash>, offset: number): Promise<FileHash> {
+async function hashRest(
+  handle: import('node:fs/promises').FileHandle,
+  hash: ReturnType<typeof createHash>,
+  offset: number,
+): Promise<FileHash> {
   const buffer = Buffer.allocUnsafe(CHUNK);
   let size = offset;
   for (;;) {

@@ -48,7 +48,12 @@ export async function acquireKeyLock(path: string, options: KeyLockOptions = {})
   const staleMs = options.staleMs ?? 60_000;
   const pollMs = options.pollMs ?? 150;
   const started = Date.now();
-  const me: LockHolder = { pid: process.pid, host: HOST, since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: HOST,
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+  };
   let waited = false;
   for (;;) {
     if (await tryCreate(path, me)) break;
@@ -62,9 +67,12 @@ export async function acquireKeyLock(path: string, options: KeyLockOptions = {})
       options.onWait?.(holder);
     }
     if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-      throw new LockTimeoutError(`timed out after ${options.timeoutMs} ms waiting for ${path}, held by ${describeHolder(holder)}`, {
-        hint: 'another process is building the same artifact; wait for it, or stop it and retry',
-      });
+      throw new LockTimeoutError(
+        `timed out after ${options.timeoutMs} ms waiting for ${path}, held by ${describeHolder(holder)}`,
+        {
+          hint: 'another process is building the same artifact; wait for it, or stop it and retry',
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
@@ -134,4 +142,3 @@ async function takeOver(path: string, judged: LockHolder | undefined): Promise<v
   if (judged && moved && moved.token !== judged.token) await link(aside, path).catch(() => {});
   await unlink(aside).catch(() => {});
 }
-

@@ -6,7 +6,14 @@ import { join, relative } from 'node:path';
 import { computeKeys, type ExperimentKeys } from '../keys/compute.js';
 import { CACHED_TARGETS, type CachedTarget } from '../keys/slices.js';
 import { isError, InvalidInputError } from '../diagnostics.js';
-import { experimentsIn, listExperiments, loadExperiment, locateExperiment, memoisedYamlReader, type ListedExperiment } from '../manifest/load.js';
+import {
+  experimentsIn,
+  listExperiments,
+  loadExperiment,
+  locateExperiment,
+  memoisedYamlReader,
+  type ListedExperiment,
+} from '../manifest/load.js';
 import type { readYamlFile } from '../manifest/yaml-source.js';
 import type { Origin } from '../manifest/layers.js';
 import { maskSecrets } from '../manifest/secrets-mask.js';
@@ -60,7 +67,19 @@ export interface ExperimentFacts {
   rubric: string | null;
 }
 
-export const METRIC_COLUMNS: (keyof CompareMetrics)[] = ['accuracy', 'ci_low', 'ci_high', 'baseline', 'gain', 'agreement', 'failures', 'calls', 'tokens', 'cost', 'criteria'];
+export const METRIC_COLUMNS: (keyof CompareMetrics)[] = [
+  'accuracy',
+  'ci_low',
+  'ci_high',
+  'baseline',
+  'gain',
+  'agreement',
+  'failures',
+  'calls',
+  'tokens',
+  'cost',
+  'criteria',
+];
 
 /** Flattens a resolved manifest into `a.b.c` → value; lists stay whole. */
 export function leafFields(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
@@ -106,13 +125,26 @@ class ArtifactReader {
   }
 }
 
-async function stateOf(ws: string, name: string, target: CachedTarget, keys: ExperimentKeys, store: ArtifactStore): Promise<TargetState> {
+async function stateOf(
+  ws: string,
+  name: string,
+  target: CachedTarget,
+  keys: ExperimentKeys,
+  store: ArtifactStore,
+): Promise<TargetState> {
   if (await store.has(target, keys[target].key)) return 'fresh';
   const stamp = await readStamp(ws, name, target);
   return stamp ? 'stale' : 'never built';
 }
 
-async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, reader: ArtifactReader, read: typeof readYamlFile, env?: Record<string, string | undefined>): Promise<ExperimentFacts> {
+async function factsOf(
+  listed: ListedExperiment,
+  ws: string,
+  memo: HashMemo,
+  reader: ArtifactReader,
+  read: typeof readYamlFile,
+  env?: Record<string, string | undefined>,
+): Promise<ExperimentFacts> {
   const result = loadExperiment(listed.file, { workspaceRoot: ws, env, member: listed.member, read });
   if (!result.ok) throw new InvalidInputError(result.diagnostics.filter(isError), ws);
   const loaded = result as ValidExperiment;
@@ -121,10 +153,15 @@ async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, rea
   for (const target of CACHED_TARGETS) states[target] = await stateOf(ws, loaded.name, target, keys, reader.store);
   const report = (await reader.file('verify', keys.verify.key, 'report.json')) as VerifyReport | null;
   const reportHtml = report ? reader.store.path('verify', keys.verify.key) + '/report.html' : null;
-  const stats = (await reader.file('rubric-generate', keys['rubric-generate'].key, 'stats.json')) as { usage?: Usage } | null;
-  const rubric = report?.rubric.text ?? ((await reader.file('rubric-generate', keys['rubric-generate'].key, 'rubric.txt')) as string | null);
+  const stats = (await reader.file('rubric-generate', keys['rubric-generate'].key, 'stats.json')) as {
+    usage?: Usage;
+  } | null;
+  const rubric =
+    report?.rubric.text ??
+    ((await reader.file('rubric-generate', keys['rubric-generate'].key, 'rubric.txt')) as string | null);
   const usages = [stats?.usage, report?.usage].filter((u): u is Usage => Boolean(u));
-  const sum = (f: (u: Usage) => number | null | undefined) => (usages.length ? usages.reduce((n, u) => n + (f(u) ?? 0), 0) : null);
+  const sum = (f: (u: Usage) => number | null | undefined) =>
+    usages.length ? usages.reduce((n, u) => n + (f(u) ?? 0), 0) : null;
   const costs = usages.map((u) => u.cost).filter((c): c is number => typeof c === 'number');
   const s = report?.with_rubric.summary;
   const metrics: CompareMetrics = {
@@ -149,7 +186,11 @@ async function factsOf(listed: ListedExperiment, ws: string, memo: HashMemo, rea
 const isDerived = (origin: Origin | undefined) => origin?.kind === 'derived';
 
 /** The experiments `refs` name: every one when empty; a matrix manifest's name stands for its members. */
-export function selectExperiments(refs: string[], ws: string, read: typeof readYamlFile = memoisedYamlReader()): ListedExperiment[] {
+export function selectExperiments(
+  refs: string[],
+  ws: string,
+  read: typeof readYamlFile = memoisedYamlReader(),
+): ListedExperiment[] {
   if (refs.length === 0) return listExperiments(ws, read);
   return refs.flatMap((ref) => {
     const { file, member } = locateExperiment(ref, ws);
@@ -168,7 +209,10 @@ export interface CompareOptions {
 }
 
 /** Gathers every experiment's facts and the fields that differ between them. */
-export async function gatherComparison(listed: ListedExperiment[], options: CompareOptions): Promise<{ comparison: Comparison; facts: ExperimentFacts[] }> {
+export async function gatherComparison(
+  listed: ListedExperiment[],
+  options: CompareOptions,
+): Promise<{ comparison: Comparison; facts: ExperimentFacts[] }> {
   const ws = options.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
   const reader = new ArtifactReader(new ArtifactStore(cacheDir(ws), { memo }));
@@ -195,17 +239,32 @@ export async function gatherComparison(listed: ListedExperiment[], options: Comp
     const values = new Set(facts.map((f) => JSON.stringify(f.leaves.get(field) ?? null)));
     return values.size > 1;
   });
-  for (const f of facts) f.row.params = Object.fromEntries(differing.map((field) => [field, f.leaves.get(field) ?? null]));
+  for (const f of facts)
+    f.row.params = Object.fromEntries(differing.map((field) => [field, f.leaves.get(field) ?? null]));
   return { comparison: { experiments: facts.map((f) => f.row), differing }, facts };
 }
 
 /** Sorts rows by a column named as in the JSON: a metric, a differing field, `name`, or a target's state. */
 export function sortComparison(c: Comparison, column: string): Comparison {
   const value = (e: ComparedExperiment): unknown =>
-    column === 'name' ? e.name : column in e.metrics ? e.metrics[column as keyof CompareMetrics] : column in e.params ? e.params[column] : column in e.states ? e.states[column] : undefined;
-  const known = column === 'name' || METRIC_COLUMNS.includes(column as keyof CompareMetrics) || c.differing.includes(column) || (CACHED_TARGETS as readonly string[]).includes(column);
+    column === 'name'
+      ? e.name
+      : column in e.metrics
+        ? e.metrics[column as keyof CompareMetrics]
+        : column in e.params
+          ? e.params[column]
+          : column in e.states
+            ? e.states[column]
+            : undefined;
+  const known =
+    column === 'name' ||
+    METRIC_COLUMNS.includes(column as keyof CompareMetrics) ||
+    c.differing.includes(column) ||
+    (CACHED_TARGETS as readonly string[]).includes(column);
   if (!known) {
-    throw new ArrError(`no column ${column} to sort by`, { hint: `columns: name, ${METRIC_COLUMNS.join(', ')}${c.differing.length ? `, ${c.differing.join(', ')}` : ''}, ${CACHED_TARGETS.join(', ')}` });
+    throw new ArrError(`no column ${column} to sort by`, {
+      hint: `columns: name, ${METRIC_COLUMNS.join(', ')}${c.differing.length ? `, ${c.differing.join(', ')}` : ''}, ${CACHED_TARGETS.join(', ')}`,
+    });
   }
   const cmp = (a: unknown, b: unknown): number => {
     if (a === b) return 0;
@@ -215,7 +274,9 @@ export function sortComparison(c: Comparison, column: string): Comparison {
     return String(a).localeCompare(String(b));
   };
   // Metrics read best-first (highest accuracy on top); names and parameters ascending.
-  const descending = METRIC_COLUMNS.includes(column as keyof CompareMetrics) && !['failures', 'calls', 'tokens', 'cost'].includes(column);
+  const descending =
+    METRIC_COLUMNS.includes(column as keyof CompareMetrics) &&
+    !['failures', 'calls', 'tokens', 'cost'].includes(column);
   const rows = [...c.experiments].sort((a, b) => {
     const va = value(a);
     const vb = value(b);

@@ -3,7 +3,13 @@ import { createTwoFilesPatch } from 'diff';
 import { CACHED_TARGETS } from '../keys/slices.js';
 import { ArrError } from '../util/errors.js';
 import { nearestOrigin, type Origin } from '../manifest/layers.js';
-import { METRIC_COLUMNS, gatherComparison, selectExperiments, type CompareMetrics, type ExperimentFacts } from './compare.js';
+import {
+  METRIC_COLUMNS,
+  gatherComparison,
+  selectExperiments,
+  type CompareMetrics,
+  type ExperimentFacts,
+} from './compare.js';
 
 export interface ParamDifference {
   field: string;
@@ -49,15 +55,24 @@ export function describeOrigin(origin: Origin | undefined, relativePath: (file: 
 
 function inputFiles(f: ExperimentFacts): Map<string, string> {
   const out = new Map<string, string>();
-  for (const target of CACHED_TARGETS) for (const [label, hash] of Object.entries(f.keys[target].inputs.files)) out.set(label, hash);
+  for (const target of CACHED_TARGETS)
+    for (const [label, hash] of Object.entries(f.keys[target].inputs.files)) out.set(label, hash);
   return out;
 }
 
 /** Compares two experiments (names, paths or matrix members). Reads artifacts only. */
-export async function diffExperiments(a: string, b: string, workspaceRoot: string, relativePath: (file: string) => string): Promise<ExperimentDiff> {
+export async function diffExperiments(
+  a: string,
+  b: string,
+  workspaceRoot: string,
+  relativePath: (file: string) => string,
+): Promise<ExperimentDiff> {
   const one = (ref: string) => {
     const found = selectExperiments([ref], workspaceRoot);
-    if (found.length !== 1) throw new ArrError(`${ref} is a matrix of ${found.length} experiments; diff compares two of them`, { hint: `name members, e.g. arr diff ${found[0]?.name} ${found[1]?.name ?? found[0]?.name}` });
+    if (found.length !== 1)
+      throw new ArrError(`${ref} is a matrix of ${found.length} experiments; diff compares two of them`, {
+        hint: `name members, e.g. arr diff ${found[0]?.name} ${found[1]?.name ?? found[0]?.name}`,
+      });
     return found[0];
   };
   const listed = [one(a), one(b)];
@@ -90,7 +105,15 @@ export async function diffExperiments(a: string, b: string, workspaceRoot: strin
       ? null
       : fa.rubric === fb.rubric
         ? ''
-        : createTwoFilesPatch(`${fa.row.name}/rubric.txt`, `${fb.row.name}/rubric.txt`, fa.rubric, fb.rubric, undefined, undefined, { context: 3 });
+        : createTwoFilesPatch(
+            `${fa.row.name}/rubric.txt`,
+            `${fb.row.name}/rubric.txt`,
+            fa.rubric,
+            fb.rubric,
+            undefined,
+            undefined,
+            { context: 3 },
+          );
   const metrics = Object.fromEntries(
     METRIC_COLUMNS.map((m) => {
       const ma = fa.row.metrics[m];

@@ -20,10 +20,12 @@ export async function runFreeze(ref: ExperimentRef): Promise<string> {
   const verifyDir = await requireArtifact(ctx, 'verify');
   const stored = JSON.parse(await readFile(join(verifyDir, 'report.json'), 'utf8')) as VerifyReport;
   const report = { ...stored, ...thresholdChecks(stored, e.verify) };
-  if (!report.passed) throw new Error(`${loaded.name}: not freezing a rubric that misses its thresholds\n${describeVerify(report)}`);
+  if (!report.passed)
+    throw new Error(`${loaded.name}: not freezing a rubric that misses its thresholds\n${describeVerify(report)}`);
 
   const files = ctx.keys.resolve.inputs.files;
-  const dataset = (field: 'rubric.seed' | 'verify.test', path: string | null) => (path === null || !files[field] ? null : { path, sha256: files[field] });
+  const dataset = (field: 'rubric.seed' | 'verify.test', path: string | null) =>
+    path === null || !files[field] ? null : { path, sha256: files[field] };
   const s = report.with_rubric.summary;
   const result = await freezeRubric(ref.workspaceRoot, {
     name: e.freeze.name!,
@@ -56,7 +58,9 @@ export async function runFreeze(ref: ExperimentRef): Promise<string> {
   });
   await publish(ctx, 'freeze', ['rubric.txt', 'lock.json']);
   const where = relative(ref.workspaceRoot, result.txt);
-  return result.status === 'unchanged' ? `freeze ${loaded.name}: ${where} already holds this rubric (nothing written)` : `freeze ${loaded.name}: wrote ${where} and its lock`;
+  return result.status === 'unchanged'
+    ? `freeze ${loaded.name}: ${where} already holds this rubric (nothing written)`
+    : `freeze ${loaded.name}: wrote ${where} and its lock`;
 }
 
 async function seedAccuracy(rubricDir: string): Promise<number | null> {

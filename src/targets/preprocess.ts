@@ -8,7 +8,10 @@ import { openTarget, publish } from './shared.js';
  * The `preprocess` target. Its Nx output holds `embeddings.json`, pointing at the artifact's
  * `metadata.json` (the artifact keeps the reference's relative layout, so it is not copied).
  */
-export async function runPreprocessTarget(ref: ExperimentRef, options: { log?: (line: string) => void } = {}): Promise<string> {
+export async function runPreprocessTarget(
+  ref: ExperimentRef,
+  options: { log?: (line: string) => void } = {},
+): Promise<string> {
   const ctx = await openTarget(ref, { judges: false });
   const { key } = ctx.keys.preprocess;
   const result = (await ctx.store.has('preprocess', key))
@@ -16,6 +19,9 @@ export async function runPreprocessTarget(ref: ExperimentRef, options: { log?: (
     : await runPreprocess(ctx, options.log);
   const out = await publish(ctx, 'preprocess', []);
   const metadata = join(ctx.store.path('preprocess', key), 'metadata.json');
-  await writeFile(join(out, 'embeddings.json'), `${JSON.stringify({ key, metadata: relative(ref.workspaceRoot, metadata) }, null, 2)}\n`);
+  await writeFile(
+    join(out, 'embeddings.json'),
+    `${JSON.stringify({ key, metadata: relative(ref.workspaceRoot, metadata) }, null, 2)}\n`,
+  );
   return result.summary;
 }

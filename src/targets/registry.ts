@@ -83,7 +83,8 @@ const JUDGE_SHAPE = ['judge.model', 'judge.temperature', 'judge.max_tokens', 'ju
 
 const TARGETS = {
   resolve: {
-    description: 'Validate the manifest and everything it names; write the resolved manifest and input hashes (the lock).',
+    description:
+      'Validate the manifest and everything it names; write the resolved manifest and input hashes (the lock).',
     dependsOn: [],
     cached: true,
     entry: { module: 'resolve', export: 'runResolveTarget' },
@@ -110,7 +111,11 @@ const TARGETS = {
     nxCache: false,
     key: (): KeySpec => ({
       fields: ['task', 'preprocess'],
-      files: [{ field: 'preprocess.prompts' }, { field: 'preprocess.edits', images: true }, { field: 'preprocess.models', tree: true }],
+      files: [
+        { field: 'preprocess.prompts' },
+        { field: 'preprocess.edits', images: true },
+        { field: 'preprocess.models', tree: true },
+      ],
     }),
   },
   'rubric-generate': {
@@ -120,7 +125,8 @@ const TARGETS = {
     entry: { module: 'rubric-generate', export: 'runRubricGenerate' },
     key: (experiment): KeySpec => {
       // A frozen rubric is reused as is: its text is the whole input.
-      if (experiment.rubric.from !== null) return { fields: ['task'], files: [{ field: 'rubric.from' }], constants: { source: 'frozen' } };
+      if (experiment.rubric.from !== null)
+        return { fields: ['task'], files: [{ field: 'rubric.from' }], constants: { source: 'frozen' } };
       // An ONNX selection embedder makes the preprocess encoders part of what shapes the rubric.
       const onnx = experiment.rubric.select.embedder === 'onnx';
       return {
@@ -132,12 +138,23 @@ const TARGETS = {
     },
   },
   verify: {
-    description: 'Judge the held-out test pairs with the rubric (and without, as baseline); report accuracy and agreement.',
+    description:
+      'Judge the held-out test pairs with the rubric (and without, as baseline); report accuracy and agreement.',
     dependsOn: ['rubric-generate'],
     cached: true,
     entry: { module: 'verify', export: 'runVerify' },
     key: (): KeySpec => ({
-      fields: ['task', 'rubric.mode', 'rubric.language', 'rubric.task_description', 'rubric.min_score', 'rubric.max_score', ...JUDGE_SHAPE, 'verify.both_orders', 'verify.baseline'],
+      fields: [
+        'task',
+        'rubric.mode',
+        'rubric.language',
+        'rubric.task_description',
+        'rubric.min_score',
+        'rubric.max_score',
+        ...JUDGE_SHAPE,
+        'verify.both_orders',
+        'verify.baseline',
+      ],
       files: [{ field: 'verify.test', images: true }],
       upstream: 'rubric-generate',
       constants: { prompts: PROMPT_TEMPLATE_VERSION },

@@ -55,7 +55,14 @@ export async function runResolve(ref: ExperimentRef): Promise<ResolveResult> {
   await writeStamp(ws, { experiment: loaded.name, target: 'resolve', key, inputs });
   const lockFile = join(outDir, 'lock.json');
   await writeJsonAtomic(lockFile, lock);
-  return { experiment: loaded.name, key, reused: built.reused, lockFile, keys, files: Object.keys(inputs.files).length };
+  return {
+    experiment: loaded.name,
+    key,
+    reused: built.reused,
+    lockFile,
+    keys,
+    files: Object.keys(inputs.files).length,
+  };
 }
 
 /** The registry's entry for `resolve`: runs it and says what it did in one line. */

@@ -18,7 +18,8 @@ export async function loadTargetEntry(target: TargetName): Promise<TargetEntry> 
   if (!entry) throw new ArrError(`target ${target} only groups other targets and has nothing to run`);
   const module = (await import(`./${entry.module}.js`)) as Record<string, unknown>;
   const run = module[entry.export];
-  if (typeof run !== 'function') throw new ArrError(`target ${target}: src/targets/${entry.module}.ts exports no function ${entry.export}`);
+  if (typeof run !== 'function')
+    throw new ArrError(`target ${target}: src/targets/${entry.module}.ts exports no function ${entry.export}`);
   return run as TargetEntry;
 }
 
@@ -27,7 +28,8 @@ export async function runTarget(target: string, ref: ExperimentRef, options: Tar
   if (!isTargetName(target) || !(RUNNABLE_TARGETS as string[]).includes(target)) {
     throw new ArrError(`unknown target ${target}; targets: ${RUNNABLE_TARGETS.join(', ')}`);
   }
-  if (options.estimate && target !== 'rubric-generate') throw new ArrError('--estimate applies to rubric-generate only');
+  if (options.estimate && target !== 'rubric-generate')
+    throw new ArrError('--estimate applies to rubric-generate only');
   let early = '';
   if (options.trainChecks && TARGET_REGISTRY[target].cached) {
     const { earlyTrainChecks } = await import('./train.js');

@@ -7,7 +7,13 @@ import { adoptFromNxOutputs } from '../state/nx-outputs.js';
 import { openArtifactStore } from '../state/artifact-fallbacks.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { HashMemo } from '../store/hash.js';
-import { pullArtifact, pushArtifact, RemoteError, type ProgressFactory, type RemoteBackend } from '../store/remote/index.js';
+import {
+  pullArtifact,
+  pushArtifact,
+  RemoteError,
+  type ProgressFactory,
+  type RemoteBackend,
+} from '../store/remote/index.js';
 import { ArrError } from '../util/errors.js';
 import { cacheDir } from '../workspace.js';
 import { loadValidExperiment } from '../manifest/valid.js';
@@ -53,7 +59,9 @@ export async function pushToRemote(request: ShareRequest): Promise<ShareResult> 
   await adoptFromNxOutputs(store, request.workspaceRoot);
   const wanted = request.experiments.length
     ? await experimentArtifacts(request, store, true)
-    : (await store.list()).filter((a) => !request.kinds || request.kinds.includes(a.kind as ArtifactKind)).map((a) => ({ kind: a.kind, key: a.key, experiments: [] }));
+    : (await store.list())
+        .filter((a) => !request.kinds || request.kinds.includes(a.kind as ArtifactKind))
+        .map((a) => ({ kind: a.kind, key: a.key, experiments: [] }));
   const items: ShareItem[] = [];
   for (const w of wanted) {
     const manifest = await store.read(w.kind, w.key);
@@ -70,8 +78,13 @@ export async function pushToRemote(request: ShareRequest): Promise<ShareResult> 
 /** `arr cache pull`: prefetches the artifacts of the given experiments (default: all) that are not local. */
 export async function pullFromRemote(request: ShareRequest): Promise<ShareResult> {
   const store = new ArtifactStore(cacheDir(request.workspaceRoot));
-  const experiments = request.experiments.length ? request.experiments : listExperimentFiles(request.workspaceRoot).map(experimentName);
-  if (experiments.length === 0) throw new ArrError('no experiments to pull for: experiments/ holds no manifests', { hint: 'name experiments: arr cache pull exp-a exp-b' });
+  const experiments = request.experiments.length
+    ? request.experiments
+    : listExperimentFiles(request.workspaceRoot).map(experimentName);
+  if (experiments.length === 0)
+    throw new ArrError('no experiments to pull for: experiments/ holds no manifests', {
+      hint: 'name experiments: arr cache pull exp-a exp-b',
+    });
   const items: ShareItem[] = [];
   const seen = new Set<string>();
   const pullOne = async (kind: string, key: string, names: string[]) => {
@@ -79,13 +92,21 @@ export async function pullFromRemote(request: ShareRequest): Promise<ShareResult
     seen.add(`${kind}/${key}`);
     if (await store.has(kind, key)) return items.push({ kind, key, experiments: names, outcome: 'present', bytes: 0 });
     const outcome = await pullArtifact(request.remote, store, kind, key, { progress: request.progress });
-    const bytes = outcome === 'pulled' ? Object.values((await store.read(kind, key))?.files ?? {}).reduce((n, f) => n + f.size, 0) : 0;
+    const bytes =
+      outcome === 'pulled'
+        ? Object.values((await store.read(kind, key))?.files ?? {}).reduce((n, f) => n + f.size, 0)
+        : 0;
     items.push({ kind, key, experiments: names, outcome, bytes });
   };
-  for (const w of await experimentArtifacts({ ...request, experiments }, store, false)) await pullOne(w.kind, w.key, w.experiments);
+  for (const w of await experimentArtifacts({ ...request, experiments }, store, false))
+    await pullOne(w.kind, w.key, w.experiments);
   // Embeddings are only named by a preprocess artifact, so they can be listed once it is here.
   if (request.kinds?.includes('embedding')) {
-    for (const w of await embeddingsOf(store, items.filter((i) => i.kind === 'preprocess'))) await pullOne('embedding', w.key, w.experiments);
+    for (const w of await embeddingsOf(
+      store,
+      items.filter((i) => i.kind === 'preprocess'),
+    ))
+      await pullOne('embedding', w.key, w.experiments);
   }
   return summarise(request.remote.url, items);
 }
@@ -93,7 +114,11 @@ export async function pullFromRemote(request: ShareRequest): Promise<ShareResult
 type Wanted = { kind: string; key: string; experiments: string[] };
 
 /** The keys each experiment's targets have now, deduplicated across experiments that share them. */
-async function experimentArtifacts(request: ShareRequest, store: ArtifactStore, withEmbeddings: boolean): Promise<Wanted[]> {
+async function experimentArtifacts(
+  request: ShareRequest,
+  store: ArtifactStore,
+  withEmbeddings: boolean,
+): Promise<Wanted[]> {
   const ws = request.workspaceRoot;
   const memo = new HashMemo(cacheDir(ws));
   const kinds: readonly ArtifactKind[] = request.kinds ?? CACHED_TARGETS;
@@ -126,8 +151,11 @@ async function embeddingsOf(store: ArtifactStore, preprocess: Wanted[]): Promise
   const out: Wanted[] = [];
   for (const p of preprocess) {
     if (!(await store.has('preprocess', p.key))) continue;
-    const entries = JSON.parse(await readFile(join(store.path('preprocess', p.key), 'metadata.json'), 'utf8')) as { sha256?: string }[];
-    for (const e of entries) if (typeof e.sha256 === 'string') out.push({ kind: 'embedding', key: e.sha256, experiments: p.experiments });
+    const entries = JSON.parse(await readFile(join(store.path('preprocess', p.key), 'metadata.json'), 'utf8')) as {
+      sha256?: string;
+    }[];
+    for (const e of entries)
+      if (typeof e.sha256 === 'string') out.push({ kind: 'embedding', key: e.sha256, experiments: p.experiments });
   }
   return out;
 }

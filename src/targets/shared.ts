@@ -26,13 +26,25 @@ export interface TargetContext {
   store: ArtifactStore;
 }
 
-export async function targetContext(loaded: ValidExperiment, workspaceRoot: string, options: { judges?: boolean } = {}): Promise<TargetContext> {
+export async function targetContext(
+  loaded: ValidExperiment,
+  workspaceRoot: string,
+  options: { judges?: boolean } = {},
+): Promise<TargetContext> {
   const memo = new HashMemo(cacheDir(workspaceRoot));
   // A target that never judges (preprocess) does not fetch the local judge's files for keys it does not
   // use; without them the judging targets' keys fall back to judge.model as written.
-  const keyed = options.judges === false ? await keyedExperiment(loaded.experiment, workspaceRoot, { pull: false }).catch(() => loaded.experiment) : await keyedExperiment(loaded.experiment, workspaceRoot);
+  const keyed =
+    options.judges === false
+      ? await keyedExperiment(loaded.experiment, workspaceRoot, { pull: false }).catch(() => loaded.experiment)
+      : await keyedExperiment(loaded.experiment, workspaceRoot);
   const keys = await computeKeys(keyed, { workspaceRoot, memo });
-  return { loaded, workspaceRoot, keys, store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name, remote: { progress: byteProgress } }) };
+  return {
+    loaded,
+    workspaceRoot,
+    keys,
+    store: openArtifactStore(workspaceRoot, { memo, owner: loaded.name, remote: { progress: byteProgress } }),
+  };
 }
 
 /**
@@ -40,7 +52,10 @@ export async function targetContext(loaded: ValidExperiment, workspaceRoot: stri
  * artifact exists for exactly these inputs: resolve only builds one after the same check passed, and
  * its key covers every dataset and image byte, so checking again would only repeat the work.
  */
-export async function openTarget(ref: ExperimentRef, options: { judges?: boolean | ((experiment: Experiment) => boolean) } = {}): Promise<TargetContext> {
+export async function openTarget(
+  ref: ExperimentRef,
+  options: { judges?: boolean | ((experiment: Experiment) => boolean) } = {},
+): Promise<TargetContext> {
   const loaded = await loadValidExperiment(ref, { checkData: false });
   const judges = typeof options.judges === 'function' ? options.judges(loaded.experiment) : options.judges;
   const ctx = await targetContext(loaded, ref.workspaceRoot, { judges });
@@ -71,7 +86,9 @@ export async function requireArtifact(ctx: TargetContext, target: CachedTarget):
   const key = ctx.keys[target].key;
   const manifest = await ctx.store.read(target, key);
   if (!manifest) {
-    throw new Error(`${ctx.loaded.name}: the ${target} artifact ${key.slice(0, 12)} is not in cache/; build it first: npx nx run ${ctx.loaded.name}:${target}`);
+    throw new Error(
+      `${ctx.loaded.name}: the ${target} artifact ${key.slice(0, 12)} is not in cache/; build it first: npx nx run ${ctx.loaded.name}:${target}`,
+    );
   }
   return ctx.store.path(target, key);
 }

@@ -45,21 +45,39 @@ export async function experimentStatus(ref: ExperimentRef): Promise<{ experiment
   const keys = await computeKeys(keyed, { workspaceRoot: ws, memo });
   const store = openArtifactStore(ws, { memo });
   const targets: TargetStatus[] = [];
-  const row = (target: CachedTarget, state: TargetState, key: string, changes: string[] = [], more: Partial<TargetStatus> = {}): TargetStatus => ({ target, state, key, built_by: null, adopted: false, changes, ...more });
+  const row = (
+    target: CachedTarget,
+    state: TargetState,
+    key: string,
+    changes: string[] = [],
+    more: Partial<TargetStatus> = {},
+  ): TargetStatus => ({ target, state, key, built_by: null, adopted: false, changes, ...more });
   for (const target of CACHED_TARGETS) {
     const { key, inputs } = keys[target];
     const found = await store.inspect(target, key);
     if (found.state === 'present') {
-      targets.push(row(target, 'fresh', key, [], { built_by: found.manifest.built_by ?? null, adopted: found.adopted }));
+      targets.push(
+        row(target, 'fresh', key, [], { built_by: found.manifest.built_by ?? null, adopted: found.adopted }),
+      );
       continue;
     }
     if (found.state === 'corrupt') {
-      targets.push(row(target, 'corrupt', key, [...found.problems.map(describeProblem), `the next build moves it aside and rebuilds: npx nx run ${loaded.name}:${target}`]));
+      targets.push(
+        row(target, 'corrupt', key, [
+          ...found.problems.map(describeProblem),
+          `the next build moves it aside and rebuilds: npx nx run ${loaded.name}:${target}`,
+        ]),
+      );
       continue;
     }
     const stamp = await readStamp(ws, loaded.name, target);
     if (!stamp) targets.push(row(target, 'never built', key));
-    else if (stamp.key === key) targets.push(row(target, 'missing', key, [`built with this key (${stamp.built}), but the artifact is gone from cache/artifacts; rebuild: npx nx run ${loaded.name}:${target}`]));
+    else if (stamp.key === key)
+      targets.push(
+        row(target, 'missing', key, [
+          `built with this key (${stamp.built}), but the artifact is gone from cache/artifacts; rebuild: npx nx run ${loaded.name}:${target}`,
+        ]),
+      );
     else targets.push(row(target, 'stale', key, diffInputs(stamp.inputs, inputs)));
   }
   await memo.flush();

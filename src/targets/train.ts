@@ -23,6 +23,7 @@ const NEEDS_ARTIFACT = new Set(['embeddings', 'rubric']);
 export async function earlyTrainChecks(ref: ExperimentRef): Promise<string> {
   const { plan, checks } = await prepareTrain(ref);
   const early = checks.filter((c) => !NEEDS_ARTIFACT.has(c.name));
-  if (failedChecks(early).length) throw new TrainCheckError(early, `${plan.experiment} (${plan.target}, checked before building anything)`);
+  if (failedChecks(early).length)
+    throw new TrainCheckError(early, `${plan.experiment} (${plan.target}, checked before building anything)`);
   return `${plan.target} ${plan.experiment}: ${early.length} pre-launch check(s) passed before building anything`;
 }

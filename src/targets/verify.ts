@@ -21,9 +21,17 @@ export class ThresholdError extends ArrError {
 }
 
 /** Checks a report against the thresholds in force now (they are not part of the key), and says why it failed. */
-export function thresholdChecks(report: Pick<VerifyReport, 'with_rubric' | 'gain' | 'baseline' | 'both_orders' | 'experiment'>, v: Experiment['verify']): Pick<VerifyReport, 'thresholds' | 'checks' | 'passed' | 'diagnosis'> {
+export function thresholdChecks(
+  report: Pick<VerifyReport, 'with_rubric' | 'gain' | 'baseline' | 'both_orders' | 'experiment'>,
+  v: Experiment['verify'],
+): Pick<VerifyReport, 'thresholds' | 'checks' | 'passed' | 'diagnosis'> {
   const thresholds = { min_accuracy: v.min_accuracy, min_agreement: v.min_agreement, min_gain: v.min_gain };
-  const check = (name: string, value: number | null, threshold: number) => ({ name, value, threshold, passed: value === null ? threshold <= 0 : value >= threshold - 1e-12 });
+  const check = (name: string, value: number | null, threshold: number) => ({
+    name,
+    value,
+    threshold,
+    passed: value === null ? threshold <= 0 : value >= threshold - 1e-12,
+  });
   const checks = [
     check('verify.min_accuracy', report.with_rubric.summary.accuracy, v.min_accuracy),
     check('verify.min_agreement', report.with_rubric.summary.agreement, v.min_agreement),
@@ -42,7 +50,9 @@ export function describeVerify(report: VerifyReport, experiment = report.experim
     `verify ${experiment}: accuracy ${pct(s.accuracy)} (95% CI ${pct(s.ci95[0])}–${pct(s.ci95[1])}) on ${s.total} pair(s), agreement ${pct(s.agreement)}, failures ${s.failures}`,
     `  baseline (no rubric) ${pct(report.baseline?.summary.accuracy ?? null)}, gain ${report.gain === null ? 'n/a' : `${report.gain >= 0 ? '+' : ''}${(report.gain * 100).toFixed(1)} points`}`,
   ];
-  for (const c of report.checks) if (!c.passed) lines.push(`  FAILED ${c.name}: ${c.value === null ? 'not measured' : c.value.toFixed(3)} < ${c.threshold}`);
+  for (const c of report.checks)
+    if (!c.passed)
+      lines.push(`  FAILED ${c.name}: ${c.value === null ? 'not measured' : c.value.toFixed(3)} < ${c.threshold}`);
   lines.push(...describeDiagnosis(report.diagnosis ?? []));
   return lines.join('\n');
 }
@@ -52,11 +62,15 @@ export function describeVerify(report: VerifyReport, experiment = report.experim
  * (the baseline), and writes `report.json` and a self-contained `report.html`. An existing report for
  * the key is reused without contacting the judge; thresholds are re-checked against the manifest.
  */
-export async function runVerify(ref: ExperimentRef, { noCache, log = (line: string) => console.error(line) }: { noCache?: boolean; log?: (line: string) => void } = {}): Promise<string> {
+export async function runVerify(
+  ref: ExperimentRef,
+  { noCache, log = (line: string) => console.error(line) }: { noCache?: boolean; log?: (line: string) => void } = {},
+): Promise<string> {
   const ctx = await openTarget(ref);
   const { loaded } = ctx;
   const e = loaded.experiment;
-  if (e.verify.test === null) throw new ArrError(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
+  if (e.verify.test === null)
+    throw new ArrError(`${loaded.name}: verify needs held-out pairs: set verify.test in ${loaded.file}`);
   const { key, inputs } = ctx.keys.verify;
   const test = e.verify.test;
 
@@ -66,7 +80,9 @@ export async function runVerify(ref: ExperimentRef, { noCache, log = (line: stri
     // Failed calls are not part of the key: a report built with more than today's limit accepts is made
     // again, and only its failed calls are asked (the rest come from the response cache).
     if (builtWithTooManyFailures(report.usage?.failures, e.verify.max_failures)) {
-      log(`verify ${loaded.name}: the stored report has ${report.usage.failures} failed judge call(s), more than verify.max_failures (${e.verify.max_failures}); asking them again`);
+      log(
+        `verify ${loaded.name}: the stored report has ${report.usage.failures} failed judge call(s), more than verify.max_failures (${e.verify.max_failures}); asking them again`,
+      );
       await ctx.store.discard('verify', key);
       report = undefined;
     }
@@ -76,27 +92,50 @@ export async function runVerify(ref: ExperimentRef, { noCache, log = (line: stri
     const rubric = await readFile(join(rubricDir, 'rubric.txt'), 'utf8');
     const items = await loadLabelled(ctx, test);
     const judgeReport = async (): Promise<VerifyReport> => {
-      const { client, encoder, provenance } = await openCheckedJudge(e, ref.workspaceRoot, { warn: (m) => log(`warning: ${m}`) });
+      const { client, encoder, provenance } = await openCheckedJudge(e, ref.workspaceRoot, {
+        warn: (m) => log(`warning: ${m}`),
+      });
       const started = new Date().toISOString();
-      const arm = (armRubric: string | undefined) => gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache });
+      const arm = (armRubric: string | undefined) =>
+        gradeOptionsFor(e, { rubric: armRubric, bothOrders: e.verify.both_orders, noCache });
       const progress = new ProgressReporter('verify', process.stderr);
       const total = items.length * (e.verify.baseline ? 2 : 1);
       const done = { rubric: 0, baseline: 0 };
       const onProgress = (arm: 'rubric' | 'baseline') => (p: { done: number; usage: typeof client.usage }) => {
         done[arm] = p.done;
-        progress.update({ done: done.rubric + done.baseline, total, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.cost });
+        progress.update({
+          done: done.rubric + done.baseline,
+          total,
+          tokens: p.usage.promptTokens + p.usage.completionTokens,
+          cost: p.usage.cost,
+        });
       };
       // Both arms share the judge's concurrency limit, so running them together leaves no idle tail between them.
       const [withRubric, baseline] = await Promise.all([
         evaluate(items, arm(rubric), { client, encoder, onProgress: onProgress('rubric') }),
-        e.verify.baseline ? evaluate(items, arm(undefined), { client, encoder, onProgress: onProgress('baseline') }) : Promise.resolve(null),
+        e.verify.baseline
+          ? evaluate(items, arm(undefined), { client, encoder, onProgress: onProgress('baseline') })
+          : Promise.resolve(null),
       ]).catch((error: unknown) => {
-        throw outageOrOriginal('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures', error);
+        throw outageOrOriginal(
+          'verify',
+          loaded.name,
+          client.tally,
+          e.verify.max_failures,
+          'verify.max_failures',
+          error,
+        );
       });
       // An outage is not a result: throwing here, inside the build, leaves no artifact behind.
       refuseOnFailures('verify', loaded.name, client.tally, e.verify.max_failures, 'verify.max_failures');
       const gain = baseline ? withRubric.summary.accuracy - baseline.summary.accuracy : null;
-      const partial = { with_rubric: withRubric, gain, baseline, both_orders: e.verify.both_orders, experiment: loaded.name };
+      const partial = {
+        with_rubric: withRubric,
+        gain,
+        baseline,
+        both_orders: e.verify.both_orders,
+        experiment: loaded.name,
+      };
       const report: VerifyReport = {
         schema: 1,
         kind: 'verify-report',
@@ -108,7 +147,11 @@ export async function runVerify(ref: ExperimentRef, { noCache, log = (line: stri
         ...provenance,
         test,
         both_orders: e.verify.both_orders,
-        rubric: { sha256: sha256Hex(rubric), text: rubric, source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}` },
+        rubric: {
+          sha256: sha256Hex(rubric),
+          text: rubric,
+          source: e.rubric.from ?? `rubric-generate/${ctx.keys['rubric-generate'].key}`,
+        },
         with_rubric: withRubric,
         baseline,
         gain,
@@ -123,12 +166,17 @@ export async function runVerify(ref: ExperimentRef, { noCache, log = (line: stri
     let made: VerifyReport | undefined;
     const built = await ctx.store.build('verify', inputs, async (dir) => {
       const fresh = await judgeReport();
-      const thumbnails = await makeThumbnails(items.map((i) => ({ index: i.index, source: i.source, candidates: i.candidates })), {});
+      const thumbnails = await makeThumbnails(
+        items.map((i) => ({ index: i.index, source: i.source, candidates: i.candidates })),
+        {},
+      );
       await writeFile(join(dir, 'report.json'), `${JSON.stringify(fresh, null, 2)}\n`);
       await writeFile(join(dir, 'report.html'), renderVerifyHtml(fresh, thumbnails));
       made = fresh;
     });
-    report = (made as VerifyReport | undefined) ?? (JSON.parse(await readFile(join(built.dir, 'report.json'), 'utf8')) as VerifyReport);
+    report =
+      (made as VerifyReport | undefined) ??
+      (JSON.parse(await readFile(join(built.dir, 'report.json'), 'utf8')) as VerifyReport);
   }
 
   // Thresholds are not part of the key: check the (possibly reused) report against today's manifest.

@@ -11,7 +11,11 @@ import type { TrainTask } from './plan.js';
 /** What the reference loaders (LatentDataset) open per entry: metadata field → folder under the metadata's directory. */
 export const LOADER_FIELDS: Record<TrainTask, Record<string, string>> = {
   t2i: { prompt_embed_path: 'prompt_embed', pooled_prompt_embeds_path: 'pooled_prompt_embeds', text_ids: 'text_ids' },
-  edit: { prompt_embed_path: 'prompt_embed', prompt_attention_mask: 'prompt_attention_mask', image_latents: 'image_latents' },
+  edit: {
+    prompt_embed_path: 'prompt_embed',
+    prompt_attention_mask: 'prompt_attention_mask',
+    image_latents: 'image_latents',
+  },
 };
 /** Numbers the edit loader turns into long tensors. */
 const EDIT_SCALARS = ['original_length', 'calculated_height', 'calculated_width'];
@@ -30,19 +34,36 @@ export interface TensorRef {
 }
 
 /** The tensor files one entry names: the loader's fields, any `*_path` or tensor-file-valued field, and our `tensors` map. */
-export function tensorRefs(entry: Record<string, unknown>, index: number, dir: string, strictLoaderPaths: boolean): TensorRef[] {
+export function tensorRefs(
+  entry: Record<string, unknown>,
+  index: number,
+  dir: string,
+  strictLoaderPaths: boolean,
+): TensorRef[] {
   const refs: TensorRef[] = [];
   for (const [field, value] of Object.entries(entry)) {
     if (field === 'tensors' || NOT_TENSORS.has(field) || typeof value !== 'string') continue;
-    if (!field.endsWith('_path') && !TENSOR_FILE.test(value) && !Object.values(LOADER_FIELDS).some((f) => field in f)) continue;
+    if (!field.endsWith('_path') && !TENSOR_FILE.test(value) && !Object.values(LOADER_FIELDS).some((f) => field in f))
+      continue;
     const kind = field.replace(/_path$/, '');
     // The reference loaders join <metadata dir>/<field without _path>/<value> and nothing else.
     const loaderPath = join(dir, kind, value);
-    refs.push({ entry: index, field, kind, candidates: isAbsolute(value) ? [value] : strictLoaderPaths ? [loaderPath] : [loaderPath, join(dir, value)] });
+    refs.push({
+      entry: index,
+      field,
+      kind,
+      candidates: isAbsolute(value) ? [value] : strictLoaderPaths ? [loaderPath] : [loaderPath, join(dir, value)],
+    });
   }
   if (entry.tensors && typeof entry.tensors === 'object' && !Array.isArray(entry.tensors)) {
     for (const [name, value] of Object.entries(entry.tensors as Record<string, unknown>)) {
-      if (typeof value === 'string') refs.push({ entry: index, field: `tensors.${name}`, kind: `tensors.${name}`, candidates: [isAbsolute(value) ? value : join(dir, value)] });
+      if (typeof value === 'string')
+        refs.push({
+          entry: index,
+          field: `tensors.${name}`,
+          kind: `tensors.${name}`,
+          candidates: [isAbsolute(value) ? value : join(dir, value)],
+        });
     }
   }
   return refs;
@@ -160,7 +181,12 @@ export interface LoadResult {
 
 /** torch.load(weights_only=True) on each file with `python`. */
 export function torchLoad(python: string, files: string[], env: Env): LoadResult[] {
-  const out = execFileSync(python, ['-c', LOAD_SCRIPT, ...files], { encoding: 'utf8', timeout: 300_000, env: env as NodeJS.ProcessEnv, maxBuffer: 16 << 20 });
+  const out = execFileSync(python, ['-c', LOAD_SCRIPT, ...files], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: env as NodeJS.ProcessEnv,
+    maxBuffer: 16 << 20,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult[];
 }
 
@@ -182,7 +208,11 @@ export interface VerifyOptions {
 }
 
 /** Checks a parsed metadata.json's entries as the trainer will read them. */
-export function verifyEmbeddingEntries(metadata: string, entries: unknown[], options: VerifyOptions): EmbeddingsVerdict {
+export function verifyEmbeddingEntries(
+  metadata: string,
+  entries: unknown[],
+  options: VerifyOptions,
+): EmbeddingsVerdict {
   const rel = (p: string) => relative(options.workspaceRoot, p) || p;
   const dir = dirname(metadata);
   const problems: string[] = [];
@@ -192,9 +222,14 @@ export function verifyEmbeddingEntries(metadata: string, entries: unknown[], opt
     const entry = raw as Record<string, unknown>;
     if (options.referenceTrainer) {
       for (const field of Object.keys(LOADER_FIELDS[options.task])) {
-        if (typeof entry[field] !== 'string') problems.push(`entry ${i} has no ${field} (the ${options.task === 't2i' ? 'FLUX' : 'Qwen-Image-Edit'} loader reads it)`);
+        if (typeof entry[field] !== 'string')
+          problems.push(
+            `entry ${i} has no ${field} (the ${options.task === 't2i' ? 'FLUX' : 'Qwen-Image-Edit'} loader reads it)`,
+          );
       }
-      if (options.task === 'edit') for (const field of EDIT_SCALARS) if (typeof entry[field] !== 'number') problems.push(`entry ${i} has no number ${field}`);
+      if (options.task === 'edit')
+        for (const field of EDIT_SCALARS)
+          if (typeof entry[field] !== 'number') problems.push(`entry ${i} has no number ${field}`);
     }
     refs.push(...tensorRefs(entry, i, dir, options.referenceTrainer));
   });
@@ -204,7 +239,11 @@ export function verifyEmbeddingEntries(metadata: string, entries: unknown[], opt
     if (file) found.set(ref, file);
     else problems.push(`entry ${ref.entry} ${ref.field}: ${rel(ref.candidates[0])} cannot be opened`);
   }
-  if (problems.length) return { ok: false, message: `${rel(metadata)}: ${shorten(problems)}; rebuild the embeddings (${options.rebuild})` };
+  if (problems.length)
+    return {
+      ok: false,
+      message: `${rel(metadata)}: ${shorten(problems)}; rebuild the embeddings (${options.rebuild})`,
+    };
 
   // The reference loaders read .pt only: a safetensors file among what they open is a set they cannot read.
   if (options.referenceTrainer) {
@@ -228,15 +267,24 @@ export function verifyEmbeddingEntries(metadata: string, entries: unknown[], opt
   const others = [...firstOfKind.entries()].filter(([, f]) => !isZip(head(f)!));
   let how: string;
   if (python && pts.length) {
-    const results = torchLoad(python, pts.map(([, f]) => f), options.env);
-    results.forEach((r, i) => r.error && loadProblems.push(`${pts[i][0]}: torch.load(${rel(r.path)}, weights_only=True) failed: ${r.error}`));
+    const results = torchLoad(
+      python,
+      pts.map(([, f]) => f),
+      options.env,
+    );
+    results.forEach(
+      (r, i) =>
+        r.error && loadProblems.push(`${pts[i][0]}: torch.load(${rel(r.path)}, weights_only=True) failed: ${r.error}`),
+    );
     how = `one file of each kind loaded with torch.load(weights_only=True) (${python})`;
   } else {
     for (const [kind, f] of pts) {
       const p = structuralPtProblem(f);
       if (p) loadProblems.push(`${kind}: ${rel(f)}: ${p}`);
     }
-    how = pts.length ? 'structure of one file of each kind checked (no python3 with torch found; set ARR_PYTHON to one)' : 'headers of one file of each kind read';
+    how = pts.length
+      ? 'structure of one file of each kind checked (no python3 with torch found; set ARR_PYTHON to one)'
+      : 'headers of one file of each kind read';
   }
   for (const [kind, f] of others) {
     if (/\.safetensors$/i.test(f)) {
@@ -244,8 +292,15 @@ export function verifyEmbeddingEntries(metadata: string, entries: unknown[], opt
       if (p) loadProblems.push(`${kind}: ${rel(f)}: ${p}`);
     } else loadProblems.push(`${kind}: ${rel(f)} is neither a torch.save archive nor a .safetensors file`);
   }
-  if (loadProblems.length) return { ok: false, message: `${rel(metadata)}: ${shorten(loadProblems)}; rebuild the embeddings (${options.rebuild})` };
-  return { ok: true, message: `${rel(metadata)}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${refs.length} file(s) opened; ${how}: ${[...firstOfKind.keys()].join(', ')}` };
+  if (loadProblems.length)
+    return {
+      ok: false,
+      message: `${rel(metadata)}: ${shorten(loadProblems)}; rebuild the embeddings (${options.rebuild})`,
+    };
+  return {
+    ok: true,
+    message: `${rel(metadata)}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${refs.length} file(s) opened; ${how}: ${[...firstOfKind.keys()].join(', ')}`,
+  };
 }
 
 function shorten(problems: string[]): string {

@@ -18,7 +18,14 @@ import { runOutcome, type RunStatus } from './outcome.js';
 import { buildPlan, flagArgs, materialize, publicEnv, type TrainPlan } from './plan.js';
 import { describeRewardMode, rewardMode, type RewardModeReport } from './reward-mode.js';
 import { createRunDir, type RunDir } from './run-dir.js';
-import { finishedRecord, listCheckpoints, notStartedRecord, runningRecord, type RunRecord, type StartInfo } from './run-record.js';
+import {
+  finishedRecord,
+  listCheckpoints,
+  notStartedRecord,
+  runningRecord,
+  type RunRecord,
+  type StartInfo,
+} from './run-record.js';
 import { superviseTrainer } from './supervise.js';
 
 export type { RunStatus };
@@ -70,14 +77,22 @@ export class TrainCheckError extends ArrError {
 }
 
 /** Loads the experiment and builds its plan and checks. */
-export async function prepareTrain(ref: ExperimentRef, options: TrainOptions = {}): Promise<{ loaded: ValidExperiment; plan: TrainPlan; checks: TrainCheck[] }> {
+export async function prepareTrain(
+  ref: ExperimentRef,
+  options: TrainOptions = {},
+): Promise<{ loaded: ValidExperiment; plan: TrainPlan; checks: TrainCheck[] }> {
   const loaded = await loadValidExperiment(ref, { checkData: false });
   const env: Env = ref.env ?? process.env;
   const plan = buildPlan(loaded, { workspaceRoot: ref.workspaceRoot, env });
   if (options.target && options.target !== plan.target) {
     throw new ArrError(`${loaded.name} has task ${plan.task}; it trains with ${plan.target}, not ${options.target}`);
   }
-  const checks = runChecks(plan, { allowNoGpu: options.allowNoGpu, countGpus: options.countGpus, python: options.python, env });
+  const checks = runChecks(plan, {
+    allowNoGpu: options.allowNoGpu,
+    countGpus: options.countGpus,
+    python: options.python,
+    env,
+  });
   return { loaded, plan, checks };
 }
 
@@ -88,7 +103,9 @@ export function describePlan(plan: TrainPlan, checks: TrainCheck[], env: Env = p
     `${plan.target} ${plan.experiment} (task ${plan.task}; manifest ${rel(plan.manifest)})`,
     `command: ${plan.command.join(' ')}`,
     `  run directory: cache/runs/<UTC start>-${plan.hash.slice(0, 8)}/ (working directory of the trainer, with images/ and output/)`,
-    ...(plan.picksMasterPort ? ['  master port: a free port picked at launch (--master_port for torchrun, MASTER_PORT in the environment)'] : []),
+    ...(plan.picksMasterPort
+      ? ['  master port: a free port picked at launch (--master_port for torchrun, MASTER_PORT in the environment)']
+      : []),
     'flags:',
     ...plan.flags.map(([n, v]) => `  --${n}${v === true ? '' : v === false || v === null ? '  (omitted)' : ` ${v}`}`),
     `  (${plan.samplesPerStep} samples per step, gradient accumulation ${plan.gradientAccumulationSteps})`,
@@ -163,18 +180,34 @@ export async function launchTrain(ref: ExperimentRef, options: TrainOptions = {}
     keep(`# failed: ${message}`);
     await closeLog();
     await writeJsonAtomic(run.runJson, notStartedRecord(info, message));
-    throw new ArrError(`${plan.experiment}: ${message} (run ${relative(ref.workspaceRoot, run.dir)})`, { cause: error });
+    throw new ArrError(`${plan.experiment}: ${message} (run ${relative(ref.workspaceRoot, run.dir)})`, {
+      cause: error,
+    });
   }
 
   const masterPort = plan.picksMasterPort ? await freePort() : null;
   await writeFile(run.judgeConfig, judgeConfigYaml(plan, run.rubricFile, service.url));
-  const { args, env: runEnv, flags } = materialize(plan, { dir: run.dir, rewardUrl: service.url, rewardToken: token, masterPort });
+  const {
+    args,
+    env: runEnv,
+    flags,
+  } = materialize(plan, { dir: run.dir, rewardUrl: service.url, rewardToken: token, masterPort });
   const program = plan.command[0];
-  let record = runningRecord(info, { command: [program, ...args], cwd: run.dir, masterPort, flags, env: publicEnv(runEnv, plan, env), serviceUrl: service.url, openAiBaseUrl: openAiBaseUrl(service.url) });
+  let record = runningRecord(info, {
+    command: [program, ...args],
+    cwd: run.dir,
+    masterPort,
+    flags,
+    env: publicEnv(runEnv, plan, env),
+    serviceUrl: service.url,
+    openAiBaseUrl: openAiBaseUrl(service.url),
+  });
   await writeJsonAtomic(run.runJson, record);
   keep(`# ${plan.target} ${plan.experiment} run ${run.runId} started ${started.toISOString()}`);
   keep(`# ${[program, ...args].join(' ')}`);
-  log(`${plan.target} ${plan.experiment}: run ${relative(ref.workspaceRoot, run.dir)}; reward service at ${service.url} (OpenAI-compatible at ${openAiBaseUrl(service.url)})`);
+  log(
+    `${plan.target} ${plan.experiment}: run ${relative(ref.workspaceRoot, run.dir)}; reward service at ${service.url} (OpenAI-compatible at ${openAiBaseUrl(service.url)})`,
+  );
 
   const exit = await superviseTrainer(program, args, {
     cwd: run.dir,
@@ -195,7 +228,19 @@ export async function launchTrain(ref: ExperimentRef, options: TrainOptions = {}
   await writeJsonAtomic(run.runJson, record);
   keep(`# ${outcome.status}: ${outcome.how} at ${ended.toISOString()}`);
   await closeLog();
-  return { plan, checks, rewards, runId: run.runId, runDir: run.dir, status: outcome.status, exitCode: exit.exitCode, signal: exit.signal, record, processExitCode: outcome.processExitCode, summary: runSummary(plan, run, outcome, exit.received, ref.workspaceRoot) };
+  return {
+    plan,
+    checks,
+    rewards,
+    runId: run.runId,
+    runDir: run.dir,
+    status: outcome.status,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    record,
+    processExitCode: outcome.processExitCode,
+    summary: runSummary(plan, run, outcome, exit.received, ref.workspaceRoot),
+  };
 }
 
 function serviceStats(service: RewardService): Record<string, unknown> | null {
@@ -206,10 +251,17 @@ function serviceStats(service: RewardService): Record<string, unknown> | null {
   }
 }
 
-function runSummary(plan: TrainPlan, run: RunDir, outcome: ReturnType<typeof runOutcome>, received: string[], workspaceRoot: string): string {
+function runSummary(
+  plan: TrainPlan,
+  run: RunDir,
+  outcome: ReturnType<typeof runOutcome>,
+  received: string[],
+  workspaceRoot: string,
+): string {
   const where = relative(workspaceRoot, run.dir);
   const head = `${plan.target} ${plan.experiment}: run ${run.runId}`;
-  if (outcome.status === 'succeeded') return `${head} succeeded; checkpoints in ${where}/output, log ${where}/train.log`;
+  if (outcome.status === 'succeeded')
+    return `${head} succeeded; checkpoints in ${where}/output, log ${where}/train.log`;
   return `${head} ${outcome.status} (${outcome.how}${received.length ? `; received ${received.join(', ')}` : ''}); log ${where}/train.log`;
 }
 

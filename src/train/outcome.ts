@@ -26,7 +26,11 @@ const signalNumber = (name: string): number => (osConstants.signals as Record<st
 
 /** The run's status and the process exit status for a trainer's exit. */
 export function runOutcome(exit: TrainerExit): RunOutcome {
-  const how = exit.signal ? `killed by ${exit.signal}` : exit.exitCode !== null ? `exit code ${exit.exitCode}` : `did not start (${exit.error ?? 'unknown reason'})`;
+  const how = exit.signal
+    ? `killed by ${exit.signal}`
+    : exit.exitCode !== null
+      ? `exit code ${exit.exitCode}`
+      : `did not start (${exit.error ?? 'unknown reason'})`;
   const interrupted = exit.received.length > 0;
   if (exit.exitCode === 0 && !exit.signal && !interrupted) return { status: 'succeeded', processExitCode: 0, how };
   const status = interrupted ? 'interrupted' : 'failed';

@@ -119,7 +119,16 @@ export interface TrainPlan {
   gradientAccumulationSteps: number;
   gpusPerNode: number;
   /** The judge settings the in-process judge config is written from. */
-  judge: { model: string; baseUrl: string; apiKeyRef: string; apiKeyEnv: string | null; temperature: number; language: string; mode: string; taskDescription: string };
+  judge: {
+    model: string;
+    baseUrl: string;
+    apiKeyRef: string;
+    apiKeyEnv: string | null;
+    temperature: number;
+    language: string;
+    mode: string;
+    taskDescription: string;
+  };
   /** The reward service settings (`reward.*`); which of them apply depends on how the trainer asks for rewards. */
   reward: Experiment['reward'];
   /** True when the run picks a free torch.distributed master port (single node, no rendezvous endpoint). */
@@ -161,14 +170,21 @@ export function embeddingsSource(loaded: ValidExperiment, workspaceRoot: string)
   if (!existsSync(pointer)) return { metadata: null, from: 'preprocess', pointer };
   try {
     const { metadata } = JSON.parse(readFileSync(pointer, 'utf8')) as { metadata?: string };
-    return { metadata: typeof metadata === 'string' ? fromStoredPath(metadata, workspaceRoot) : null, from: 'preprocess', pointer };
+    return {
+      metadata: typeof metadata === 'string' ? fromStoredPath(metadata, workspaceRoot) : null,
+      from: 'preprocess',
+      pointer,
+    };
   } catch {
     return { metadata: null, from: 'preprocess', pointer };
   }
 }
 
 /** The frozen rubric a run rewards with: `rubric.from`, else `rubrics/<freeze.name>.v<freeze.version>.txt`. */
-export function frozenRubricOf(e: Experiment, workspaceRoot: string): { file: string; lock: string; frozen: boolean; allowUnlocked: boolean } {
+export function frozenRubricOf(
+  e: Experiment,
+  workspaceRoot: string,
+): { file: string; lock: string; frozen: boolean; allowUnlocked: boolean } {
   const allowUnlocked = e.rubric.allow_unlocked;
   if (e.rubric.from) {
     const file = fromStoredPath(e.rubric.from, workspaceRoot);
@@ -193,7 +209,11 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
   const paper = PAPER_DEFAULTS[task];
 
   const custom = Array.isArray(t.command) && t.command.length > 0;
-  const trainerDir = t.trainer_dir ? fromStoredPath(t.trainer_dir, ws) : env.ARR_TRAINER_DIR ? fromStoredPath(env.ARR_TRAINER_DIR, ws) : null;
+  const trainerDir = t.trainer_dir
+    ? fromStoredPath(t.trainer_dir, ws)
+    : env.ARR_TRAINER_DIR
+      ? fromStoredPath(env.ARR_TRAINER_DIR, ws)
+      : null;
   const script = custom ? null : join(trainerDir ?? '$ARR_TRAINER_DIR', TRAINER_SCRIPT[task]);
   // One node without a rendezvous endpoint: torchrun would take 29500, which a second run on the node also takes.
   const picksMasterPort = t.nnodes === 1 && !t.rdzv_endpoint;
@@ -201,18 +221,25 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
     ? [...t.command!]
     : [
         'torchrun',
-        '--nnodes', String(t.nnodes),
-        '--node_rank', String(t.node_rank),
-        '--nproc_per_node', String(t.gpus_per_node),
+        '--nnodes',
+        String(t.nnodes),
+        '--node_rank',
+        String(t.node_rank),
+        '--nproc_per_node',
+        String(t.gpus_per_node),
         ...(t.rdzv_endpoint ? ['--rdzv_endpoint', t.rdzv_endpoint] : []),
         ...(picksMasterPort ? ['--master_port', AT_LAUNCH.masterPort] : []),
         script!,
       ];
 
   const extra = t.flags ?? {};
-  const batch = typeof extra.train_batch_size === 'number' ? extra.train_batch_size : Number(extra.train_batch_size ?? LAUNCHER_FLAGS[task].train_batch_size);
+  const batch =
+    typeof extra.train_batch_size === 'number'
+      ? extra.train_batch_size
+      : Number(extra.train_batch_size ?? LAUNCHER_FLAGS[task].train_batch_size);
   const generations = extra.num_generations === undefined ? NUM_GENERATIONS : Number(extra.num_generations);
-  const samplesPerStep = (Number.isFinite(batch) ? batch : 1) * (Number.isFinite(generations) ? generations : NUM_GENERATIONS);
+  const samplesPerStep =
+    (Number.isFinite(batch) ? batch : 1) * (Number.isFinite(generations) ? generations : NUM_GENERATIONS);
   const gradAccum = t.gradient_accumulation_steps ?? samplesPerStep;
   const baseModel = t.base_model ? fromStoredPath(t.base_model, ws) : null;
 
@@ -307,7 +334,10 @@ export function buildPlan(loaded: ValidExperiment, options: PlanOptions): TrainP
 }
 
 /** Fills the run's real paths into a plan's flags and environment. */
-export function materialize(plan: TrainPlan, run: { dir: string; rewardUrl: string; rewardToken: string; masterPort: number | null }): { args: string[]; env: Record<string, string>; flags: [string, FlagValue][] } {
+export function materialize(
+  plan: TrainPlan,
+  run: { dir: string; rewardUrl: string; rewardToken: string; masterPort: number | null },
+): { args: string[]; env: Record<string, string>; flags: [string, FlagValue][] } {
   const fill = (v: string) =>
     v
       .replaceAll(AT_LAUNCH.runDir, run.dir)
@@ -321,7 +351,11 @@ export function materialize(plan: TrainPlan, run: { dir: string; rewardUrl: stri
 }
 
 /** Environment shown in plans and run.json: the reward token never, the judge key only whether it is set. */
-export function publicEnv(env: Record<string, string>, plan: TrainPlan, processEnv: Env = process.env): Record<string, string> {
+export function publicEnv(
+  env: Record<string, string>,
+  plan: TrainPlan,
+  processEnv: Env = process.env,
+): Record<string, string> {
   const out: Record<string, string> = { ...env };
   if ('ARR_REWARD_TOKEN' in out) out.ARR_REWARD_TOKEN = '(set; made per run)';
   if (plan.judge.apiKeyEnv) {

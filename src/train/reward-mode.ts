@@ -27,7 +27,7 @@ export function rewardMode(plan: TrainPlan, pythonDir = PYTHON_DIR): RewardModeR
     mode: "the trainer builds its judge from judge.yaml, whose base_url is the reward service's OpenAI-compatible /v1: every rank's chat completion goes through the service",
     applies: [
       `reward.bind ${r.bind}, reward.port ${r.port}: where the service listens`,
-      'judge.concurrency, judge retries, the breaker and image downscaling: the service forwards every rank\'s completions through one judge client',
+      "judge.concurrency, judge retries, the breaker and image downscaling: the service forwards every rank's completions through one judge client",
     ],
     ignored: [
       `reward.both_orders ${r.both_orders}: the trainer's own judge chooses the order of each pair`,
@@ -42,7 +42,7 @@ export function rewardMode(plan: TrainPlan, pythonDir = PYTHON_DIR): RewardModeR
       `    sys.path.insert(0, ${JSON.stringify(pythonDir)})  # needs: import sys`,
       '    import arr_reward_client as arr_judge',
       'get_arr_reward_sync(arr_judge, pair_item, device) then asks the service for rewards (POST /v1/rewards),',
-      'where reward.both_orders and reward.on_disagreement apply; ARR_REWARD_URL and ARR_REWARD_TOKEN are already in the ranks\' environment.',
+      "where reward.both_orders and reward.on_disagreement apply; ARR_REWARD_URL and ARR_REWARD_TOKEN are already in the ranks' environment.",
     ],
   };
 }

@@ -21,7 +21,11 @@ export interface RunDir {
   trainLog: string;
 }
 
-const compactUtc = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const compactUtc = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** Creates a new run directory (id: UTC start + 8 hex of the plan hash) with output/, images/ and the rubric. */
 export async function createRunDir(plan: TrainPlan, workspaceRoot: string, started: Date): Promise<RunDir> {

@@ -13,7 +13,13 @@ export type { RunRecord };
 
 function gitCommit(cwd: string): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null
+    );
   } catch {
     return null;
   }
@@ -89,7 +95,9 @@ export function runningRecord(info: StartInfo, launch: LaunchInfo): RunRecord {
     command: launch.command,
     cwd: launch.cwd,
     master_port: launch.masterPort,
-    flags: Object.fromEntries(launch.flags.filter((f): f is [string, string | number | boolean] => f[1] !== false && f[1] !== null)),
+    flags: Object.fromEntries(
+      launch.flags.filter((f): f is [string, string | number | boolean] => f[1] !== false && f[1] !== null),
+    ),
     env: launch.env,
     reward_service: { url: launch.serviceUrl, openai_base_url: launch.openAiBaseUrl },
     judge_config: 'judge.yaml',
@@ -98,7 +106,13 @@ export function runningRecord(info: StartInfo, launch: LaunchInfo): RunRecord {
 }
 
 /** The record once the trainer ended: outcome, exit status, service stats, checkpoints. */
-export function finishedRecord(record: RunRecord, exit: TrainerExit, outcome: RunOutcome, ended: Date, extra: { stats: Record<string, unknown> | null; checkpoints: string[] }): RunRecord {
+export function finishedRecord(
+  record: RunRecord,
+  exit: TrainerExit,
+  outcome: RunOutcome,
+  ended: Date,
+  extra: { stats: Record<string, unknown> | null; checkpoints: string[] },
+): RunRecord {
   return {
     ...record,
     status: outcome.status,
@@ -116,7 +130,10 @@ export function finishedRecord(record: RunRecord, exit: TrainerExit, outcome: Ru
 /** Folders the trainer left in output/ (its checkpoints), sorted. */
 export async function listCheckpoints(outputDir: string): Promise<string[]> {
   try {
-    return (await readdir(outputDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return (await readdir(outputDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }

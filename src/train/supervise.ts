@@ -22,7 +22,11 @@ export interface SuperviseOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Spawns `program args`, waits for it and reports how it ended. Never throws for the trainer's failure. */
-export async function superviseTrainer(program: string, args: string[], options: SuperviseOptions): Promise<TrainerExit> {
+export async function superviseTrainer(
+  program: string,
+  args: string[],
+  options: SuperviseOptions,
+): Promise<TrainerExit> {
   const received: string[] = [];
   let pid: number | undefined;
   const forward = (signal: NodeJS.Signals) => {
@@ -55,9 +59,18 @@ export async function superviseTrainer(program: string, args: string[], options:
     });
     pid = subprocess.pid;
     options.onSpawn?.(pid);
-    const [done] = await Promise.all([subprocess, pumpLines(subprocess.stdout, false, options), pumpLines(subprocess.stderr, true, options)]);
+    const [done] = await Promise.all([
+      subprocess,
+      pumpLines(subprocess.stdout, false, options),
+      pumpLines(subprocess.stderr, true, options),
+    ]);
     const neverRan = done.exitCode === undefined && !done.signal;
-    return { exitCode: done.exitCode ?? null, signal: done.signal ?? null, received, ...(neverRan ? { error: done.originalMessage || done.shortMessage } : {}) };
+    return {
+      exitCode: done.exitCode ?? null,
+      signal: done.signal ?? null,
+      received,
+      ...(neverRan ? { error: done.originalMessage || done.shortMessage } : {}),
+    };
   } catch (error) {
     return { exitCode: null, signal: null, received, error: (error as Error).message };
   } finally {

@@ -11,7 +11,10 @@ export const DEFAULT_MAX_MANIFEST_BYTES = MiB;
 export const DEFAULT_MAX_DATASET_BYTES = 2 * 1024 * MiB;
 
 /** A byte limit read from an environment variable (a positive integer), or its default. */
-export function byteLimit(variable: 'ARR_MAX_MANIFEST_BYTES' | 'ARR_MAX_DATASET_BYTES', env: Record<string, string | undefined> = process.env): number {
+export function byteLimit(
+  variable: 'ARR_MAX_MANIFEST_BYTES' | 'ARR_MAX_DATASET_BYTES',
+  env: Record<string, string | undefined> = process.env,
+): number {
   const fallback = variable === 'ARR_MAX_MANIFEST_BYTES' ? DEFAULT_MAX_MANIFEST_BYTES : DEFAULT_MAX_DATASET_BYTES;
   const raw = env[variable];
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -51,7 +54,13 @@ export function checkRegularFile(path: string, limit: number, limitVariable: str
     s = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const problem = new InputFileProblem(code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
+    const problem = new InputFileProblem(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (error as Error).message,
+    );
     problem.osError = error as NodeJS.ErrnoException;
     throw problem;
   }
@@ -105,7 +114,9 @@ export function decodeUtf8(bytes: Uint8Array, firstLine = 1): string {
     }
   }
   const col = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, bad - lineStart).toString('utf8').length + 1;
-  const shown = Array.from(bytes.subarray(bad, Math.min(bad + 4, bytes.length)), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const shown = Array.from(bytes.subarray(bad, Math.min(bad + 4, bytes.length)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join(' ');
   throw new InputFileProblem(`invalid UTF-8 (bytes ${shown} at byte ${bad}); save the file as UTF-8`, line, col);
 }
 
@@ -143,5 +154,11 @@ export const MAX_TEXT_BYTES = 256 * 1024 * 1024;
  * strictly UTF-8. Throws InputFileProblem, located when the bytes are the problem.
  */
 export function readListFileSync(path: string, env: Record<string, string | undefined> = process.env): string {
-  return decodeUtf8(readRegularFileSync(path, Math.min(byteLimit('ARR_MAX_DATASET_BYTES', env), MAX_TEXT_BYTES), 'ARR_MAX_DATASET_BYTES'));
+  return decodeUtf8(
+    readRegularFileSync(
+      path,
+      Math.min(byteLimit('ARR_MAX_DATASET_BYTES', env), MAX_TEXT_BYTES),
+      'ARR_MAX_DATASET_BYTES',
+    ),
+  );
 }

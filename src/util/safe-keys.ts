@@ -22,7 +22,8 @@ export function renderPath(prefix: string, path: KeyPath): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), prefix);
 }
 
-const forbiddenMessage = (key: string) => `the key ${JSON.stringify(key)} is not allowed (it could reach Object.prototype); rename it`;
+const forbiddenMessage = (key: string) =>
+  `the key ${JSON.stringify(key)} is not allowed (it could reach Object.prototype); rename it`;
 
 /**
  * Scans JSON text that JSON.parse already accepted for duplicate keys, forbidden keys and nesting
@@ -51,11 +52,17 @@ export function checkJsonText(text: string, maxDepth = MAX_DEPTH): JsonTextProbl
         top.expectKey = false;
         top.key = key;
         if (FORBIDDEN_KEYS.has(key)) return { offset: start, path: path(), message: forbiddenMessage(key) };
-        if (top.keys.has(key)) return { offset: start, path: path(), message: `duplicate key ${JSON.stringify(key)}: JSON keeps only the last one; remove one of them` };
+        if (top.keys.has(key))
+          return {
+            offset: start,
+            path: path(),
+            message: `duplicate key ${JSON.stringify(key)}: JSON keeps only the last one; remove one of them`,
+          };
         top.keys.add(key);
       }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (stack.length >= maxDepth) return { offset: i, path: path(), message: `nested more than ${maxDepth} levels deep` };
+      if (stack.length >= maxDepth)
+        return { offset: i, path: path(), message: `nested more than ${maxDepth} levels deep` };
       stack.push(c === 0x7b ? { keys: new Set(), index: 0, expectKey: true } : { index: 0, expectKey: false });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
@@ -85,7 +92,8 @@ export function checkParsedJson(text: string, value: unknown, maxDepth = MAX_DEP
       break;
     }
     if (Array.isArray(node)) {
-      for (const item of node) if (typeof item === 'object' && item !== null) stack.push({ node: item, depth: depth + 1 });
+      for (const item of node)
+        if (typeof item === 'object' && item !== null) stack.push({ node: item, depth: depth + 1 });
       continue;
     }
     for (const key of Object.keys(node)) {

@@ -12,14 +12,19 @@ export interface EngineOptions {
  * Every executor is this call: run `arr build <target> <manifest>` as a child process in the
  * workspace, streaming its output. The engine stays plain ESM TypeScript with no Nx import.
  */
-export async function runEngineTarget(target: string, options: EngineOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+export async function runEngineTarget(
+  target: string,
+  options: EngineOptions,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   // Nx sets FORCE_COLOR for tasks; with NO_COLOR also set, loading execa's colours warns on every run.
   if (process.env.NO_COLOR) delete process.env.FORCE_COLOR;
   const { execa } = await import('execa');
   const args = ['build', target, options.experiment ?? options.manifest];
   // Whichever target actually runs first (the others may be Nx cache hits) checks before spending anything.
   if (!target.startsWith('train-') && trainingRequested(context)) args.push('--train-checks');
-  for (const [field, value] of Object.entries(options.set ?? {})) args.push('--set', `${field}=${JSON.stringify(value)}`);
+  for (const [field, value] of Object.entries(options.set ?? {}))
+    args.push('--set', `${field}=${JSON.stringify(value)}`);
   const env = { ...process.env };
   const result = await execa(process.execPath, [join(context.root, 'bin', 'arr.mjs'), ...args], {
     cwd: context.root,

@@ -23,7 +23,9 @@ export function write(dir: string, rel: string, text: string | Buffer): string {
 
 /** A small noisy RGB PNG (noisy so a truncated copy really lacks pixel data). */
 export async function pngBytes(width = 32, height = 24): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  return sharp({
+    create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
     .png()
     .toBuffer();
 }

@@ -29,7 +29,14 @@ afterAll(() => {
 
 describe('checkImage', () => {
   it('accepts a decodable image inside an allowed root and reports its size', async () => {
-    expect(await checkImage(file(good), opts)).toMatchObject({ ok: true, checked: true, format: 'png', width: 40, height: 30, realPath: good });
+    expect(await checkImage(file(good), opts)).toMatchObject({
+      ok: true,
+      checked: true,
+      format: 'png',
+      width: 40,
+      height: 30,
+      realPath: good,
+    });
   });
 
   it('reports a missing file', async () => {
@@ -38,7 +45,10 @@ describe('checkImage', () => {
   });
 
   it('reports a folder', async () => {
-    expect(await checkImage(file(join(root, 'img')), opts)).toMatchObject({ ok: false, message: `${join(root, 'img')} is not a file` });
+    expect(await checkImage(file(join(root, 'img')), opts)).toMatchObject({
+      ok: false,
+      message: `${join(root, 'img')} is not a file`,
+    });
   });
 
   it('reports a truncated PNG as undecodable, with sharp’s reason', async () => {
@@ -60,7 +70,10 @@ describe('checkImage', () => {
       ok: false,
       message: `${secret} is outside the allowed roots (${root}); add its folder to data.allowed_roots`,
     });
-    expect(await checkImage(file(secret), { allowedRoots: [] })).toMatchObject({ ok: false, message: expect.stringContaining('(none)') });
+    expect(await checkImage(file(secret), { allowedRoots: [] })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('(none)'),
+    });
     expect(await checkImage(file(secret), { allowedRoots: [root, outside] })).toMatchObject({ ok: true });
   });
 
@@ -78,10 +91,21 @@ describe('checkImage', () => {
 
   it('decodes data URLs and does not fetch http(s) URLs', async () => {
     const url = `data:image/png;base64,${(await pngBytes(5, 7)).toString('base64')}`;
-    expect(await checkImage({ kind: 'data', url, mime: 'image/png' }, opts)).toMatchObject({ ok: true, checked: true, width: 5, height: 7 });
+    expect(await checkImage({ kind: 'data', url, mime: 'image/png' }, opts)).toMatchObject({
+      ok: true,
+      checked: true,
+      width: 5,
+      height: 7,
+    });
     const bad = await checkImage({ kind: 'data', url: 'data:image/png;base64,aGVsbG8=', mime: 'image/png' }, opts);
-    expect(bad).toMatchObject({ ok: false, message: expect.stringMatching(/^data URL data:image\/png;base64,aGVsbG8= is not a decodable image/) });
-    expect(await checkImage({ kind: 'url', url: 'https://example.invalid/a.png' }, opts)).toMatchObject({ ok: true, checked: false });
+    expect(bad).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^data URL data:image\/png;base64,aGVsbG8= is not a decodable image/),
+    });
+    expect(await checkImage({ kind: 'url', url: 'https://example.invalid/a.png' }, opts)).toMatchObject({
+      ok: true,
+      checked: false,
+    });
   });
 });
 
@@ -98,21 +122,37 @@ describe('checkImages', () => {
     const r = await checkImages(uses, { ...opts, concurrency: 2 });
     expect(r.results.size).toBe(2);
     expect(r.diagnostics).toEqual([
-      { file: '/d/seed.jsonl', line: 2, col: 5, field: 'records[1].response[0]', message: `image not found: ${missing} (and 2 more uses in this dataset)` },
+      {
+        file: '/d/seed.jsonl',
+        line: 2,
+        col: 5,
+        field: 'records[1].response[0]',
+        message: `image not found: ${missing} (and 2 more uses in this dataset)`,
+      },
     ]);
   });
 
   it('notes unchecked URLs once, as a warning', async () => {
-    const uses = [{ kind: 'url', url: 'http://a/1.png' }, { kind: 'url', url: 'http://a/2.png' }].map((r, i) => use(r as ImageRef, i));
+    const uses = [
+      { kind: 'url', url: 'http://a/1.png' },
+      { kind: 'url', url: 'http://a/2.png' },
+    ].map((r, i) => use(r as ImageRef, i));
     const r = await checkImages(uses, opts);
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ severity: 'warning', line: 1, message: '2 image URLs were not checked; the judge fetches them when it runs' }),
+      expect.objectContaining({
+        severity: 'warning',
+        line: 1,
+        message: '2 image URLs were not checked; the judge fetches them when it runs',
+      }),
     ]);
   });
 
   it('handles many images with bounded parallelism', async () => {
     const many = await Promise.all(Array.from({ length: 12 }, (_, i) => writePng(root, `many/${i}.png`, 8, 8)));
-    const r = await checkImages(many.map((p, i) => use(file(p), i)), opts);
+    const r = await checkImages(
+      many.map((p, i) => use(file(p), i)),
+      opts,
+    );
     expect(r.diagnostics).toEqual([]);
     expect([...r.results.values()].every((x) => x.ok)).toBe(true);
   });

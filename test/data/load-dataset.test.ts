@@ -15,7 +15,12 @@ const t2iRecords = [
   { id: 'p2', prompt: 'a teapot', image_paths: ['img/tea1.png', 'img/tea2.png'], label_rank: [1, 2] },
 ];
 const editRecords = [
-  { instruction: 'add a lantern', source_image: 'img/fox1.png', edited_images: ['img/tea1.png', 'img/tea2.png'], label_rank: [1, 2] },
+  {
+    instruction: 'add a lantern',
+    source_image: 'img/fox1.png',
+    edited_images: ['img/tea1.png', 'img/tea2.png'],
+    label_rank: [1, 2],
+  },
   { query: 'remove the cup', response: ['img/fox1.png', 'img/fox2.png', 'img/tea1.png'], label_rank: [2, 1] },
 ];
 
@@ -81,7 +86,11 @@ describe('loadDataset', () => {
   });
 
   it('resolves relative image paths against the dataset file’s folder, not the cwd', async () => {
-    const file = write(ws, 'data/nested/deeper/set.jsonl', jsonl([{ query: 'q', response: ['../../img/fox1.png', '../../img/fox2.png'], label_rank: [1, 2] }]));
+    const file = write(
+      ws,
+      'data/nested/deeper/set.jsonl',
+      jsonl([{ query: 'q', response: ['../../img/fox1.png', '../../img/fox2.png'], label_rank: [1, 2] }]),
+    );
     expect(resolve('../../img/fox1.png')).not.toBe(join(ws, 'data/img/fox1.png'));
     const ds = await loadDataset(file, { task: 't2i', allowedRoots: roots });
     expect(ds.diagnostics).toEqual([]);
@@ -107,8 +116,18 @@ describe('loadDataset', () => {
     expect(ds.items.map((i) => i.query)).toEqual(['ok', 'missing', 'outside', 'broken']);
     expect(ds.diagnostics.every(isError)).toBe(true);
     expect(ds.diagnostics).toHaveLength(5);
-    expect(ds.diagnostics[0]).toMatchObject({ file, line: 6, field: 'records[5]', message: expect.stringMatching(/^line 6 is not valid JSON/) });
-    expect(ds.diagnostics[1]).toMatchObject({ file, line: 5, field: 'records[4].label_rank', message: 'label_rank [1, 1] is not a permutation of 1..2' });
+    expect(ds.diagnostics[0]).toMatchObject({
+      file,
+      line: 6,
+      field: 'records[5]',
+      message: expect.stringMatching(/^line 6 is not valid JSON/),
+    });
+    expect(ds.diagnostics[1]).toMatchObject({
+      file,
+      line: 5,
+      field: 'records[4].label_rank',
+      message: 'label_rank [1, 1] is not a permutation of 1..2',
+    });
     const col = (line: string, needle: string) => line.indexOf(needle) + 1;
     const line2 = JSON.stringify({ query: 'missing', response: ['img/fox1.png', 'img/nope.png'], label_rank: [1, 2] });
     expect(ds.diagnostics[2]).toEqual({
@@ -128,9 +147,13 @@ describe('loadDataset', () => {
       file,
       line: 4,
       field: 'records[3].response[0]',
-      message: expect.stringMatching(new RegExp(`^${join(ws, 'data/img/broken.png')} is not a decodable image \\(.+\\)$`)),
+      message: expect.stringMatching(
+        new RegExp(`^${join(ws, 'data/img/broken.png')} is not a decodable image \\(.+\\)$`),
+      ),
     });
-    expect(shown[2]).toBe(`data/bad.jsonl:2:${col(line2, '"img/nope.png"')} records[1].response[1]: image not found: ${join(ws, 'data/img/nope.png')}`);
+    expect(shown[2]).toBe(
+      `data/bad.jsonl:2:${col(line2, '"img/nope.png"')} records[1].response[1]: image not found: ${join(ws, 'data/img/nope.png')}`,
+    );
     // the paths are still listed, checks or not
     expect(ds.imageFiles).toContain(far);
     expect(ds.imageFiles).toContain(join(ws, 'data/img/nope.png'));
@@ -138,10 +161,19 @@ describe('loadDataset', () => {
 
   it('refuses a symlinked image that escapes the allowed roots', async () => {
     symlinkSync(join(elsewhere, 'far.png'), join(ws, 'data/img/link.png'));
-    const file = write(ws, 'data/link.yaml', stringify([{ query: 'q', response: ['img/fox1.png', 'img/link.png'], label_rank: [1, 2] }]));
+    const file = write(
+      ws,
+      'data/link.yaml',
+      stringify([{ query: 'q', response: ['img/fox1.png', 'img/link.png'], label_rank: [1, 2] }]),
+    );
     const ds = await loadDataset(file, { task: 't2i', allowedRoots: roots });
     expect(ds.diagnostics).toEqual([
-      expect.objectContaining({ file, line: 4, field: 'records[0].response[1]', message: expect.stringContaining('(a link to ') }),
+      expect.objectContaining({
+        file,
+        line: 4,
+        field: 'records[0].response[1]',
+        message: expect.stringContaining('(a link to '),
+      }),
     ]);
     expect(ds.diagnostics[0].message).toMatch(/is outside the allowed roots .*; add its folder to data.allowed_roots$/);
   });
@@ -156,7 +188,9 @@ describe('loadDataset', () => {
     const file = write(elsewhere, 'outside.jsonl', jsonl(t2iRecords));
     const ds = await loadDataset(file, { task: 't2i', allowedRoots: roots });
     expect(ds.items).toEqual([]);
-    expect(ds.diagnostics).toEqual([{ file, message: `the dataset is outside the allowed roots (${ws}); add its folder to data.allowed_roots` }]);
+    expect(ds.diagnostics).toEqual([
+      { file, message: `the dataset is outside the allowed roots (${ws}); add its folder to data.allowed_roots` },
+    ]);
   });
 
   it('reports a missing file with the OS reason, and an empty dataset', async () => {
@@ -165,17 +199,31 @@ describe('loadDataset', () => {
       { file: missing, message: 'cannot read the dataset (ENOENT: no such file or directory)' },
     ]);
     const empty = write(ws, 'data/empty.jsonl', '\n\n');
-    expect((await loadDataset(empty, { task: 't2i', allowedRoots: roots })).diagnostics).toEqual([{ file: empty, message: 'the dataset holds no records' }]);
+    expect((await loadDataset(empty, { task: 't2i', allowedRoots: roots })).diagnostics).toEqual([
+      { file: empty, message: 'the dataset holds no records' },
+    ]);
   });
 
   it('checks pointwise labels against min/max score', async () => {
     const file = write(ws, 'data/points.yaml', stringify([{ query: 'q', response: 'img/fox1.png', label_score: 9 }]));
-    const ds = await loadDataset(file, { task: 't2i', mode: 'pointwise', minScore: 1, maxScore: 10, requireLabel: true, allowedRoots: roots });
+    const ds = await loadDataset(file, {
+      task: 't2i',
+      mode: 'pointwise',
+      minScore: 1,
+      maxScore: 10,
+      requireLabel: true,
+      allowedRoots: roots,
+    });
     expect(ds.diagnostics).toEqual([]);
     expect(ds.items[0].label).toEqual({ score: 9 });
     const strict = await loadDataset(file, { task: 't2i', mode: 'pointwise', requireLabel: true, allowedRoots: roots });
     expect(strict.diagnostics).toEqual([
-      expect.objectContaining({ file, line: 3, field: 'records[0].label_score', message: 'label_score 9 is outside [1, 5] (rubric.min_score..rubric.max_score)' }),
+      expect.objectContaining({
+        file,
+        line: 3,
+        field: 'records[0].label_score',
+        message: 'label_score 9 is outside [1, 5] (rubric.min_score..rubric.max_score)',
+      }),
     ]);
   });
 
@@ -187,7 +235,9 @@ describe('loadDataset', () => {
   });
 
   it('throws only for a programming error (an unknown task)', async () => {
-    await expect(loadDataset(join(ws, 'x.jsonl'), { task: 'video', allowedRoots: roots })).rejects.toThrow(/unknown task "video"/);
+    await expect(loadDataset(join(ws, 'x.jsonl'), { task: 'video', allowedRoots: roots })).rejects.toThrow(
+      /unknown task "video"/,
+    );
   });
 });
 
@@ -195,12 +245,18 @@ describe('listDatasetImageFiles', () => {
   it('lists the same distinct local paths loadDataset finds, without touching the images', async () => {
     const records = [
       ...editRecords,
-      { query: 'q', source_image: 'img/missing.png', edited_image: ['https://x.org/a.png', 'data:image/png;base64,AAAA', 'img/tea1.png'] },
+      {
+        query: 'q',
+        source_image: 'img/missing.png',
+        edited_image: ['https://x.org/a.png', 'data:image/png;base64,AAAA', 'img/tea1.png'],
+      },
     ];
     const file = write(ws, 'data/list.json', JSON.stringify(records));
     const listed = listDatasetImageFiles(file, 'edit');
     expect(listed).toEqual(['fox1', 'fox2', 'missing', 'tea1', 'tea2'].map((n) => join(ws, `data/img/${n}.png`)));
-    expect((await loadDataset(file, { task: 'edit', allowedRoots: roots, checkImages: false })).imageFiles).toEqual(listed);
+    expect((await loadDataset(file, { task: 'edit', allowedRoots: roots, checkImages: false })).imageFiles).toEqual(
+      listed,
+    );
   });
 
   it('follows the task: t2i ignores edit keys', () => {

@@ -57,19 +57,34 @@ describe('t2i candidates', () => {
   });
 
   it('uses the first non-empty key in the reference order', () => {
-    const rec = { query: 'q', generated_images: ['g.png'], image: 'i.png', response: ['r1.png', 'r2.png'], image_paths: [] };
+    const rec = {
+      query: 'q',
+      generated_images: ['g.png'],
+      image: 'i.png',
+      response: ['r1.png', 'r2.png'],
+      image_paths: [],
+    };
     expect(paths(item(rec).candidates)).toEqual([join(DIR, 'r1.png'), join(DIR, 'r2.png')]);
   });
 
   it('reads a string as one image and drops null entries (a list of only nulls counts as empty)', () => {
     expect(item({ query: 'q', image: 'one.png' }).candidates).toEqual([f('one.png')]);
-    expect(item({ query: 'q', image_paths: [null], response: ['a.png', null, 'b.png'] }).candidates).toEqual([f('a.png'), f('b.png')]);
+    expect(item({ query: 'q', image_paths: [null], response: ['a.png', null, 'b.png'] }).candidates).toEqual([
+      f('a.png'),
+      f('b.png'),
+    ]);
   });
 
   it('ignores edit keys for t2i, with a warning', () => {
     const r = norm({ query: 'q', source_image: 's.png', response: ['a.png'] });
     expect(r.item!.source).toBeUndefined();
-    expect(r.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', field: 'records[0].source_image', message: 'source_image is ignored for t2i datasets' })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        field: 'records[0].source_image',
+        message: 'source_image is ignored for t2i datasets',
+      }),
+    ]);
   });
 });
 
@@ -85,7 +100,10 @@ describe('edit: base and candidates (split_image_paths)', () => {
   const edit: Partial<NormalizeOptions> = { task: 'edit' };
 
   it.each(EDIT_SOURCE_KEYS.map((k) => [k]))('takes the base from %s (first element of a list)', (key) => {
-    const it_ = item({ instruction: 'add a lantern', [key]: ['base.png', 'other.png'], edited_images: ['e1.png', 'e2.png'] }, edit);
+    const it_ = item(
+      { instruction: 'add a lantern', [key]: ['base.png', 'other.png'], edited_images: ['e1.png', 'e2.png'] },
+      edit,
+    );
     expect(it_.source).toEqual(f('base.png'));
     expect(it_.candidates).toEqual([f('e1.png'), f('e2.png')]);
   });
@@ -140,7 +158,9 @@ describe('edit: base and candidates (split_image_paths)', () => {
     const it_ = item({ query: 'q', responses: ['b.png', 'e.png'], response_includes_base: true }, edit);
     expect(it_.source).toEqual(f('b.png'));
     expect(it_.candidates).toEqual([f('e.png')]);
-    expect(item({ query: 'q', responses: ['e1.png', 'e2.png'], response_includes_base: false }, edit).source).toBeUndefined();
+    expect(
+      item({ query: 'q', responses: ['e1.png', 'e2.png'], response_includes_base: false }, edit).source,
+    ).toBeUndefined();
   });
 
   it('reads the legacy [base, edit1, edit2] layout when there are three or more images and no label', () => {
@@ -162,7 +182,10 @@ describe('edit: base and candidates (split_image_paths)', () => {
   });
 
   it('keeps the record task_type as tags and unknown keys as meta', () => {
-    const it_ = item({ id: 'x-1', query: 'q', source_image: 'b.png', edited_image: 'e.png', task_type: 'add-object', extra: { a: 1 } }, edit);
+    const it_ = item(
+      { id: 'x-1', query: 'q', source_image: 'b.png', edited_image: 'e.png', task_type: 'add-object', extra: { a: 1 } },
+      edit,
+    );
     expect(it_.taskType).toBe('add-object');
     expect(it_.meta).toEqual({ id: 'x-1', extra: { a: 1 } });
     expect(it_.index).toBe(0);
@@ -178,7 +201,11 @@ describe('image references', () => {
     expect(resolveImageRef('~/c.png', '/d')).toEqual({ kind: 'file', path: join(homedir(), 'c.png') });
     expect(resolveImageRef('file:///abs/d.png', '/d')).toEqual({ kind: 'file', path: '/abs/d.png' });
     expect(resolveImageRef('HTTPS://x.org/a.png', '/d')).toEqual({ kind: 'url', url: 'HTTPS://x.org/a.png' });
-    expect(resolveImageRef('data:image/png;base64,AAAA', '/d')).toEqual({ kind: 'data', url: 'data:image/png;base64,AAAA', mime: 'image/png' });
+    expect(resolveImageRef('data:image/png;base64,AAAA', '/d')).toEqual({
+      kind: 'data',
+      url: 'data:image/png;base64,AAAA',
+      mime: 'image/png',
+    });
     expect(resolveImageRef('data:,hello', '/d')).toMatchObject({ kind: 'data', mime: 'text/plain' });
   });
 
@@ -186,9 +213,14 @@ describe('image references', () => {
     const r = norm({ query: 'q', response: ['a.png', 's3://bucket/b.png'], label_rank: [1, 2] });
     expect(r.item).toBeUndefined();
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ field: 'records[0].response[1]', message: '"s3://bucket/b.png" uses the unsupported URL scheme s3:// (use a local path, http(s):// or data:)' }),
+      expect.objectContaining({
+        field: 'records[0].response[1]',
+        message: '"s3://bucket/b.png" uses the unsupported URL scheme s3:// (use a local path, http(s):// or data:)',
+      }),
     ]);
-    expect(norm({ query: 'q', image: 'data:image/png;base64' }).diagnostics[0].message).toMatch(/is not a valid data: URL/);
+    expect(norm({ query: 'q', image: 'data:image/png;base64' }).diagnostics[0].message).toMatch(
+      /is not a valid data: URL/,
+    );
   });
 
   it('returns every image use with its field and role, base first', () => {
@@ -231,13 +263,25 @@ describe('validation errors name the file, record, field and line', () => {
   it('label_rank longer than the candidates', () => {
     expect(run(1).item).toBeUndefined();
     expect(run(1).diagnostics).toEqual([
-      { file: JSON_FILE, line: 5, col: 4, field: 'records[1].label_rank', message: 'label_rank has 3 entries but the record has 2 candidate images' },
+      {
+        file: JSON_FILE,
+        line: 5,
+        col: 4,
+        field: 'records[1].label_rank',
+        message: 'label_rank has 3 entries but the record has 2 candidate images',
+      },
     ]);
   });
 
   it('label_rank that is not a permutation', () => {
     expect(run(2).diagnostics).toEqual([
-      { file: JSON_FILE, line: 7, col: 4, field: 'records[2].label_rank', message: 'label_rank [1, 1] is not a permutation of 1..2' },
+      {
+        file: JSON_FILE,
+        line: 7,
+        col: 4,
+        field: 'records[2].label_rank',
+        message: 'label_rank [1, 1] is not a permutation of 1..2',
+      },
     ]);
     const zero = norm({ query: 'q', response: ['a.png', 'b.png'], label_rank: [0, 1] });
     expect(zero.diagnostics[0].message).toBe('label_rank [0, 1] is not a permutation of 1..2');
@@ -245,7 +289,13 @@ describe('validation errors name the file, record, field and line', () => {
 
   it('a record with no query', () => {
     expect(run(3).diagnostics).toEqual([
-      { file: JSON_FILE, line: 8, col: 3, field: 'records[3]', message: 'record has no query (set query, prompt, instruction)' },
+      {
+        file: JSON_FILE,
+        line: 8,
+        col: 3,
+        field: 'records[3]',
+        message: 'record has no query (set query, prompt, instruction)',
+      },
     ]);
   });
 
@@ -256,14 +306,21 @@ describe('validation errors name the file, record, field and line', () => {
         line: 9,
         col: 3,
         field: 'records[4]',
-        message: 'record has no candidate images (looked for image_paths, response, responses, images, image, generated_image, generated_images)',
+        message:
+          'record has no candidate images (looked for image_paths, response, responses, images, image, generated_image, generated_images)',
       },
     ]);
   });
 
   it('a record with no label when labels are required (and none needed otherwise)', () => {
     expect(run(5).diagnostics).toEqual([
-      { file: JSON_FILE, line: 10, col: 3, field: 'records[5]', message: 'record has no label_rank (required in pairwise mode)' },
+      {
+        file: JSON_FILE,
+        line: 10,
+        col: 3,
+        field: 'records[5]',
+        message: 'record has no label_rank (required in pairwise mode)',
+      },
     ]);
     expect(run(5, { requireLabel: false }).item?.label).toBeUndefined();
     expect(run(5, { mode: 'pointwise' }).diagnostics.find((d) => d.severity !== 'warning')?.message).toBe(
@@ -274,7 +331,13 @@ describe('validation errors name the file, record, field and line', () => {
 
   it('label_score outside [min_score, max_score] in pointwise mode', () => {
     expect(run(6, { mode: 'pointwise' }).diagnostics).toEqual([
-      { file: JSON_FILE, line: 12, col: 4, field: 'records[6].label_score', message: 'label_score 7 is outside [1, 5] (rubric.min_score..rubric.max_score)' },
+      {
+        file: JSON_FILE,
+        line: 12,
+        col: 4,
+        field: 'records[6].label_score',
+        message: 'label_score 7 is outside [1, 5] (rubric.min_score..rubric.max_score)',
+      },
     ]);
     expect(run(6, { mode: 'pointwise', minScore: 0, maxScore: 10 }).item?.label).toEqual({ score: 7 });
   });
@@ -298,14 +361,29 @@ describe('validation errors name the file, record, field and line', () => {
   it('warns (does not fail) on a pairwise record with three candidates', () => {
     const r = norm({ query: 'q', response: ['a.png', 'b.png', 'c.png'], label_rank: [3, 1, 2] }, { mode: 'pairwise' });
     expect(r.item?.label).toEqual({ rank: [3, 1, 2] });
-    expect(r.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', message: 'pairwise mode expects 2 candidate images; the record has 3 (it is judged listwise)' })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        message: 'pairwise mode expects 2 candidate images; the record has 3 (it is judged listwise)',
+      }),
+    ]);
   });
 
   it('reports the line in YAML datasets too', () => {
     const yamlFile = join(DIR, 'seed.yaml');
-    const rec = parseRecords(yamlFile, '- query: a\n  response: [a.png, b.png]\n  label_rank:\n    - 1\n    - 1\n', 'yaml').records[0];
+    const rec = parseRecords(
+      yamlFile,
+      '- query: a\n  response: [a.png, b.png]\n  label_rank:\n    - 1\n    - 1\n',
+      'yaml',
+    ).records[0];
     expect(normalizeRecord(rec, yamlFile, { task: 't2i' }).diagnostics).toEqual([
-      { file: yamlFile, line: 3, col: 3, field: 'records[0].label_rank', message: 'label_rank [1, 1] is not a permutation of 1..2' },
+      {
+        file: yamlFile,
+        line: 3,
+        col: 3,
+        field: 'records[0].label_rank',
+        message: 'label_rank [1, 1] is not a permutation of 1..2',
+      },
     ]);
   });
 });

@@ -30,7 +30,11 @@ describe('readRecords: .jsonl', () => {
   });
 
   it('locates a field inside a line by column', () => {
-    const file = write(dir, 'loc.jsonl', '{"query":"a"}\n  {"query": "b", "label_rank": [1, 2], "response": ["x.png", "y.png"]}\n');
+    const file = write(
+      dir,
+      'loc.jsonl',
+      '{"query":"a"}\n  {"query": "b", "label_rank": [1, 2], "response": ["x.png", "y.png"]}\n',
+    );
     const rec = readRecords(file).records[1];
     expect(rec.col).toBe(3);
     const line = '  {"query": "b", "label_rank": [1, 2], "response": ["x.png", "y.png"]}';
@@ -47,7 +51,17 @@ describe('readRecords: .jsonl', () => {
 });
 
 describe('readRecords: .json', () => {
-  const text = ['[', '  {', '    "query": "a",', '    "label_rank": [1, 2]', '  },', '  {"query": "b",', '   "response": ["x.png",', '                "y.png"]}', ']'].join('\n');
+  const text = [
+    '[',
+    '  {',
+    '    "query": "a",',
+    '    "label_rank": [1, 2]',
+    '  },',
+    '  {"query": "b",',
+    '   "response": ["x.png",',
+    '                "y.png"]}',
+    ']',
+  ].join('\n');
 
   it('reads an array of records with the line and column of each record and field', () => {
     const file = write(dir, 'a.json', text);
@@ -83,7 +97,11 @@ describe('readRecords: .json', () => {
     const file = write(dir, 'obj.json', '{"query": "a"}');
     const r = readRecords(file);
     expect(r.records).toEqual([]);
-    expect(r.diagnostics[0]).toMatchObject({ file, line: 1, message: 'a .json dataset must be an array of records, found an object' });
+    expect(r.diagnostics[0]).toMatchObject({
+      file,
+      line: 1,
+      message: 'a .json dataset must be an array of records, found an object',
+    });
   });
 
   it('reports a syntax error with its line and column', () => {
@@ -102,7 +120,20 @@ describe('readRecords: .json', () => {
 
 describe('readRecords: .yaml / .yml', () => {
   it('reads a sequence of records with lines for records and fields', () => {
-    const file = write(dir, 'a.yaml', ['# seed set', '- query: a', '  response:', '    - x.png', '    - y.png', '  label_rank: [2, 1]', '- prompt: b', ''].join('\n'));
+    const file = write(
+      dir,
+      'a.yaml',
+      [
+        '# seed set',
+        '- query: a',
+        '  response:',
+        '    - x.png',
+        '    - y.png',
+        '  label_rank: [2, 1]',
+        '- prompt: b',
+        '',
+      ].join('\n'),
+    );
     const r = readRecords(file);
     expect(r.format).toBe('yaml');
     expect(r.diagnostics).toEqual([]);
@@ -133,7 +164,11 @@ describe('readRecords: .yaml / .yml', () => {
 
   it('refuses a mapping at the top', () => {
     const file = write(dir, 'map.yaml', 'records:\n  - query: a\n');
-    expect(readRecords(file).diagnostics[0]).toMatchObject({ file, line: 1, message: 'a YAML dataset must be a sequence of records, found an object' });
+    expect(readRecords(file).diagnostics[0]).toMatchObject({
+      file,
+      line: 1,
+      message: 'a YAML dataset must be a sequence of records, found an object',
+    });
   });
 });
 

@@ -21,7 +21,8 @@ function allProperties(node: unknown, path = '#', out: [string, Record<string, u
   if (Array.isArray(node)) node.forEach((n, i) => allProperties(n, `${path}/${i}`, out));
   else if (node && typeof node === 'object') {
     for (const [k, v] of Object.entries(node)) {
-      if (k === 'properties') for (const [name, p] of Object.entries(v as object)) out.push([`${path}/properties/${name}`, p]);
+      if (k === 'properties')
+        for (const [name, p] of Object.entries(v as object)) out.push([`${path}/properties/${name}`, p]);
       allProperties(v, `${path}/${k}`, out);
     }
   }
@@ -51,9 +52,38 @@ describe('dataset-record schema', () => {
 
   const typeCases: [string, Record<string, unknown>][] = [
     ['t2i pair', { query: 'q', response: ['a.png', 'b.png'], label_rank: [2, 1] }],
-    ['nulls as absent', { query: null, prompt: 'p', image_paths: [null, 'a.png'], source_image: null, label_score: null, task_type: null, response_includes_base: null }],
-    ['every image key', Object.fromEntries([...KNOWN_RECORD_KEYS].filter((k) => k.includes('image') || k.startsWith('response') || k === 'images').filter((k) => k !== 'response_includes_base').map((k) => [k, 'x.png']))],
-    ['edit', { instruction: 'i', source_image: ['b.png'], edited_images: ['e.png'], task_type: 'add', response_includes_base: true, label_score: 3 }],
+    [
+      'nulls as absent',
+      {
+        query: null,
+        prompt: 'p',
+        image_paths: [null, 'a.png'],
+        source_image: null,
+        label_score: null,
+        task_type: null,
+        response_includes_base: null,
+      },
+    ],
+    [
+      'every image key',
+      Object.fromEntries(
+        [...KNOWN_RECORD_KEYS]
+          .filter((k) => k.includes('image') || k.startsWith('response') || k === 'images')
+          .filter((k) => k !== 'response_includes_base')
+          .map((k) => [k, 'x.png']),
+      ),
+    ],
+    [
+      'edit',
+      {
+        instruction: 'i',
+        source_image: ['b.png'],
+        edited_images: ['e.png'],
+        task_type: 'add',
+        response_includes_base: true,
+        label_score: 3,
+      },
+    ],
     ['query not a string', { query: 3, image: 'a.png' }],
     ['image not a string', { query: 'q', response: ['a.png', 4] }],
     ['image list an object', { query: 'q', response: { a: 1 } }],

@@ -9,7 +9,11 @@ export async function writeBrightExperiment(ws: TestWorkspace, name = 'bright'):
     await writePng(ws.path(`data/bright/b/${i}.png`), 0);
   }
   const lines = [0, 1, 2, 3].map((i) =>
-    JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }),
+    JSON.stringify({
+      query: `pair ${i}`,
+      response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`],
+      label_rank: i % 2 ? [2, 1] : [1, 2],
+    }),
   );
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
   ws.write(

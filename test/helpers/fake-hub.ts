@@ -34,15 +34,28 @@ export async function startFakeHub(repos: Record<string, FakeHubFile[]>): Promis
     const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)\/?(.*)$/.exec(url.pathname);
     if (tree) {
       const files = repos[decodeURIComponent(tree[1])];
-      if (!files) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}');
-      const body = files.map((f) => ({ type: 'file', path: f.path, size: f.bytes.length, oid: sha(Buffer.from(f.path)).slice(0, 40), lfs: { oid: f.sha256 ?? sha(f.bytes), size: f.bytes.length, pointerSize: 134 } }));
+      if (!files)
+        return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}');
+      const body = files.map((f) => ({
+        type: 'file',
+        path: f.path,
+        size: f.bytes.length,
+        oid: sha(Buffer.from(f.path)).slice(0, 40),
+        lfs: { oid: f.sha256 ?? sha(f.bytes), size: f.bytes.length, pointerSize: 134 },
+      }));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-    const file = resolve && repos[decodeURIComponent(resolve[1])]?.find((f) => f.path === decodeURIComponent(resolve[3]));
+    const file =
+      resolve && repos[decodeURIComponent(resolve[1])]?.find((f) => f.path === decodeURIComponent(resolve[3]));
     if (!file) return void res.writeHead(404).end('not found');
     const total = file.bytes.length;
-    const headers: Record<string, string> = { 'accept-ranges': 'bytes', etag: `"${sha(file.bytes)}"`, 'x-repo-commit': 'c'.repeat(40), 'content-type': 'application/octet-stream' };
+    const headers: Record<string, string> = {
+      'accept-ranges': 'bytes',
+      etag: `"${sha(file.bytes)}"`,
+      'x-repo-commit': 'c'.repeat(40),
+      'content-type': 'application/octet-stream',
+    };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
     let end = total - 1;
@@ -75,6 +88,10 @@ export async function startFakeHub(repos: Record<string, FakeHubFile[]>): Promis
     requests,
     cutAfter,
     stallAfter,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -127,7 +127,8 @@ export function encodeGguf(metadata: Record<string, GgufValue>, tensors: GgufTen
   let offset = 0;
   for (const t of tensors) {
     const elements = t.dims.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) throw new Error(`tensor ${t.name}: dims ${t.dims.join('x')} hold ${elements} values, data has ${t.data.length}`);
+    if (elements !== t.data.length)
+      throw new Error(`tensor ${t.name}: dims ${t.dims.join('x')} hold ${elements} values, data has ${t.data.length}`);
     out.str(t.name);
     out.u32(t.dims.length);
     t.dims.forEach((d) => out.u64(d));

@@ -17,7 +17,12 @@ const ELEM: Record<Elem, number> = { float32: T.FLOAT, float16: T.FLOAT16, int64
 function valueInfo(name: string, elem: Elem, dims: Dim[]): P.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: ELEM[elem], shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType: ELEM[elem],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 
@@ -29,7 +34,12 @@ function int64Init(name: string, values: number[]): P.ITensorProto {
   return { name, dims: [values.length], dataType: T.INT64, int64Data: values };
 }
 
-function node(opType: string, input: string[], output: string[], attrs: Record<string, number | number[]> = {}): P.INodeProto {
+function node(
+  opType: string,
+  input: string[],
+  output: string[],
+  attrs: Record<string, number | number[]> = {},
+): P.INodeProto {
   const attribute: P.IAttributeProto[] = Object.entries(attrs).map(([name, v]) =>
     Array.isArray(v) ? { name, type: A.INTS, ints: v } : { name, type: A.INT, i: v },
   );
@@ -37,7 +47,12 @@ function node(opType: string, input: string[], output: string[], attrs: Record<s
 }
 
 function encodeModel(graph: P.IGraphProto): Uint8Array {
-  const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'arr-test', opsetImport: [{ domain: '', version: 13 }], graph });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'arr-test',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph,
+  });
   return onnx.ModelProto.encode(model).finish();
 }
 
@@ -81,7 +96,13 @@ export interface TextEncoderModel {
  * with `withMask`).
  */
 export function makeTextEncoder(opts: TextEncoderOptions): TextEncoderModel {
-  const names = { inputIds: 'input_ids', attentionMask: 'attention_mask', hidden: 'last_hidden_state', pooled: 'pooler_output', ...opts.names };
+  const names = {
+    inputIds: 'input_ids',
+    attentionMask: 'attention_mask',
+    hidden: 'last_hidden_state',
+    pooled: 'pooler_output',
+    ...opts.names,
+  };
   const seq = opts.seqLen ?? 'seq';
   const seed = opts.seed ?? 1;
   const embedding = weights(opts.vocab * opts.dim, seed);
@@ -121,7 +142,10 @@ export function makeTextEncoder(opts: TextEncoderOptions): TextEncoderModel {
     node: nodes,
     initializer,
     input: inputs,
-    output: [valueInfo(names.hidden, opts.hiddenDtype ?? 'float32', ['batch', seq, opts.dim]), valueInfo(names.pooled, 'float32', ['batch', opts.dim])],
+    output: [
+      valueInfo(names.hidden, opts.hiddenDtype ?? 'float32', ['batch', seq, opts.dim]),
+      valueInfo(names.pooled, 'float32', ['batch', opts.dim]),
+    ],
   };
   return { bytes: encodeModel(graph), embedding, layerWeights, names };
 }
@@ -165,7 +189,10 @@ export function makeImageEncoder(opts: ImageEncoderOptions): ImageEncoderModel {
   const H = opts.height ?? 'height';
   const W = opts.width ?? 'width';
   const nodes: P.INodeProto[] = [];
-  const initializer: P.ITensorProto[] = [floatInit('conv_w', [opts.channels, 3, k, k], weight), floatInit('conv_b', [opts.channels], bias)];
+  const initializer: P.ITensorProto[] = [
+    floatInit('conv_w', [opts.channels, 3, k, k], weight),
+    floatInit('conv_b', [opts.channels], bias),
+  ];
   let x = names.input;
   let inputDims: Dim[] = ['batch', 3, H, W];
   if (opts.layout === 'nhwc') {
@@ -199,7 +226,15 @@ export function makeImageEncoder(opts: ImageEncoderOptions): ImageEncoderModel {
 }
 
 /** The image encoder's output for NCHW float input [batch, 3, H, W], in float64. */
-export function referenceConv(model: ImageEncoderModel, x: Float32Array, batch: number, H: number, W: number, channels: number, k: number): Float64Array {
+export function referenceConv(
+  model: ImageEncoderModel,
+  x: Float32Array,
+  batch: number,
+  H: number,
+  W: number,
+  channels: number,
+  k: number,
+): Float64Array {
   const h = H / k;
   const w = W / k;
   const out = new Float64Array(batch * channels * h * w);
@@ -211,7 +246,9 @@ export function referenceConv(model: ImageEncoderModel, x: Float32Array, batch: 
           for (let ci = 0; ci < 3; ci++)
             for (let ky = 0; ky < k; ky++)
               for (let kx = 0; kx < k; kx++) {
-                s += model.weight[((c * 3 + ci) * k + ky) * k + kx] * x[((b * 3 + ci) * H + oy * k + ky) * W + ox * k + kx];
+                s +=
+                  model.weight[((c * 3 + ci) * k + ky) * k + kx] *
+                  x[((b * 3 + ci) * H + oy * k + ky) * W + ox * k + kx];
               }
           out[((b * channels + c) * h + oy) * w + ox] = s;
         }

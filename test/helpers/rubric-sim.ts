@@ -31,20 +31,33 @@ export function makeRubricSimRule(options: RubricSimOptions = {}) {
       const criteria = [...prompt.matchAll(/^\d+\. (.+)$/gm)].map((m) => m[1]);
       const max = Number(/at most (\d+) structured rubrics/.exec(prompt)?.[1] ?? 5);
       const categories = [];
-      for (let i = 0; i < criteria.length && categories.length < max; i += 3) categories.push({ theme: `Theme ${categories.length + 1}: ${criteria[i].split(' ').slice(0, 4).join(' ')}`, tips: criteria.slice(i, i + 3) });
+      for (let i = 0; i < criteria.length && categories.length < max; i += 3)
+        categories.push({
+          theme: `Theme ${categories.length + 1}: ${criteria[i].split(' ').slice(0, 4).join(' ')}`,
+          tips: criteria.slice(i, i + 3),
+        });
       return { answer: { categories }, reason: 'grouped by topic' };
     }
     if (prompt.includes('"rubrics"')) {
       const k = Number(/exactly (\d+)/.exec(prompt)?.[1] ?? 3);
       const query = /(?:Caption|Editing instruction): (.*)/.exec(prompt)?.[1] ?? '';
       const revising = prompt.includes('## Previous criteria');
-      const generic = ['The image with the better composition is preferred.', 'Prefer fewer artifacts and cleaner edges.', 'Prefer the more aesthetic colour balance.', 'Prefer sharper details.', 'Prefer natural lighting.'];
+      const generic = [
+        'The image with the better composition is preferred.',
+        'Prefer fewer artifacts and cleaner edges.',
+        'Prefer the more aesthetic colour balance.',
+        'Prefer sharper details.',
+        'Prefer natural lighting.',
+      ];
       const useful = !query.includes(hard) && (revising || query.includes(easy));
-      const rubrics = useful ? ['The brighter image is preferred: compare mean brightness.', ...generic].slice(0, k) : generic.slice(0, k);
+      const rubrics = useful
+        ? ['The brighter image is preferred: compare mean brightness.', ...generic].slice(0, k)
+        : generic.slice(0, k);
       return { answer: { rubrics }, reason: useful ? 'brightness separates them' : 'general quality' };
     }
     const rubric = rubricOf(prompt);
-    if (/bright/i.test(rubric)) return { rank: rankByValue(req.candidates.map(brightness)), reason: 'the brighter one wins' };
+    if (/bright/i.test(rubric))
+      return { rank: rankByValue(req.candidates.map(brightness)), reason: 'the brighter one wins' };
     return { rank: req.candidates.map((_, i) => i + 1), reason: 'the first looks fine' };
   };
 }

@@ -17,7 +17,13 @@ export interface S3Server {
 /** Starts s3rver on 127.0.0.1 (a free port) with one empty bucket. */
 export async function startS3(bucket = 'arr-cache'): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'arr-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {

@@ -9,7 +9,9 @@ const KEY = 'sk-sim-test';
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 
 async function solidPng(v: number, size = 32): Promise<string> {
-  const buf = await sharp({ create: { width: size, height: size, channels: 3, background: { r: v, g: v, b: v } } }).png().toBuffer();
+  const buf = await sharp({ create: { width: size, height: size, channels: 3, background: { r: v, g: v, b: v } } })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${buf.toString('base64')}`;
 }
 
@@ -116,7 +118,9 @@ describe('sim-vlm: default brightness rule', () => {
 
 describe('sim-vlm: custom rules', () => {
   it('pointwise score via a custom rule', async ({ start }) => {
-    const { client, sim } = await start({ rule: (req) => ({ score: req.images[0].width === 64 ? 4 : 1, reason: 'by size' }) });
+    const { client, sim } = await start({
+      rule: (req) => ({ score: req.images[0].width === 64 ? 4 : 1, reason: 'by size' }),
+    });
     const r = await ask(client, t2i([big], POINTWISE));
     expect(JSON.parse(r.content)).toEqual({ score: 4, reason: 'by size' });
     const r2 = await ask(client, t2i([dark], POINTWISE));
@@ -228,10 +232,20 @@ describe('sim-vlm: faults through the openai SDK', () => {
   });
 
   it('times fires on the first N requests only; faults are checked in order', async ({ start }) => {
-    const { client, sim } = await start({ faults: [{ kind: '429', times: 2 }, { kind: '500', times: 1 }] });
+    const { client, sim } = await start({
+      faults: [
+        { kind: '429', times: 2 },
+        { kind: '500', times: 1 },
+      ],
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      statuses.push(await client.chat.completions.create(t2i([dark, bright])).then(() => 200, (e: APIError) => e.status ?? -1));
+      statuses.push(
+        await client.chat.completions.create(t2i([dark, bright])).then(
+          () => 200,
+          (e: APIError) => e.status ?? -1,
+        ),
+      );
     }
     expect(statuses).toEqual([429, 429, 500, 200, 200]);
     expect(sim.stats.byStatus).toMatchObject({ 200: 2, 429: 2, 500: 1 });
@@ -242,7 +256,12 @@ describe('sim-vlm: faults through the openai SDK', () => {
       const { client } = await start({ seed, faults: [{ kind: '500', rate: 0.3 }] });
       const out: number[] = [];
       for (let i = 0; i < 40; i++) {
-        out.push(await client.chat.completions.create(t2i([dark, bright])).then(() => 200, (e: APIError) => e.status ?? -1));
+        out.push(
+          await client.chat.completions.create(t2i([dark, bright])).then(
+            () => 200,
+            (e: APIError) => e.status ?? -1,
+          ),
+        );
       }
       return out;
     };
@@ -272,7 +291,9 @@ describe('sim-vlm: protocol', () => {
     const { sim } = await start();
     const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     expect((await fetch(`${sim.url}/embeddings`, { method: 'POST', headers: auth, body: '{}' })).status).toBe(404);
-    expect((await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: auth, body: '{not json' })).status).toBe(400);
+    expect(
+      (await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: auth, body: '{not json' })).status,
+    ).toBe(400);
     const big = 'x'.repeat(51 * 1024 * 1024);
     const r = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: auth, body: big });
     expect(r.status).toBe(413);
@@ -281,11 +302,15 @@ describe('sim-vlm: protocol', () => {
 
   it('400 for an undecodable image', async ({ start }) => {
     const { client } = await start();
-    const err = await client.chat.completions.create(t2i(['data:image/png;base64,bm90IGFuIGltYWdl', bright])).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create(t2i(['data:image/png;base64,bm90IGFuIGltYWdl', bright]))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
-  it('recorded bodies shorten data URLs unless keepImageData is set; strictModel rejects unknown models', async ({ start }) => {
+  it('recorded bodies shorten data URLs unless keepImageData is set; strictModel rejects unknown models', async ({
+    start,
+  }) => {
     const { client, sim } = await start({ strictModel: true });
     await ask(client, t2i([dark, bright]));
     const url = sim.requests[0].body.messages[0].content[1].image_url.url as string;
@@ -294,7 +319,9 @@ describe('sim-vlm: protocol', () => {
     sim.setOptions({ keepImageData: true });
     await ask(client, t2i([dark, bright]));
     expect(sim.requests[1].body.messages[0].content[1].image_url.url).toBe(dark);
-    const err = await client.chat.completions.create({ ...t2i([dark, bright]), model: 'gpt-4o' }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ ...t2i([dark, bright]), model: 'gpt-4o' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
@@ -311,7 +338,8 @@ describe('sim-vlm: protocol', () => {
     const { client, sim } = await start();
     expect(JSON.parse((await ask(client, t2i([dark, bright]))).content).rank).toEqual([2, 1]);
     sim.setOptions({ positionBias: 1 });
-    for (let i = 0; i < 5; i++) expect(JSON.parse((await ask(client, t2i([dark, bright]))).content).rank).toEqual([1, 2]);
+    for (let i = 0; i < 5; i++)
+      expect(JSON.parse((await ask(client, t2i([dark, bright]))).content).rank).toEqual([1, 2]);
     expect(JSON.parse((await ask(client, edit(mid, [dark, bright]))).content).rank).toEqual([1, 2]);
   });
 
@@ -333,7 +361,9 @@ describe('sim-vlm: protocol', () => {
 
   // Throughput figures are bench/judge.ts's job; this checks that concurrent requests are all answered and
   // each distinct image is decoded once.
-  it('answers 200 requests, 32 at a time, decoding each distinct image once', { timeout: 60_000 }, async ({ start }) => {
+  it('answers 200 requests, 32 at a time, decoding each distinct image once', { timeout: 60_000 }, async ({
+    start,
+  }) => {
     const { sim } = await start({ latencyMs: 0 });
     const client = new OpenAI({ apiKey: KEY, baseURL: sim.url, maxRetries: 0, timeout: 10_000 });
     const urls = [dark, mid, bright, big];

@@ -184,10 +184,21 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
 
   async function decode(url: string): Promise<Omit<SimImage, 'label'>> {
     if (/^https?:\/\//i.test(url)) {
-      return { sha256: createHash('sha256').update(url).digest('hex'), width: 0, height: 0, mean: [0, 0, 0], mime: '', payloadChars: 0 };
+      return {
+        sha256: createHash('sha256').update(url).digest('hex'),
+        width: 0,
+        height: 0,
+        mean: [0, 0, 0],
+        mime: '',
+        payloadChars: 0,
+      };
     }
     const m = /^data:([^,]*?),/i.exec(url);
-    if (!m) throw new HttpError(400, `Invalid image_url: expected a data: or http(s): URL, got ${JSON.stringify(url.slice(0, 40))}`);
+    if (!m)
+      throw new HttpError(
+        400,
+        `Invalid image_url: expected a data: or http(s): URL, got ${JSON.stringify(url.slice(0, 40))}`,
+      );
     const isBase64 = /;base64$/i.test(m[1]);
     const payload = url.slice(m[0].length);
     const sha256 = createHash('sha256').update(payload).digest('hex');
@@ -222,7 +233,12 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
 
   async function view(body: any, index: number): Promise<SimRequestView> {
     if (!body || typeof body !== 'object' || !Array.isArray(body.messages)) {
-      throw new HttpError(400, "Missing required parameter: 'messages'.", 'invalid_request_error', 'missing_required_parameter');
+      throw new HttpError(
+        400,
+        "Missing required parameter: 'messages'.",
+        'invalid_request_error',
+        'missing_required_parameter',
+      );
     }
     const texts: string[] = [];
     const refs: Array<{ label: string; url: string; block: any }> = [];
@@ -293,7 +309,11 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (res.writableEnded || res.destroyed) return;
     const text = JSON.stringify(payload);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -304,9 +324,15 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
   function readBody(req: IncomingMessage): Promise<Buffer> {
     const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const tooLarge = () =>
-      new HttpError(413, `Request body too large: the limit is ${max} bytes.`, 'invalid_request_error', 'request_too_large', {
-        connection: 'close',
-      });
+      new HttpError(
+        413,
+        `Request body too large: the limit is ${max} bytes.`,
+        'invalid_request_error',
+        'request_too_large',
+        {
+          connection: 'close',
+        },
+      );
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (Number.isFinite(declared) && declared > max) {
@@ -340,7 +366,9 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: v.model || (opts.models ?? [DEFAULT_MODEL])[0],
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish },
+      ],
       usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
     };
   }
@@ -369,11 +397,18 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     if (closed) return;
     if (fault?.kind === '429') {
       const s = fault.retryAfterS ?? 1;
-      throw new HttpError(429, 'Rate limit reached for requests. Please try again later.', 'requests', 'rate_limit_exceeded', {
-        'retry-after': String(s),
-      });
+      throw new HttpError(
+        429,
+        'Rate limit reached for requests. Please try again later.',
+        'requests',
+        'rate_limit_exceeded',
+        {
+          'retry-after': String(s),
+        },
+      );
     }
-    if (fault?.kind === '500') throw new HttpError(500, 'The server had an error while processing your request.', 'server_error');
+    if (fault?.kind === '500')
+      throw new HttpError(500, 'The server had an error while processing your request.', 'server_error');
 
     let verdict: SimVerdict;
     try {
@@ -383,7 +418,12 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
     }
     const answer: Record<string, unknown> = {};
     let rank = verdict.rank ? [...verdict.rank] : undefined;
-    if (rank && rank.length === 2 && (opts.positionBias ?? 0) > 0 && draw(seed(), index, 'position-bias') < opts.positionBias!) {
+    if (
+      rank &&
+      rank.length === 2 &&
+      (opts.positionBias ?? 0) > 0 &&
+      draw(seed(), index, 'position-bias') < opts.positionBias!
+    ) {
       rank = [1, 2];
     }
     if (rank && fault?.kind === 'wrong-length') rank.push(rank.length + 1);
@@ -407,7 +447,9 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
       case 'think': {
         // The fake verdict inside <think> is the opposite of the real one ({"rank":[2,1]} when the real rank is [1,2]),
         // so a parser that takes the first JSON it sees gets the wrong answer.
-        const fake = rank ? { rank: rank.map((r) => rank!.length + 1 - r) } : { score: (verdict.score ?? 0) === 1 ? 5 : 1 };
+        const fake = rank
+          ? { rank: rank.map((r) => rank!.length + 1 - r) }
+          : { score: (verdict.score ?? 0) === 1 ? 5 : 1 };
         content = `<think>some reasoning with a fake ${JSON.stringify(fake)} inside</think>\n` + json;
         break;
       }
@@ -450,7 +492,12 @@ export async function startSimVlm(options: SimVlmOptions = {}): Promise<SimVlm> 
       if (path === '/v1/models') {
         req.resume();
         if (req.method !== 'GET') throw new HttpError(405, `Method ${req.method} not allowed`);
-        const data = (opts.models ?? [DEFAULT_MODEL]).map((id) => ({ id, object: 'model', created: 0, owned_by: 'sim-vlm' }));
+        const data = (opts.models ?? [DEFAULT_MODEL]).map((id) => ({
+          id,
+          object: 'model',
+          created: 0,
+          owned_by: 'sim-vlm',
+        }));
         return send(res, 200, { object: 'list', data });
       }
       if (req.method !== 'POST') {

@@ -29,7 +29,11 @@ function tensorMaker(seed: number) {
       for (let i = 0; i < data.length; i++) data[i] = next() * scale;
       return { name, dims, data };
     },
-    filled: (name: string, dims: number[], value: number): GgufTensor => ({ name, dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value) }),
+    filled: (name: string, dims: number[], value: number): GgufTensor => ({
+      name,
+      dims,
+      data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value),
+    }),
   };
 }
 
@@ -83,7 +87,10 @@ export function languageModel(path: string, seed = 1): void {
   };
   const t = tensorMaker(seed);
   const { embd, ff } = LM;
-  const tensors: GgufTensor[] = [t.weight('token_embd.weight', [embd, tokens.length], 0.5), t.filled('output_norm.weight', [embd], 1)];
+  const tensors: GgufTensor[] = [
+    t.weight('token_embd.weight', [embd, tokens.length], 0.5),
+    t.filled('output_norm.weight', [embd], 1),
+  ];
   for (let i = 0; i < LM.layers; i++) {
     tensors.push(
       t.filled(`blk.${i}.attn_norm.weight`, [embd], 1),

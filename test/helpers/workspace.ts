@@ -25,8 +25,10 @@ export function makeWorkspace(options: { nx?: boolean } = {}): TestWorkspace {
   mkdirSync(join(root, 'cache'), { recursive: true });
   if (options.nx) {
     // Enough of the project for a real `nx run`: the engine, the plugin, the CLI, shared node_modules.
-    for (const dir of ['src', 'tasks', 'bin', 'schemas']) cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
-    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(repoRoot, file), join(root, file));
+    for (const dir of ['src', 'tasks', 'bin', 'schemas'])
+      cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json'])
+      cpSync(join(repoRoot, file), join(root, file));
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   }
   return { root, write, path: (rel) => join(root, rel), cleanup: () => rmSync(root, { recursive: true, force: true }) };
@@ -35,7 +37,14 @@ export function makeWorkspace(options: { nx?: boolean } = {}): TestWorkspace {
 /** A small PNG whose pixels depend on `seed`, so different seeds give different bytes. */
 export async function writePng(file: string, seed: number, size = 32): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
-  await sharp({ create: { width: size, height: size, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 29) % 256 } } })
+  await sharp({
+    create: {
+      width: size,
+      height: size,
+      channels: 3,
+      background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 29) % 256 },
+    },
+  })
     .png()
     .toFile(file);
 }

@@ -24,15 +24,29 @@ async function writeEditExperiment(pairs: number): Promise<void> {
     await writePng(ws.path(`data/${dark}`), 0); // seed 0 renders black
     await writePng(ws.path(`data/${bright}`), 20 + i * 3); // brighter than black
     const brightFirst = i % 2 === 0;
-    lines.push(JSON.stringify({ instruction: `edit ${i}`, source_image: 'src.png', edited_images: brightFirst ? [bright, dark] : [dark, bright], label_rank: brightFirst ? [1, 2] : [2, 1] }));
+    lines.push(
+      JSON.stringify({
+        instruction: `edit ${i}`,
+        source_image: 'src.png',
+        edited_images: brightFirst ? [bright, dark] : [dark, bright],
+        label_rank: brightFirst ? [1, 2] : [2, 1],
+      }),
+    );
   }
   ws.write('data/test.jsonl', lines.join('\n') + '\n');
   ws.write('rubrics/bright.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: the brighter edit is better.\n');
-  ws.write('experiments/e.yaml', 'task: edit\nrubric: { from: ../rubrics/bright.txt, allow_unlocked: true }\nverify: { test: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n');
+  ws.write(
+    'experiments/e.yaml',
+    'task: edit\nrubric: { from: ../rubrics/bright.txt, allow_unlocked: true }\nverify: { test: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n',
+  );
 }
 
 const arr = (args: string[], env: Record<string, string> = {}) =>
-  execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { NO_COLOR: '1', SIM_KEY: 'sk-sim-key-123', ...env } });
+  execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], {
+    cwd: ws.root,
+    reject: false,
+    env: { NO_COLOR: '1', SIM_KEY: 'sk-sim-key-123', ...env },
+  });
 
 beforeEach(async () => {
   ws = makeWorkspace();
@@ -47,9 +61,29 @@ describe('arr judge', () => {
   it('prints the reference summary and writes a schema-valid report without the key', async () => {
     await writeEditExperiment(6);
     const out = ws.path('report.json');
-    const run = await arr(['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url, '--both-orders', '--out', out]);
+    const run = await arr([
+      'judge',
+      '--experiment',
+      'e',
+      '--dataset',
+      'data/test.jsonl',
+      '--base-url',
+      sim.url,
+      '--both-orders',
+      '--out',
+      out,
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
-    for (const line of ['Task:        edit', 'Mode:        pairwise', 'Total Tests: 6', 'Correct:     6', 'Accuracy:    100.00%', 'Agreement:   100.00%', 'Failures:    0']) expect(run.stdout).toContain(line);
+    for (const line of [
+      'Task:        edit',
+      'Mode:        pairwise',
+      'Total Tests: 6',
+      'Correct:     6',
+      'Accuracy:    100.00%',
+      'Agreement:   100.00%',
+      'Failures:    0',
+    ])
+      expect(run.stdout).toContain(line);
     const text = readFileSync(out, 'utf8');
     expect(text).not.toContain('sk-sim-key-123');
     const report = JSON.parse(text);
@@ -66,7 +100,11 @@ describe('arr judge', () => {
     await writeEditExperiment(1);
     await arr(['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url]);
     const request = sim.requests[0];
-    expect(request.images.map((i) => i.label)).toEqual(['Image BASE (original image):', 'Edited Image 1:', 'Edited Image 2:']);
+    expect(request.images.map((i) => i.label)).toEqual([
+      'Image BASE (original image):',
+      'Edited Image 1:',
+      'Edited Image 2:',
+    ]);
     expect(request.base).toBeDefined();
     expect(request.text).toContain('Editing instruction: edit 0');
     expect(request.text).not.toMatch(/label_rank|Expected rank/);
@@ -74,11 +112,17 @@ describe('arr judge', () => {
 
   it('says it judges directly when there is no rubric, and exits non-zero when the endpoint is unusable', async () => {
     await writeEditExperiment(2);
-    ws.write('experiments/plain.yaml', 'task: edit\nrubric: { seed: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n');
+    ws.write(
+      'experiments/plain.yaml',
+      'task: edit\nrubric: { seed: ../data/test.jsonl }\njudge: { api_key: "${SIM_KEY}" }\n',
+    );
     const direct = await arr(['judge', '--experiment', 'plain', '--dataset', 'data/test.jsonl', '--base-url', sim.url]);
     expect(direct.stderr).toContain('no rubric: judging directly');
     expect(direct.stdout).toContain('Rubric:      none (direct judging)');
-    const refused = await arr(['judge', '--experiment', 'plain', '--dataset', 'data/test.jsonl', '--base-url', sim.url], { SIM_KEY: 'wrong' });
+    const refused = await arr(
+      ['judge', '--experiment', 'plain', '--dataset', 'data/test.jsonl', '--base-url', sim.url],
+      { SIM_KEY: 'wrong' },
+    );
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('refused the API key');
     expect(refused.stderr).not.toContain('wrong');
@@ -88,12 +132,28 @@ describe('arr judge', () => {
     await writeEditExperiment(16);
     await sim.close();
     sim = await startSimVlm({ apiKey: 'sk-sim-key-123', rule: rubricAwareRule, latencyMs: 150 });
-    const args = ['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url, '--concurrency', '2'];
-    const child = execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { SIM_KEY: 'sk-sim-key-123' } });
+    const args = [
+      'judge',
+      '--experiment',
+      'e',
+      '--dataset',
+      'data/test.jsonl',
+      '--base-url',
+      sim.url,
+      '--concurrency',
+      '2',
+    ];
+    const child = execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], {
+      cwd: ws.root,
+      reject: false,
+      env: { SIM_KEY: 'sk-sim-key-123' },
+    });
     await expect.poll(() => sim.requests.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(7);
     child.kill('SIGINT');
     await child;
-    const cached = readdirSync(ws.path('cache/judge'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
+    const cached = readdirSync(ws.path('cache/judge'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.json'));
     for (const f of cached) expect(() => JSON.parse(readFileSync(ws.path(`cache/judge/${f}`), 'utf8'))).not.toThrow();
     const before = sim.requests.length; // chat requests only (the preflight's GET /models is not one)
     const rerun = await arr(args);
@@ -108,7 +168,20 @@ describe('position bias and agreement', () => {
   it('reports disagreement instead of resolving it when the orders disagree', async () => {
     await sim.close();
     sim = await startSimVlm({ positionBias: 1 });
-    const { summary, items } = await evaluate(await brightnessPairs(6), { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: 'brightness', bothOrders: true, minScore: 1, maxScore: 5 }, { client: client(settings([sim.url])), encoder: encoder() });
+    const { summary, items } = await evaluate(
+      await brightnessPairs(6),
+      {
+        task: 't2i',
+        mode: 'pairwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: 'brightness',
+        bothOrders: true,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: client(settings([sim.url])), encoder: encoder() },
+    );
     expect(summary.agreement).toBe(0);
     expect(summary.disagreements).toBe(6);
     expect(summary.correct).toBe(0);
@@ -117,9 +190,25 @@ describe('position bias and agreement', () => {
 
   it('a rubric the judge can use raises accuracy over direct judging', async () => {
     const items = await brightnessPairs(10);
-    const options = { task: 't2i' as const, mode: 'pairwise' as const, language: 'en' as const, taskDescription: '', bothOrders: false, minScore: 1, maxScore: 5 };
-    const direct = await evaluate(items, { ...options, rubric: undefined }, { client: client(settings([sim.url], { apiKey: 'sk-sim-key-123' })), encoder: encoder() });
-    const withRubric = await evaluate(items, { ...options, rubric: 'Prefer the brighter image.' }, { client: client(settings([sim.url], { apiKey: 'sk-sim-key-123' })), encoder: encoder() });
+    const options = {
+      task: 't2i' as const,
+      mode: 'pairwise' as const,
+      language: 'en' as const,
+      taskDescription: '',
+      bothOrders: false,
+      minScore: 1,
+      maxScore: 5,
+    };
+    const direct = await evaluate(
+      items,
+      { ...options, rubric: undefined },
+      { client: client(settings([sim.url], { apiKey: 'sk-sim-key-123' })), encoder: encoder() },
+    );
+    const withRubric = await evaluate(
+      items,
+      { ...options, rubric: 'Prefer the brighter image.' },
+      { client: client(settings([sim.url], { apiKey: 'sk-sim-key-123' })), encoder: encoder() },
+    );
     expect(direct.summary.accuracy).toBe(0.5);
     expect(withRubric.summary.accuracy).toBe(1);
   });

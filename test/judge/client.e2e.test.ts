@@ -19,14 +19,26 @@ describe('endpoint down mid-run', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   }, 15_000);
 
-
   it('ends a run on a vanished endpoint with the default retries, not item by item', async ({ startSim }) => {
     const s = await startSim();
     const c = client(settings([s.url], { retries: 4, concurrency: 2 }));
     await c.ask(await pairRequest(), parse2);
     await s.close();
     const started = Date.now();
-    const run = evaluate(await brightnessPairs(20), { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: false, minScore: 1, maxScore: 5 }, { client: c, encoder: encoder() });
+    const run = evaluate(
+      await brightnessPairs(20),
+      {
+        task: 't2i',
+        mode: 'pairwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: false,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: c, encoder: encoder() },
+    );
     await expect(run).rejects.toBeInstanceOf(JudgeUnavailableError);
     expect(Date.now() - started).toBeLessThan(10_000);
   }, 15_000);

@@ -24,7 +24,20 @@ describe('retries and faults', () => {
     const s = await startSim({ faults: [{ kind: '429', rate: 0.5, retryAfterS: 0 }], seed: 3 });
     const c = client(settings([s.url], { retries: 8 }));
     const items = await brightnessPairs(12);
-    const { summary } = await evaluate(items, { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: false, minScore: 1, maxScore: 5 }, { client: c, encoder: encoder() });
+    const { summary } = await evaluate(
+      items,
+      {
+        task: 't2i',
+        mode: 'pairwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: false,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: c, encoder: encoder() },
+    );
     expect(summary.failures).toBe(0);
     expect(summary.accuracy).toBe(1);
     expect(c.usage.retries).toBeGreaterThan(0);
@@ -34,7 +47,20 @@ describe('retries and faults', () => {
   it('completes a run with 10% server errors', async ({ startSim }) => {
     const s = await startSim({ faults: [{ kind: '500', rate: 0.1 }], seed: 5 });
     const c = client(settings([s.url]));
-    const { summary } = await evaluate(await brightnessPairs(20), { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: true, minScore: 1, maxScore: 5 }, { client: c, encoder: encoder() });
+    const { summary } = await evaluate(
+      await brightnessPairs(20),
+      {
+        task: 't2i',
+        mode: 'pairwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: true,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: c, encoder: encoder() },
+    );
     expect(summary).toMatchObject({ failures: 0, judged: 20, correct: 20, agreement: 1 });
     expect(s.stats.byStatus[500]).toBeGreaterThan(0);
   }, 30_000);
@@ -91,7 +117,9 @@ describe('endpoint down', () => {
   it('fails the preflight within seconds, naming the URL', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/v1`;
     const started = Date.now();
-    const error = await client(settings([url])).preflight().catch((e) => e);
+    const error = await client(settings([url]))
+      .preflight()
+      .catch((e) => e);
     expect(error).toBeInstanceOf(JudgeUnavailableError);
     expect(error.message).toContain(`${url} (connection refused)`);
     expect(error.message).toContain('vllm serve');
@@ -119,7 +147,10 @@ describe('endpoint down', () => {
 });
 
 describe('response cache and budgets', () => {
-  it('answers a repeated request from the cache, never caches failures, and --no-cache bypasses it', async ({ startSim, tempDir }) => {
+  it('answers a repeated request from the cache, never caches failures, and --no-cache bypasses it', async ({
+    startSim,
+    tempDir,
+  }) => {
     const dir = tempDir();
     const s = await startSim({ faults: [{ kind: '500', times: 1 }] });
     const c = client(settings([s.url], { retries: 0 }), dir);
@@ -139,8 +170,12 @@ describe('response cache and budgets', () => {
     const b = await startSim();
     const request = await pairRequest();
     expect(client(settings([a.url])).requestKey(request)).toBe(client(settings([b.url])).requestKey(request));
-    expect(client(settings([a.url])).requestKey(request)).not.toBe(client(settings([a.url])).requestKey(await pairRequest(201)));
-    expect(client(settings([a.url])).requestKey({ ...request, sample: 1 })).not.toBe(client(settings([a.url])).requestKey(request));
+    expect(client(settings([a.url])).requestKey(request)).not.toBe(
+      client(settings([a.url])).requestKey(await pairRequest(201)),
+    );
+    expect(client(settings([a.url])).requestKey({ ...request, sample: 1 })).not.toBe(
+      client(settings([a.url])).requestKey(request),
+    );
   });
 
   it('never writes the API key into cached responses', async ({ startSim, tempDir }) => {
@@ -148,7 +183,9 @@ describe('response cache and budgets', () => {
     const s = await startSim({ apiKey: 'sk-cache-secret' });
     const c = client(settings([s.url], { apiKey: 'sk-cache-secret' }), dir);
     await c.ask(await pairRequest(), parse2);
-    const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
+    const files = readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
     for (const f of files) expect(readFileSync(join(dir, f), 'utf8')).not.toContain('sk-cache-secret');
   });
@@ -156,7 +193,20 @@ describe('response cache and budgets', () => {
   it('stops cleanly at judge.max_calls and reports where it stopped', async ({ startSim }) => {
     const s = await startSim();
     const c = client(settings([s.url], { maxCalls: 5, concurrency: 1 }));
-    const { summary, items } = await evaluate(await brightnessPairs(10), { task: 't2i', mode: 'pairwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: false, minScore: 1, maxScore: 5 }, { client: c, encoder: encoder() });
+    const { summary, items } = await evaluate(
+      await brightnessPairs(10),
+      {
+        task: 't2i',
+        mode: 'pairwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: false,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: c, encoder: encoder() },
+    );
     expect(summary.stoppedBy).toBe('judge.max_calls (5) reached');
     expect(summary.judged).toBe(5);
     expect(items.filter((i) => i.verdict === 'skipped')).toHaveLength(5);
@@ -225,13 +275,28 @@ describe('provider capabilities', () => {
 
 describe('grading modes and item failures', () => {
   it('scores pointwise items and compares with label_score', async ({ startSim }) => {
-    const s = await startSim({ rule: (req) => ({ score: req.candidates[0].mean[0] > 128 ? 5 : 2, reason: 'bright is good' }) });
+    const s = await startSim({
+      rule: (req) => ({ score: req.candidates[0].mean[0] > 128 ? 5 : 2, reason: 'bright is good' }),
+    });
     const items = [
       { index: 0, query: 'a', candidates: [await grey(220)], label: { score: 5 }, meta: {} },
       { index: 1, query: 'b', candidates: [await grey(20)], label: { score: 2 }, meta: {} },
       { index: 2, query: 'c', candidates: [await grey(21)], label: { score: 4 }, meta: {} },
     ];
-    const { summary, items: results } = await evaluate(items, { task: 't2i', mode: 'pointwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: true, minScore: 1, maxScore: 5 }, { client: client(settings([s.url])), encoder: encoder() });
+    const { summary, items: results } = await evaluate(
+      items,
+      {
+        task: 't2i',
+        mode: 'pointwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: true,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: client(settings([s.url])), encoder: encoder() },
+    );
     expect(summary).toMatchObject({ judged: 3, correct: 2, agreement: null });
     expect(results.map((r) => r.predicted)).toEqual([{ score: 5 }, { score: 2 }, { score: 2 }]);
     expect(s.requests[0].prompt).toContain('Score the generated image from 1 (worst) to 5 (best)');
@@ -241,10 +306,35 @@ describe('grading modes and item failures', () => {
   it('ranks listwise N > 2 and fails only the item whose image does not decode, naming it', async ({ startSim }) => {
     const s = await startSim();
     const items = [
-      { index: 0, query: 'three', candidates: [await grey(90), await grey(200), await grey(30)], label: { rank: [2, 1, 3] }, meta: {} },
-      { index: 1, query: 'broken', candidates: [{ kind: 'file' as const, path: '/nonexistent/broken.png' }, await grey(10)], label: { rank: [1, 2] }, meta: {} },
+      {
+        index: 0,
+        query: 'three',
+        candidates: [await grey(90), await grey(200), await grey(30)],
+        label: { rank: [2, 1, 3] },
+        meta: {},
+      },
+      {
+        index: 1,
+        query: 'broken',
+        candidates: [{ kind: 'file' as const, path: '/nonexistent/broken.png' }, await grey(10)],
+        label: { rank: [1, 2] },
+        meta: {},
+      },
     ];
-    const { summary, items: results } = await evaluate(items, { task: 't2i', mode: 'listwise', language: 'en', taskDescription: '', rubric: undefined, bothOrders: true, minScore: 1, maxScore: 5 }, { client: client(settings([s.url])), encoder: encoder() });
+    const { summary, items: results } = await evaluate(
+      items,
+      {
+        task: 't2i',
+        mode: 'listwise',
+        language: 'en',
+        taskDescription: '',
+        rubric: undefined,
+        bothOrders: true,
+        minScore: 1,
+        maxScore: 5,
+      },
+      { client: client(settings([s.url])), encoder: encoder() },
+    );
     expect(results[0]).toMatchObject({ verdict: 'agree', predicted: { rank: [2, 1, 3] }, correct: true });
     expect(results[1].verdict).toBe('failed');
     expect(results[1].orders[0].error).toContain('/nonexistent/broken.png');

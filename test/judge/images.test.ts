@@ -23,7 +23,8 @@ const put = (name: string, bytes: Buffer): string => {
   writeFileSync(path, bytes);
   return path;
 };
-const fresh = (extra: Partial<ConstructorParameters<typeof ImageEncoder>[0]> = {}) => new ImageEncoder({ maxSide: 512, ...extra });
+const fresh = (extra: Partial<ConstructorParameters<typeof ImageEncoder>[0]> = {}) =>
+  new ImageEncoder({ maxSide: 512, ...extra });
 const cacheDir = () => join(dir, `cache-${++n}`);
 
 /** Seeded noisy pixels: smooth gradient plus noise, so PNGs are big and JPEG wins. */
@@ -34,14 +35,17 @@ function rawPixels(width: number, height: number, channels: 3 | 4, alpha?: (x: n
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * channels;
-      for (let c = 0; c < 3; c++) px[i + c] = Math.max(0, Math.min(255, Math.round(((x + y * (c + 1)) % 256) * 0.7 + rand() * 60)));
+      for (let c = 0; c < 3; c++)
+        px[i + c] = Math.max(0, Math.min(255, Math.round(((x + y * (c + 1)) % 256) * 0.7 + rand() * 60)));
       if (channels === 4) px[i + 3] = alpha ? alpha(x, y) : 255;
     }
   }
   return px;
 }
 const noisyPng = (w: number, h: number, channels: 3 | 4 = 3, alpha?: (x: number, y: number) => number) =>
-  sharp(rawPixels(w, h, channels, alpha), { raw: { width: w, height: h, channels } }).png().toBuffer();
+  sharp(rawPixels(w, h, channels, alpha), { raw: { width: w, height: h, channels } })
+    .png()
+    .toBuffer();
 const decodeUrl = (url: string) => Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
 const metaOf = (enc: EncodedImage) => sharp(decodeUrl(enc.url)).metadata();
 
@@ -104,7 +108,9 @@ describe('ImageEncoder: sizes and formats', () => {
     ];
     const raw = Buffer.alloc(w * h * 4);
     for (let p = 0; p < w * h; p++) raw.set(colours[(Math.floor((p % w) / 7) + Math.floor(p / w / 5)) % 4], p * 4);
-    const bloated = await sharp(raw, { raw: { width: w, height: h, channels: 4 } }).png({ compressionLevel: 0 }).toBuffer();
+    const bloated = await sharp(raw, { raw: { width: w, height: h, channels: 4 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     const enc = await fresh().encode(file(put('palette.png', bloated)));
     expect(enc.reencoded).toBe(true);
     expect(enc.bytes).toBeLessThan(bloated.length);
@@ -112,7 +118,10 @@ describe('ImageEncoder: sizes and formats', () => {
     const back = await sharp(decodeUrl(enc.url)).ensureAlpha().raw().toBuffer();
     let changed = 0; // visible pixels that differ (fully transparent ones may change colour)
     for (let p = 0; p < w * h; p++) {
-      const same = raw[p * 4 + 3] === 0 ? back[p * 4 + 3] === 0 : back.subarray(p * 4, p * 4 + 4).equals(raw.subarray(p * 4, p * 4 + 4));
+      const same =
+        raw[p * 4 + 3] === 0
+          ? back[p * 4 + 3] === 0
+          : back.subarray(p * 4, p * 4 + 4).equals(raw.subarray(p * 4, p * 4 + 4));
       if (!same) changed++;
     }
     expect(changed).toBe(0);
@@ -120,7 +129,8 @@ describe('ImageEncoder: sizes and formats', () => {
   });
 
   it('sends a few-colour opaque diagram as a palette PNG, lossless, when it beats JPEG', async () => {
-    const svg = '<svg width="600" height="400"><rect x="10" y="10" width="200" height="100" fill="#f00"/><rect x="0" y="300" width="600" height="2" fill="#00f"/></svg>';
+    const svg =
+      '<svg width="600" height="400"><rect x="10" y="10" width="200" height="100" fill="#f00"/><rect x="0" y="300" width="600" height="2" fill="#00f"/></svg>';
     const png = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } })
       .composite([{ input: Buffer.from(svg) }])
       .png()
@@ -135,9 +145,19 @@ describe('ImageEncoder: sizes and formats', () => {
   });
 
   it('sends the original bytes when re-encoding would be larger (tiny flat PNG)', async () => {
-    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
     const enc = await fresh().encode(file(put('flat.png', png)));
-    expect(enc).toMatchObject({ reencoded: false, mime: 'image/png', bytes: png.length, originalBytes: png.length, width: 16, height: 16, sha256: sha(png) });
+    expect(enc).toMatchObject({
+      reencoded: false,
+      mime: 'image/png',
+      bytes: png.length,
+      originalBytes: png.length,
+      width: 16,
+      height: 16,
+      sha256: sha(png),
+    });
     expect(enc.url).toBe(dataUrl('image/png', png));
   });
 
@@ -266,13 +286,21 @@ describe('ImageEncoder: inputs and errors', () => {
   it('decodes a data URL', async () => {
     const png = await noisyPng(900, 300);
     const enc = await fresh().encode({ kind: 'data', url: dataUrl('image/png', png), mime: 'image/png' });
-    expect(enc).toMatchObject({ width: 512, height: 171, mime: 'image/jpeg', sha256: sha(png), originalBytes: png.length });
+    expect(enc).toMatchObject({
+      width: 512,
+      height: 171,
+      mime: 'image/jpeg',
+      sha256: sha(png),
+      originalBytes: png.length,
+    });
   });
 
   it('names the file and sharp’s reason for a truncated image', async () => {
     const png = await noisyPng(200, 200);
     const path = put('truncated.png', png.subarray(0, png.length >> 1));
-    const err = await fresh().encode(file(path)).catch((e: unknown) => e);
+    const err = await fresh()
+      .encode(file(path))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageError);
     expect((err as ImageError).message).toMatch(new RegExp(`^${path}: not a decodable image \\(.+\\)$`));
     expect((err as ImageError).source).toBe(path);
@@ -281,7 +309,9 @@ describe('ImageEncoder: inputs and errors', () => {
   it('names the file for a non-image, a truncated JPEG and a missing file', async () => {
     const text = put('not-an-image.png', Buffer.from('hello'));
     await expect(fresh().encode(file(text))).rejects.toThrow(`${text}: not a decodable image (`);
-    const jpeg = await sharp(rawPixels(200, 200, 3), { raw: { width: 200, height: 200, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(rawPixels(200, 200, 3), { raw: { width: 200, height: 200, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     const cut = put('truncated.jpg', jpeg.subarray(0, jpeg.length - 2000));
     await expect(fresh().encode(file(cut))).rejects.toThrow(`${cut}: not a decodable image (`);
     const missing = join(dir, 'missing.png');
@@ -342,7 +372,13 @@ describe('ImageEncoder: http(s) URLs', () => {
   it('fetches, encodes, and does not fetch again for a cached URL', async () => {
     const enc = fresh();
     const a = await enc.encode({ kind: 'url', url: `${base}/img.png` });
-    expect(a).toMatchObject({ width: 512, height: 256, mime: 'image/jpeg', sha256: sha(png), originalBytes: png.length });
+    expect(a).toMatchObject({
+      width: 512,
+      height: 256,
+      mime: 'image/jpeg',
+      sha256: sha(png),
+      originalBytes: png.length,
+    });
     const b = await enc.encode({ kind: 'url', url: `${base}/img.png` });
     expect(b).toBe(a);
     expect(hits.get('/img.png')).toBe(1);
@@ -351,14 +387,18 @@ describe('ImageEncoder: http(s) URLs', () => {
 
   it('names the URL on a 404', async () => {
     const url = `${base}/missing.png`;
-    const err = await fresh().encode({ kind: 'url', url }).catch((e: unknown) => e);
+    const err = await fresh()
+      .encode({ kind: 'url', url })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageError);
     expect((err as Error).message).toBe(`${url}: HTTP 404 Not Found`);
   });
 
   it('names the URL on a timeout', async () => {
     const url = `${base}/slow.png`;
-    await expect(fresh({ fetchTimeoutMs: 150 }).encode({ kind: 'url', url })).rejects.toThrow(`${url}: fetch timed out after 150 ms`);
+    await expect(fresh({ fetchTimeoutMs: 150 }).encode({ kind: 'url', url })).rejects.toThrow(
+      `${url}: fetch timed out after 150 ms`,
+    );
   });
 
   it('names the URL when nothing listens', async () => {

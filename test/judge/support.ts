@@ -31,13 +31,21 @@ export function settings(baseUrls: string[], patch: Partial<JudgeSettings> = {})
 
 /** A client with its own limiter (tests must not share the process-wide one) and optional cache. */
 export function client(s: JudgeSettings, cacheDir?: string, warnings: string[] = []): JudgeClient {
-  return new JudgeClient(s, { limiter: new Limiter(s.concurrency), cache: cacheDir ? new ResponseCache(cacheDir) : undefined, warn: (m) => warnings.push(m) });
+  return new JudgeClient(s, {
+    limiter: new Limiter(s.concurrency),
+    cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
+    warn: (m) => warnings.push(m),
+  });
 }
 
 export const encoder = () => new ImageEncoder({ maxSide: 256 });
 
 export async function grey(level: number, size = 64): Promise<ImageRef> {
-  const png = await sharp({ create: { width: size, height: size, channels: 3, background: { r: level, g: level, b: level } } }).png().toBuffer();
+  const png = await sharp({
+    create: { width: size, height: size, channels: 3, background: { r: level, g: level, b: level } },
+  })
+    .png()
+    .toBuffer();
   return { kind: 'data', url: `data:image/png;base64,${png.toString('base64')}`, mime: 'image/png' };
 }
 
@@ -48,7 +56,13 @@ export async function brightnessPairs(n: number): Promise<DatasetItem[]> {
     const dark = await grey(40 + i);
     const bright = await grey(200 - i);
     const brightFirst = i % 2 === 0;
-    items.push({ index: i, query: `pair ${i}`, candidates: brightFirst ? [bright, dark] : [dark, bright], label: { rank: brightFirst ? [1, 2] : [2, 1] }, meta: {} });
+    items.push({
+      index: i,
+      query: `pair ${i}`,
+      candidates: brightFirst ? [bright, dark] : [dark, bright],
+      label: { rank: brightFirst ? [1, 2] : [2, 1] },
+      meta: {},
+    });
   }
   return items;
 }
@@ -67,7 +81,18 @@ export const rubricAwareRule: SimRule = (req) => {
 export async function pairRequest(level = 200): Promise<AskRequest> {
   const enc = encoder();
   const [a, b] = await Promise.all([enc.encode(await grey(level)), enc.encode(await grey(30))]);
-  const blocks = gradingMessage({ task: 't2i', mode: 'listwise', language: 'en', query: 'q', taskDescription: '', rubric: undefined, base: undefined, candidates: [a, b], minScore: 1, maxScore: 5 });
+  const blocks = gradingMessage({
+    task: 't2i',
+    mode: 'listwise',
+    language: 'en',
+    query: 'q',
+    taskDescription: '',
+    rubric: undefined,
+    base: undefined,
+    candidates: [a, b],
+    minScore: 1,
+    maxScore: 5,
+  });
   return { turns: [{ role: 'user', content: blocks }], answer: { kind: 'rank', n: 2 } };
 }
 /** Parses a two-candidate rank answer. */

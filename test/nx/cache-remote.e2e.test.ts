@@ -12,7 +12,14 @@ import { startS3, type S3Server } from '../helpers/s3.js';
 import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 const TARGETS = ['resolve', 'rubric-generate', 'verify', 'freeze'];
 
 let sim: SimVlm;
@@ -32,12 +39,22 @@ function env(remote: string, extra: Record<string, string> = {}): Record<string,
 }
 
 async function nx(ws: TestWorkspace, args: string[], vars: Record<string, string>) {
-  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], { cwd: ws.root, env: vars, reject: false, all: true });
+  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
+    cwd: ws.root,
+    env: vars,
+    reject: false,
+    all: true,
+  });
   return { code: r.exitCode, out: r.all ?? '' };
 }
 
 async function arr(ws: TestWorkspace, args: string[], vars: Record<string, string>) {
-  const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], { cwd: ws.root, env: vars, reject: false, all: true });
+  const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], {
+    cwd: ws.root,
+    env: vars,
+    reject: false,
+    all: true,
+  });
   return { code: r.exitCode, out: r.all ?? '', stdout: r.stdout };
 }
 
@@ -78,14 +95,21 @@ describe.each([
       const run = await nx(b, ['run', 'bright:freeze'], env(remoteUrl(), { ARR_CACHE_DIR: store }));
       expect(run.code, run.out).toBe(0);
       expect(run.out).toMatch(/Cache:\s+0\/4 hit/); // Nx had nothing: every target ran and pulled
-      for (const target of TARGETS) expect(run.out).toMatch(new RegExp(`pulled ${target}/[0-9a-f]{12} from ${remoteUrl().replace(/[/.]/g, '\\$&')}`));
+      for (const target of TARGETS)
+        expect(run.out).toMatch(
+          new RegExp(`pulled ${target}/[0-9a-f]{12} from ${remoteUrl().replace(/[/.]/g, '\\$&')}`),
+        );
       expect(sim.stats.requests).toBe(built.calls);
       expect(artifactFiles(join(store, 'artifacts'))).toEqual(built.files);
       expect(existsSync(b.path('cache/artifacts'))).toBe(false);
       expect(readFileSync(b.path('rubrics/bright.v1.txt'), 'utf8')).toContain('brighter');
 
       const ls = await arr(b, ['cache', 'ls', '--remote', '--json'], env(remoteUrl()));
-      expect(JSON.parse(ls.stdout).artifacts.map((x: { kind: string }) => x.kind).sort()).toEqual(['freeze', 'resolve', 'rubric-generate', 'verify']);
+      expect(
+        JSON.parse(ls.stdout)
+          .artifacts.map((x: { kind: string }) => x.kind)
+          .sort(),
+      ).toEqual(['freeze', 'resolve', 'rubric-generate', 'verify']);
     } finally {
       rmSync(store, { recursive: true, force: true });
     }
@@ -103,7 +127,9 @@ describe('a tampered remote', () => {
     try {
       const pull = await arr(b, ['cache', 'pull', 'bright'], env(folderUrl(), { ARR_CACHE_DIR: store }));
       expect(pull.code).toBe(1);
-      expect(pull.out).toContain(`arr: refused remote artifact rubric-generate/${rubricDir} from ${folderUrl()}: rubric.txt: sha256`);
+      expect(pull.out).toContain(
+        `arr: refused remote artifact rubric-generate/${rubricDir} from ${folderUrl()}: rubric.txt: sha256`,
+      );
       expect(existsSync(join(store, 'artifacts', 'rubric-generate', rubricDir))).toBe(false);
     } finally {
       rmSync(store, { recursive: true, force: true });
@@ -112,7 +138,12 @@ describe('a tampered remote', () => {
 
   it('refuses to push without credentials, and refuses a URL with credentials in it', async () => {
     const a = clones[0];
-    const noKeys = env(s3Url(), { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent' });
+    const noKeys = env(s3Url(), {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_CONFIG_FILE: '/nonexistent',
+    });
     const push = await arr(a, ['cache', 'push'], noKeys);
     expect(push.code).toBe(1);
     expect(push.out).toContain(`arr: cannot push to ${s3Url()}: no AWS credentials found`);
@@ -129,7 +160,8 @@ function artifactFiles(root: string): Record<string, string> {
   for (const kind of readdirSync(root)) {
     for (const key of readdirSync(join(root, kind)).filter((k) => /^[0-9a-f]{64}$/.test(k))) {
       const manifest = JSON.parse(readFileSync(join(root, kind, key, 'artifact.json'), 'utf8'));
-      for (const [file, h] of Object.entries(manifest.files as Record<string, { sha256: string }>)) out[`${kind}/${key}/${file}`] = h.sha256;
+      for (const [file, h] of Object.entries(manifest.files as Record<string, { sha256: string }>))
+        out[`${kind}/${key}/${file}`] = h.sha256;
     }
   }
   return out;

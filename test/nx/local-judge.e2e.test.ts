@@ -10,13 +10,27 @@ import { writeTinyVlm, type TinyVlm } from '../helpers/tiny-vlm.js';
 
 let ws: TestWorkspace;
 let tiny: TinyVlm;
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 
 async function nx(args: string[], env: Record<string, string> = {}) {
   const started = Date.now();
   const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
     cwd: ws.root,
-    env: { ...NX_ENV, ARR_JUDGE_URL: '', ARR_JUDGE_BACKEND: '', ARR_MODELS_DIR: ws.path('models'), HF_ENDPOINT: 'http://127.0.0.1:1', ...env },
+    env: {
+      ...NX_ENV,
+      ARR_JUDGE_URL: '',
+      ARR_JUDGE_BACKEND: '',
+      ARR_MODELS_DIR: ws.path('models'),
+      HF_ENDPOINT: 'http://127.0.0.1:1',
+      ...env,
+    },
     reject: false,
     all: true,
     timeout: 240_000,
@@ -68,15 +82,31 @@ describe('the local judge under nx', () => {
   it('rubric-generate on tiny GGUFs ends in an artifact or the named failure', async () => {
     expect(existsSync(tiny.model)).toBe(true);
     const run = await nx(['run', 'exp-local:rubric-generate']);
-    if (process.env.ARR_TEST_DEBUG) console.error(run.code, run.ms, run.out.split('\n').filter((l) => !l.startsWith('[INFO]')).slice(-40).join('\n'));
+    if (process.env.ARR_TEST_DEBUG)
+      console.error(
+        run.code,
+        run.ms,
+        run.out
+          .split('\n')
+          .filter((l) => !l.startsWith('[INFO]'))
+          .slice(-40)
+          .join('\n'),
+      );
     if (run.code === 0) {
-      const stats = JSON.parse(readFileSync(ws.path('cache/experiments/exp-local/rubric-generate/stats.json'), 'utf8')) as { judge: { backend: string; model_files: { name: string }[] } };
+      const stats = JSON.parse(
+        readFileSync(ws.path('cache/experiments/exp-local/rubric-generate/stats.json'), 'utf8'),
+      ) as { judge: { backend: string; model_files: { name: string }[] } };
       expect(stats.judge.backend).toBe('local');
-      expect(stats.judge.model_files.map((f) => f.name)).toEqual(['Tiny-VL-Instruct-Q4_K_M.gguf', 'mmproj-Tiny-VL-Instruct-F16.gguf']);
+      expect(stats.judge.model_files.map((f) => f.name)).toEqual([
+        'Tiny-VL-Instruct-Q4_K_M.gguf',
+        'mmproj-Tiny-VL-Instruct-F16.gguf',
+      ]);
     } else {
       expect(run.out, run.out.slice(-3000)).toMatch(/no seed pair produced criteria that pass verification/);
     }
-    const lock = JSON.parse(readFileSync(ws.path('cache/experiments/exp-local/resolve/lock.json'), 'utf8')) as { resolved: { judge: { model: string } } };
+    const lock = JSON.parse(readFileSync(ws.path('cache/experiments/exp-local/resolve/lock.json'), 'utf8')) as {
+      resolved: { judge: { model: string } };
+    };
     expect(lock.resolved.judge.model).toBeDefined();
   }, 300_000);
 });

@@ -8,7 +8,14 @@ import { startSimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 
 let ws: TestWorkspace;
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 
 async function nx(args: string[], env: Record<string, string> = {}) {
   const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
@@ -25,7 +32,10 @@ const hit = (out: string) => /Cache:\s+1\/1 hit/.test(out);
 beforeAll(async () => {
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
-  ws.write('experiments/broken.yaml', 'task: t2i\njudge:\n  concurrency: 0\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
+  ws.write(
+    'experiments/broken.yaml',
+    'task: t2i\njudge:\n  concurrency: 0\nrubric: { seed: ../data/t2i/seed.jsonl }\n',
+  );
   ws.write('experiments/unparseable.yaml', 'task: [t2i\n');
 }, 60_000);
 afterAll(() => ws?.cleanup());
@@ -34,7 +44,12 @@ describe('nx run <experiment>:resolve', () => {
   it('lists one project per experiments/*.yaml, not the bases, even with broken manifests beside them', async () => {
     const { code, out } = await nx(['show', 'projects']);
     expect(code).toBe(0);
-    expect(out.split('\n').filter((l) => !l.startsWith('@')).sort()).toEqual(expect.arrayContaining(['broken', 'exp-a', 'unparseable']));
+    expect(
+      out
+        .split('\n')
+        .filter((l) => !l.startsWith('@'))
+        .sort(),
+    ).toEqual(expect.arrayContaining(['broken', 'exp-a', 'unparseable']));
     expect(out).not.toMatch(/^judge$/m);
   }, 60_000);
 
@@ -65,7 +80,9 @@ describe('nx run <experiment>:resolve', () => {
   it('re-runs when an env variable the manifest refers to changes, and not when the api key does', async () => {
     const model = await nx(['run', 'exp-a:resolve'], { ARR_JUDGE_MODEL: 'other/model' });
     expect(ranFresh(model.out)).toBe(true);
-    expect(JSON.parse(readFileSync(ws.path('cache/experiments/exp-a/resolve/lock.json'), 'utf8')).resolved.judge.model).toBe('other/model');
+    expect(
+      JSON.parse(readFileSync(ws.path('cache/experiments/exp-a/resolve/lock.json'), 'utf8')).resolved.judge.model,
+    ).toBe('other/model');
     const key = await nx(['run', 'exp-a:resolve'], { ARR_JUDGE_MODEL: 'other/model', ARR_JUDGE_API_KEY: 'sk-changed' });
     expect(hit(key.out)).toBe(true);
   }, 120_000);
@@ -85,7 +102,10 @@ describe('nx run <experiment>:resolve', () => {
       await writePng(outside.path('a.png'), 1);
       await writePng(outside.path('b.png'), 2);
       outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
-      ws.write('experiments/ext.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
+      ws.write(
+        'experiments/ext.yaml',
+        `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`,
+      );
       const first = await nx(['run', 'ext:resolve']);
       expect(ranFresh(first.out), first.out).toBe(true);
       expect(hit((await nx(['run', 'ext:resolve'])).out)).toBe(true);
@@ -100,7 +120,11 @@ describe('nx run <experiment>:resolve', () => {
 
   it('refuses to launch training before the pre-launch checks pass, naming the target that fixes each', async () => {
     // Through the executor's command, without the upstream targets Nx would run first.
-    const run = await execa('node', [ws.path('bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], { cwd: ws.root, reject: false, all: true });
+    const run = await execa('node', [ws.path('bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], {
+      cwd: ws.root,
+      reject: false,
+      all: true,
+    });
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toContain('not launching; fix these first');
     expect(run.all).toContain('npx nx run exp-a:freeze');
@@ -114,16 +138,27 @@ describe('nx run <experiment>:resolve', () => {
     // The test's timeout is the bound: a run that kept retrying the dead endpoint would exceed it.
     const run = await nx(['run', 'exp-a:freeze'], { ARR_JUDGE_URL: `http://127.0.0.1:${port}/v1` });
     expect(run.code).not.toBe(0);
-    expect(run.out).toContain(`cannot reach the judge: http://127.0.0.1:${port}/v1 (connection refused). Start one (e.g. vllm serve`);
+    expect(run.out).toContain(
+      `cannot reach the judge: http://127.0.0.1:${port}/v1 (connection refused). Start one (e.g. vllm serve`,
+    );
   }, 60_000);
 
   it('walks resolve → rubric-generate → verify → freeze against a judge, then replays it all from the cache', async () => {
     const sim = await startSimVlm({ rule: makeRubricSimRule() });
     try {
       for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
-      const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
+      const lines = [0, 1, 2, 3].map((i) =>
+        JSON.stringify({
+          query: `pair ${i}`,
+          response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`],
+          label_rank: i % 2 ? [2, 1] : [1, 2],
+        }),
+      );
       ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
-      ws.write('experiments/bright.yaml', 'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1 }\nverify: { test: ../data/bright/pairs.jsonl }\nfreeze: { name: bright, version: 1 }\n');
+      ws.write(
+        'experiments/bright.yaml',
+        'task: t2i\nextends: ./base/judge.yaml\nrubric: { seed: ../data/bright/pairs.jsonl, per_pair: 2, max_epochs: 1 }\nverify: { test: ../data/bright/pairs.jsonl }\nfreeze: { name: bright, version: 1 }\n',
+      );
       const env = { ARR_JUDGE_URL: sim.url };
       const first = await nx(['run', 'bright:freeze'], env);
       expect(first.code, first.out).toBe(0);

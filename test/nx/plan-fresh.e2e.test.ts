@@ -9,10 +9,22 @@ import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from 
 
 let ws: TestWorkspace;
 let sim: SimVlm;
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 
 async function nx(args: string[], env: Record<string, string> = {}) {
-  const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], { cwd: ws.root, env: { ...NX_ENV, ...env }, reject: false, all: true });
+  const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
+    cwd: ws.root,
+    env: { ...NX_ENV, ...env },
+    reject: false,
+    all: true,
+  });
   return { code: result.exitCode, out: result.all ?? '' };
 }
 async function show(name: string): Promise<{ tags: string[]; description: string }> {
@@ -29,7 +41,13 @@ beforeAll(async () => {
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
   for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0);
-  const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
+  const lines = [0, 1, 2, 3].map((i) =>
+    JSON.stringify({
+      query: `pair ${i}`,
+      response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`],
+      label_rank: i % 2 ? [2, 1] : [1, 2],
+    }),
+  );
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
   sim = await startSimVlm({ rule: makeRubricSimRule() });
 }, 60_000);
@@ -67,7 +85,12 @@ describe('plans after syntax errors and fixes (real nx)', () => {
     expect(sim.stats.requests).toBeGreaterThan(afterFirst);
     const lock = JSON.parse(readFileSync(ws.path('cache/experiments/tabbed/resolve/lock.json'), 'utf8'));
     expect(lock.resolved.rubric.task_description).toBe('Which image is brighter?');
-    const status = await execa('node', [ws.path('bin/arr.mjs'), 'status', 'tabbed', '--check'], { cwd: ws.root, env, reject: false, all: true });
+    const status = await execa('node', [ws.path('bin/arr.mjs'), 'status', 'tabbed', '--check'], {
+      cwd: ws.root,
+      env,
+      reject: false,
+      all: true,
+    });
     expect(status.exitCode, status.all).toBe(0);
   }, 240_000);
 

@@ -19,10 +19,20 @@ const it = test.extend<{ project: (file: string) => ReturnType<typeof projectIn>
 });
 
 describe('createNodes', () => {
-  it('gives each target a description, dependencies from the manifest and no cache for training', async ({ project }) => {
+  it('gives each target a description, dependencies from the manifest and no cache for training', async ({
+    project,
+  }) => {
     const p = await project('experiments/exp-a.yaml');
     expect(p.name).toBe('exp-a');
-    expect(Object.keys(p.targets!)).toEqual(['resolve', 'preprocess', 'rubric-generate', 'verify', 'freeze', 'train-flux', 'train']);
+    expect(Object.keys(p.targets!)).toEqual([
+      'resolve',
+      'preprocess',
+      'rubric-generate',
+      'verify',
+      'freeze',
+      'train-flux',
+      'train',
+    ]);
     for (const t of Object.values(p.targets!)) expect(t.metadata?.description).toBeTruthy();
     expect(p.targets!.verify.dependsOn).toEqual(['rubric-generate']);
     expect(p.targets!['train-flux']).toMatchObject({ cache: false, dependsOn: ['freeze', 'preprocess'] });
@@ -30,17 +40,34 @@ describe('createNodes', () => {
     expect(p.targets!.freeze.outputs).toContain('{workspaceRoot}/rubrics/exp-a.v1.txt');
   });
 
-  it('drops preprocess from training when train.embeddings is given, and picks train-edit for edit', async ({ t2iWs: ws, project }) => {
-    ws.write('experiments/e.yaml', 'task: edit\nrubric: { seed: ../data/t2i/seed.jsonl }\ntrain: { embeddings: ../data/meta.json }\n');
+  it('drops preprocess from training when train.embeddings is given, and picks train-edit for edit', async ({
+    t2iWs: ws,
+    project,
+  }) => {
+    ws.write(
+      'experiments/e.yaml',
+      'task: edit\nrubric: { seed: ../data/t2i/seed.jsonl }\ntrain: { embeddings: ../data/meta.json }\n',
+    );
     const p = await project('experiments/e.yaml');
     expect(p.targets!['train-edit'].dependsOn).toEqual(['freeze']);
     expect(p.targets!['train-flux']).toBeUndefined();
   });
 
-  it('declares the datasets, their images and only the env variables each target’s slice reads', async ({ project }) => {
+  it('declares the datasets, their images and only the env variables each target’s slice reads', async ({
+    project,
+  }) => {
     const t = (await project('experiments/exp-a.yaml')).targets!;
-    const envOf = (name: string) => (t[name].inputs as unknown[]).filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i).map((i) => i.env);
-    expect(t['rubric-generate'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/data/t2i/seed.jsonl', '{workspaceRoot}/data/t2i/images/0.png', '{workspaceRoot}/experiments/base/judge.yaml']));
+    const envOf = (name: string) =>
+      (t[name].inputs as unknown[])
+        .filter((i): i is { env: string } => typeof i === 'object' && i !== null && 'env' in i)
+        .map((i) => i.env);
+    expect(t['rubric-generate'].inputs).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/data/t2i/seed.jsonl',
+        '{workspaceRoot}/data/t2i/images/0.png',
+        '{workspaceRoot}/experiments/base/judge.yaml',
+      ]),
+    );
     expect(t['rubric-generate'].inputs).not.toContain('{workspaceRoot}/data/t2i/test.jsonl');
     // The backend's variables are inputs of every judging target: they pick the model identity in the key.
     expect(envOf('rubric-generate')).toEqual(['ARR_JUDGE_BACKEND', 'ARR_JUDGE_MODEL', 'ARR_JUDGE_URL']);
@@ -55,7 +82,10 @@ describe('createNodes', () => {
     const outside = makeWorkspace();
     try {
       outside.write('seed.jsonl', '{"query":"q","response":["a.png","b.png"],"label_rank":[1,2]}\n');
-      ws.write('experiments/x.yaml', `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`);
+      ws.write(
+        'experiments/x.yaml',
+        `task: t2i\ndata: { allowed_roots: [${outside.root}] }\nrubric: { seed: ${outside.path('seed.jsonl')} }\n`,
+      );
       const inputs = (await project('experiments/x.yaml')).targets!['rubric-generate'].inputs as { runtime?: string }[];
       const runtime = inputs.find((i) => typeof i === 'object' && i.runtime)?.runtime;
       expect(runtime).toContain('bin/arr.mjs hash-files');
@@ -66,7 +96,10 @@ describe('createNodes', () => {
     }
   });
 
-  it('still creates a project for a broken manifest, whose targets then fail with its errors', async ({ t2iWs: ws, project }) => {
+  it('still creates a project for a broken manifest, whose targets then fail with its errors', async ({
+    t2iWs: ws,
+    project,
+  }) => {
     ws.write('experiments/bad.yaml', 'task: [t2i\n');
     const p = await project('experiments/bad.yaml');
     expect(p.tags).toContain('invalid');
@@ -75,8 +108,14 @@ describe('createNodes', () => {
     expect(p.targets!.train.dependsOn).toEqual(['resolve']);
   });
 
-  it('tags a manifest invalid while a file it extends is missing, even when it names its task, and re-plans once it appears', async ({ t2iWs: ws, project }) => {
-    ws.write('experiments/late.yaml', 'task: t2i\nextends: ./base/later.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\n');
+  it('tags a manifest invalid while a file it extends is missing, even when it names its task, and re-plans once it appears', async ({
+    t2iWs: ws,
+    project,
+  }) => {
+    ws.write(
+      'experiments/late.yaml',
+      'task: t2i\nextends: ./base/later.yaml\nrubric: { seed: ../data/t2i/seed.jsonl }\n',
+    );
     const before = await project('experiments/late.yaml');
     expect(before.tags).toEqual(expect.arrayContaining(['task:t2i', 'invalid']));
     expect(before.targets!.resolve.inputs).toContain('{workspaceRoot}/experiments/base/later.yaml');
@@ -102,7 +141,15 @@ describe('the plugin’s plan cache', () => {
     let computed = 0;
     const compute = () => {
       computed++;
-      return { name: 'exp-a', task: 't2i' as const, chain: [], tried: [], targets: {}, problems: [], dependencies: [manifest] };
+      return {
+        name: 'exp-a',
+        task: 't2i' as const,
+        chain: [],
+        tried: [],
+        targets: {},
+        problems: [],
+        dependencies: [manifest],
+      };
     };
     const first = new PlanCache(file, 'code-1');
     first.get(manifest, compute);

@@ -9,15 +9,32 @@ import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from 
 
 let ws: TestWorkspace;
 let sim: SimVlm;
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 const env = () => ({ ...NX_ENV, ARR_JUDGE_URL: sim.url });
 
 async function nx(args: string[]) {
-  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], { cwd: ws.root, env: env(), reject: false, all: true });
+  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
+    cwd: ws.root,
+    env: env(),
+    reject: false,
+    all: true,
+  });
   return { code: r.exitCode, out: r.all ?? '' };
 }
 async function arr(args: string[]) {
-  const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], { cwd: ws.root, env: env(), reject: false, all: true });
+  const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], {
+    cwd: ws.root,
+    env: env(),
+    reject: false,
+    all: true,
+  });
   return { code: r.exitCode, out: r.all ?? '', stdout: r.stdout };
 }
 const manifest = (name: string, description: string) =>
@@ -27,7 +44,13 @@ beforeAll(async () => {
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
   for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0);
-  const lines = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
+  const lines = [0, 1, 2, 3].map((i) =>
+    JSON.stringify({
+      query: `pair ${i}`,
+      response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`],
+      label_rank: i % 2 ? [2, 1] : [1, 2],
+    }),
+  );
   ws.write('data/bright/pairs.jsonl', lines.join('\n') + '\n');
   sim = await startSimVlm({ rule: makeRubricSimRule() });
 }, 60_000);
@@ -50,10 +73,14 @@ describe('Nx replay leaves the artifacts', () => {
 
     const status = await arr(['status', 'bright', '--json']);
     expect(status.code, status.out).toBe(0);
-    const states = Object.fromEntries(JSON.parse(status.stdout).targets.map((t: { target: string; state: string }) => [t.target, t]));
-    for (const target of ['resolve', 'rubric-generate', 'verify', 'freeze']) expect(states[target]).toMatchObject({ state: 'fresh', built_by: 'bright' });
+    const states = Object.fromEntries(
+      JSON.parse(status.stdout).targets.map((t: { target: string; state: string }) => [t.target, t]),
+    );
+    for (const target of ['resolve', 'rubric-generate', 'verify', 'freeze'])
+      expect(states[target]).toMatchObject({ state: 'fresh', built_by: 'bright' });
     expect((await arr(['status', 'bright', '--check'])).code).toBe(0);
-    for (const kind of ['resolve', 'rubric-generate', 'verify', 'freeze']) expect(readdirSync(ws.path(`cache/artifacts/${kind}`)).filter((n) => /^[0-9a-f]{64}$/.test(n))).toHaveLength(1);
+    for (const kind of ['resolve', 'rubric-generate', 'verify', 'freeze'])
+      expect(readdirSync(ws.path(`cache/artifacts/${kind}`)).filter((n) => /^[0-9a-f]{64}$/.test(n))).toHaveLength(1);
     expect((await arr(['cache', 'verify'])).code).toBe(0);
     const plan = await arr(['train', '--experiment', 'bright', '--plan']);
     expect(plan.out).toContain('ok   rubric: rubrics/bright.v1.txt matches its lock');
@@ -85,9 +112,13 @@ describe('one builder per key', () => {
     expect(single).toBeGreaterThan(0);
 
     // The same key again from nothing: no artifact, no Nx-output copy, no cached judge response.
-    for (const dir of ['cache/artifacts/rubric-generate', 'cache/judge', 'cache/experiments/duo/rubric-generate']) rmSync(ws.path(dir), { recursive: true });
+    for (const dir of ['cache/artifacts/rubric-generate', 'cache/judge', 'cache/experiments/duo/rubric-generate'])
+      rmSync(ws.path(dir), { recursive: true });
     before = sim.stats.requests;
-    const [a, b] = await Promise.all([arr(['build', 'rubric-generate', 'duo']), arr(['build', 'rubric-generate', 'duo'])]);
+    const [a, b] = await Promise.all([
+      arr(['build', 'rubric-generate', 'duo']),
+      arr(['build', 'rubric-generate', 'duo']),
+    ]);
     expect(a.code, a.out).toBe(0);
     expect(b.code, b.out).toBe(0);
     // One build's worth. The count of one build itself varies by a call between runs (the judge client does
@@ -98,7 +129,9 @@ describe('one builder per key', () => {
     expect(both).toBeGreaterThanOrEqual(single - 2);
     expect(both).toBeLessThanOrEqual(single + 2);
     expect(a.out + b.out).toMatch(/waiting for rubric-generate\/[0-9a-f]{12}: pid \d+ on .+ is building it/);
-    expect([a.out, b.out].filter((out) => /built by another process meanwhile; no judge call made/.test(out))).toHaveLength(1);
+    expect(
+      [a.out, b.out].filter((out) => /built by another process meanwhile; no judge call made/.test(out)),
+    ).toHaveLength(1);
   }, 240_000);
 });
 

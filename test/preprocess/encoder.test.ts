@@ -23,34 +23,107 @@ const wordLevel = {
   version: '1.0',
   truncation: null,
   padding: null,
-  added_tokens: [makeSpecialToken(0, '[PAD]'), makeSpecialToken(1, '[UNK]'), makeSpecialToken(2, '[CLS]'), makeSpecialToken(3, '[SEP]')],
+  added_tokens: [
+    makeSpecialToken(0, '[PAD]'),
+    makeSpecialToken(1, '[UNK]'),
+    makeSpecialToken(2, '[CLS]'),
+    makeSpecialToken(3, '[SEP]'),
+  ],
   normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] },
   pre_tokenizer: { type: 'Whitespace' },
   post_processor: makeTemplateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
   decoder: null,
   model: {
     type: 'WordLevel',
-    vocab: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, a: 4, red: 5, cat: 6, sits: 7, on: 8, the: 9, mat: 10, '.': 11, cafe: 12, '!': 13 },
+    vocab: {
+      '[PAD]': 0,
+      '[UNK]': 1,
+      '[CLS]': 2,
+      '[SEP]': 3,
+      a: 4,
+      red: 5,
+      cat: 6,
+      sits: 7,
+      on: 8,
+      the: 9,
+      mat: 10,
+      '.': 11,
+      cafe: 12,
+      '!': 13,
+    },
     unk_token: '[UNK]',
   },
 };
 
 /** CLIP-like BPE: letters/punctuation split, byte-level alphabet, `</w>` word ends, start/end tokens. */
-const bpeVocab = ['<|startoftext|>', '<|endoftext|>', '!', 'd', 'e', 'i', 'l', 'n', 'o', 'r', 's', 't', 'w', '!</w>', 'd</w>', 'e</w>', 'r</w>', 's</w>', 't</w>', 'w</w>', 'lo', 'low</w>', 'low', 'er</w>', 'lower</w>', 'es', 'est</w>', 'ne', 'new', 'newest</w>'];
+const bpeVocab = [
+  '<|startoftext|>',
+  '<|endoftext|>',
+  '!',
+  'd',
+  'e',
+  'i',
+  'l',
+  'n',
+  'o',
+  'r',
+  's',
+  't',
+  'w',
+  '!</w>',
+  'd</w>',
+  'e</w>',
+  'r</w>',
+  's</w>',
+  't</w>',
+  'w</w>',
+  'lo',
+  'low</w>',
+  'low',
+  'er</w>',
+  'lower</w>',
+  'es',
+  'est</w>',
+  'ne',
+  'new',
+  'newest</w>',
+];
 const bpe = {
   version: '1.0',
   truncation: null,
-  padding: { strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: null, pad_id: 1, pad_type_id: 0, pad_token: '<|endoftext|>' },
+  padding: {
+    strategy: 'BatchLongest',
+    direction: 'Right',
+    pad_to_multiple_of: null,
+    pad_id: 1,
+    pad_type_id: 0,
+    pad_token: '<|endoftext|>',
+  },
   added_tokens: [makeSpecialToken(0, '<|startoftext|>'), makeSpecialToken(1, '<|endoftext|>')],
-  normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
+  normalizer: {
+    type: 'Sequence',
+    normalizers: [
+      { type: 'NFC' },
+      { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+      { type: 'Lowercase' },
+    ],
+  },
   pre_tokenizer: {
     type: 'Sequence',
     pretokenizers: [
-      { type: 'Split', pattern: { Regex: "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" }, behavior: 'Removed', invert: true },
+      {
+        type: 'Split',
+        pattern: { Regex: "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" },
+        behavior: 'Removed',
+        invert: true,
+      },
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     ],
   },
-  post_processor: makeTemplateProcessing(['<|startoftext|>', '$A', '<|endoftext|>'], { '<|startoftext|>': 0, '<|endoftext|>': 1 }),
+  post_processor: makeTemplateProcessing(['<|startoftext|>', '$A', '<|endoftext|>'], {
+    '<|startoftext|>': 0,
+    '<|endoftext|>': 1,
+  }),
   decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
   model: {
     type: 'BPE',
@@ -72,15 +145,38 @@ const unigram = {
   truncation: null,
   padding: null,
   added_tokens: [makeSpecialToken(0, '<pad>'), makeSpecialToken(1, '</s>'), makeSpecialToken(2, '<unk>')],
-  normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
-  pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
+  normalizer: {
+    type: 'Sequence',
+    normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
+  },
+  pre_tokenizer: {
+    type: 'Sequence',
+    pretokenizers: [
+      { type: 'WhitespaceSplit' },
+      { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    ],
+  },
   post_processor: makeTemplateProcessing(['$A', '</s>'], { '</s>': 1 }),
   decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
   model: {
     type: 'Unigram',
     unk_id: 2,
     byte_fallback: false,
-    vocab: [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁', -2], ['▁the', -1.5], ['▁cat', -2.5], ['▁ca', -3], ['t', -3], ['▁sat', -2.5], ['s', -3.5], ['a', -3.5], ['▁a', -2.0], ['o', -4]],
+    vocab: [
+      ['<pad>', 0],
+      ['</s>', 0],
+      ['<unk>', 0],
+      ['▁', -2],
+      ['▁the', -1.5],
+      ['▁cat', -2.5],
+      ['▁ca', -3],
+      ['t', -3],
+      ['▁sat', -2.5],
+      ['s', -3.5],
+      ['a', -3.5],
+      ['▁a', -2.0],
+      ['o', -4],
+    ],
   },
 };
 
@@ -130,11 +226,20 @@ beforeAll(async () => {
   const raw = Buffer.alloc(8 * 8 * 3);
   for (let p = 0; p < 64; p++) for (let c = 0; c < 3; c++) raw[p * 3 + c] = PIX(p, c);
   img8 = join(dir, 'img8.png');
-  await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(img8);
+  await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } })
+    .png()
+    .toFile(img8);
   img8b = join(dir, 'img8b.png');
-  await sharp(raw.map((v) => 255 - v), { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(img8b);
+  await sharp(
+    raw.map((v) => 255 - v),
+    { raw: { width: 8, height: 8, channels: 3 } },
+  )
+    .png()
+    .toFile(img8b);
   wide = join(dir, 'wide.png');
-  await sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 200, g: 100, b: 50 } } }).png().toFile(wide);
+  await sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+    .png()
+    .toFile(wide);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -190,7 +295,13 @@ describe('loadTokenizer', () => {
 
   it('pads to the longest text of the batch, with int32 arrays and an explicit pad id', async () => {
     const tok = await loadTokenizer(files.unigram);
-    const out = tok.encode(['the cat', 'a', 'the cat sat'], { maxLength: 50, padding: 'longest', truncation: true, padId: 7, dtype: 'int32' });
+    const out = tok.encode(['the cat', 'a', 'the cat sat'], {
+      maxLength: 50,
+      padding: 'longest',
+      truncation: true,
+      padId: 7,
+      dtype: 'int32',
+    });
     expect(out.shape).toEqual([3, 4]);
     expect(out.inputIds).toBeInstanceOf(Int32Array);
     expect(ids(out.inputIds)).toEqual([4, 5, 1, 7, 11, 1, 7, 7, 4, 5, 8, 1]);
@@ -204,15 +315,21 @@ describe('loadTokenizer', () => {
     expect(ids(a.inputIds)).toEqual([2, 4, 5, 6, 3]);
     expect(a.lengths).toEqual([5]);
     const bp = await loadTokenizer(files.bpe);
-    expect(ids(bp.encode(['Low lower newest widest!'], { maxLength: 4, padding: 'longest', truncation: true }).inputIds)).toEqual([0, 21, 24, 1]);
+    expect(
+      ids(bp.encode(['Low lower newest widest!'], { maxLength: 4, padding: 'longest', truncation: true }).inputIds),
+    ).toEqual([0, 21, 24, 1]);
     const ug = await loadTokenizer(files.unigram);
-    expect(ids(ug.encode(['the cat sat'], { maxLength: 3, padding: 'max_length', truncation: true }).inputIds)).toEqual([4, 5, 1]);
+    expect(ids(ug.encode(['the cat sat'], { maxLength: 3, padding: 'max_length', truncation: true }).inputIds)).toEqual(
+      [4, 5, 1],
+    );
   });
 
   it('takes the default pad id from tokenizer.json padding, else the [PAD]/<pad> token', async () => {
     const bp = await loadTokenizer(files.bpe);
     expect(bp.padId).toBe(1); // padding.pad_id (CLIP pads with <|endoftext|>)
-    expect(ids(bp.encode(['low'], { maxLength: 5, padding: 'max_length', truncation: true }).inputIds)).toEqual([0, 21, 1, 1, 1]);
+    expect(ids(bp.encode(['low'], { maxLength: 5, padding: 'max_length', truncation: true }).inputIds)).toEqual([
+      0, 21, 1, 1, 1,
+    ]);
     expect((await loadTokenizer(files.wordLevel)).padId).toBe(0);
     expect((await loadTokenizer(files.unigram)).padId).toBe(0);
   });
@@ -223,9 +340,13 @@ describe('loadTokenizer', () => {
     const bad = writeModel('tok/bad.json', '{"model": ');
     await expect(loadTokenizer(bad)).rejects.toThrow(new RegExp(`^tokenizer ${bad} is not valid JSON`));
     const notTok = writeModel('tok/not.json', '{"hello": 1}');
-    await expect(loadTokenizer(notTok)).rejects.toThrow(`tokenizer ${notTok} is not a Hugging Face tokenizer.json (no "model" object)`);
+    await expect(loadTokenizer(notTok)).rejects.toThrow(
+      `tokenizer ${notTok} is not a Hugging Face tokenizer.json (no "model" object)`,
+    );
     const unknown = writeModel('tok/unknown.json', JSON.stringify({ ...wordLevel, model: { type: 'Mystery' } }));
-    await expect(loadTokenizer(unknown)).rejects.toThrow(`tokenizer ${unknown} could not be loaded: Unknown TokenizerModel type: Mystery`);
+    await expect(loadTokenizer(unknown)).rejects.toThrow(
+      `tokenizer ${unknown} could not be loaded: Unknown TokenizerModel type: Mystery`,
+    );
   });
 });
 
@@ -265,7 +386,10 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 
 describe('EncoderRunner: text', () => {
   it('gives hidden states and the pooled output equal to the reference computation', async () => {
-    const runner = await EncoderRunner.open(clipSpec({ constants: [{ save_as: 'text_ids', shape: [3], dtype: 'bfloat16', fill: 0 }] }), { modelsDir: models(), threads: 1 });
+    const runner = await EncoderRunner.open(
+      clipSpec({ constants: [{ save_as: 'text_ids', shape: [3], dtype: 'bfloat16', fill: 0 }] }),
+      { modelsDir: models(), threads: 1 },
+    );
     try {
       const [item] = await runner.run([{ text: 'A red cat sits' }]);
       const ref = reference(text.embedding, [2, 4, 5, 6, 7, 3, 0, 0]);
@@ -303,7 +427,12 @@ describe('EncoderRunner: text', () => {
   it('runBatches pipelines batches and gives what run gives, in order; a bad batch fails after the one before it', async () => {
     const runner = await EncoderRunner.open(clipSpec(), { modelsDir: models() });
     try {
-      const batches = [[{ text: 'a red cat' }, { text: 'the mat' }], [], [{ text: 'Café!' }], [{ text: 'sits on the mat.' }, { text: '' }, { text: 'cat' }]];
+      const batches = [
+        [{ text: 'a red cat' }, { text: 'the mat' }],
+        [],
+        [{ text: 'Café!' }],
+        [{ text: 'sits on the mat.' }, { text: '' }, { text: 'cat' }],
+      ];
       const got: unknown[] = [];
       for await (const out of runner.runBatches(batches)) got.push(out);
       const want: unknown[] = [];
@@ -329,7 +458,10 @@ describe('EncoderRunner: text', () => {
   });
 
   it('keeps the batch dimension when squeeze_batch is false', async () => {
-    const runner = await EncoderRunner.open(clipSpec({ outputs: [{ name: 'pooler_output', save_as: 'pooled', dtype: 'float32', squeeze_batch: false }] }), { modelsDir: models() });
+    const runner = await EncoderRunner.open(
+      clipSpec({ outputs: [{ name: 'pooler_output', save_as: 'pooled', dtype: 'float32', squeeze_batch: false }] }),
+      { modelsDir: models() },
+    );
     const [item] = await runner.run([{ text: 'cat' }]);
     expect(item.tensors.pooled.shape).toEqual([1, DIM]);
     await runner.close();
@@ -368,7 +500,10 @@ describe('EncoderRunner: text', () => {
         expectClose(item.tensors.prompt_embed.data, [...ref.hidden, ...new Array((12 - len) * DIM).fill(0)]);
         expectClose(item.tensors.pooled.data, ref.pooled);
         expect(item.tensors.prompt_attention_mask.dtype).toBe('int64');
-        expect(Array.from(item.tensors.prompt_attention_mask.data)).toEqual([...new Array(len).fill(1), ...new Array(12 - len).fill(0)]);
+        expect(Array.from(item.tensors.prompt_attention_mask.data)).toEqual([
+          ...new Array(len).fill(1),
+          ...new Array(12 - len).fill(0),
+        ]);
         const [single] = await runner.run([{ text: texts[i] }]);
         expect(item).toEqual(single);
       }
@@ -381,7 +516,9 @@ describe('EncoderRunner: text', () => {
     const runner = await EncoderRunner.open(clipSpec({ model: 'half.onnx' }), { modelsDir: models() });
     const [item] = await runner.run([{ text: 'the mat' }]);
     // The weights are multiples of 1/1024 below 1: exact in float16 too.
-    expect(Array.from(item.tensors.prompt_embed.data)).toEqual(reference(half.embedding, [2, 9, 10, 3, 0, 0, 0, 0]).hidden);
+    expect(Array.from(item.tensors.prompt_embed.data)).toEqual(
+      reference(half.embedding, [2, 9, 10, 3, 0, 0, 0, 0]).hidden,
+    );
     await runner.close();
   });
 });
@@ -395,16 +532,33 @@ const STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
 describe('image preprocessing', () => {
   it('scales, subtracts the mean and divides by the std per channel, NCHW', async () => {
-    const { data, shape } = await preprocessImages([img8], { size: [8, 8], resize: 'fill', mean: MEAN, std: STD, layout: 'nchw' });
+    const { data, shape } = await preprocessImages([img8], {
+      size: [8, 8],
+      resize: 'fill',
+      mean: MEAN,
+      std: STD,
+      layout: 'nchw',
+    });
     expect(shape).toEqual([1, 3, 8, 8]);
     const expected = new Float32Array(3 * 64);
-    for (let c = 0; c < 3; c++) for (let p = 0; p < 64; p++) expected[c * 64 + p] = (PIX(p, c) / 255 - MEAN[c]) / STD[c];
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 64; p++) expected[c * 64 + p] = (PIX(p, c) / 255 - MEAN[c]) / STD[c];
     expectClose(data, expected);
   });
 
   it('NHWC holds the same values interleaved; scale is applied first', async () => {
-    const nchw = await preprocessImages([img8, img8b], { size: [8, 8], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 255 });
-    const nhwc = await preprocessImages([img8, img8b], { size: [8, 8], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], layout: 'nhwc' });
+    const nchw = await preprocessImages([img8, img8b], {
+      size: [8, 8],
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      scale: 255,
+    });
+    const nhwc = await preprocessImages([img8, img8b], {
+      size: [8, 8],
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      layout: 'nhwc',
+    });
     expect(nhwc.shape).toEqual([2, 8, 8, 3]);
     for (let b = 0; b < 2; b++)
       for (let c = 0; c < 3; c++)
@@ -422,7 +576,12 @@ describe('image preprocessing', () => {
     const fill = await preprocessImages([wide], { size: [4, 6], resize: 'fill', mean: [0, 0, 0], std: [1, 1, 1] });
     expect(fill.shape).toEqual([1, 3, 6, 4]);
     expect(Array.from(fill.data.subarray(0, 24)).every((v) => Math.abs(v - red) < 1e-6)).toBe(true);
-    const contain = await preprocessImages([wide], { size: [8, 8], resize: 'contain', mean: [0, 0, 0], std: [1, 1, 1] });
+    const contain = await preprocessImages([wide], {
+      size: [8, 8],
+      resize: 'contain',
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    });
     // 16×8 fits as 8×4 in the middle of 8×8: rows 0-1 and 6-7 are black.
     const rowsOfRed = Array.from({ length: 8 }, (_, y) => contain.data[y * 8 + 3]);
     expect(rowsOfRed.map((v) => (Math.abs(v - red) < 1e-6 ? 'r' : v === 0 ? '0' : '?')).join('')).toBe('00rrrr00');
@@ -446,7 +605,9 @@ describe('EncoderRunner: images', () => {
     try {
       const out = await runner.run([{ image: img8 }, { image: { kind: 'file', path: img8b } }]);
       const x = new Float32Array(2 * 3 * 64);
-      for (let b = 0; b < 2; b++) for (let c = 0; c < 3; c++) for (let p = 0; p < 64; p++) x[(b * 3 + c) * 64 + p] = ((b ? 255 - PIX(p, c) : PIX(p, c)) / 255 - 0.5) / 0.5;
+      for (let b = 0; b < 2; b++)
+        for (let c = 0; c < 3; c++)
+          for (let p = 0; p < 64; p++) x[(b * 3 + c) * 64 + p] = ((b ? 255 - PIX(p, c) : PIX(p, c)) / 255 - 0.5) / 0.5;
       const ref = referenceConv(conv, x, 2, 8, 8, 4, 2);
       expect(out[0].originalLength).toBeNull();
       expect(out[0].tensors.image_latents.shape).toEqual([4, 4, 4]);
@@ -459,7 +620,13 @@ describe('EncoderRunner: images', () => {
 
   it('an NHWC model fed NHWC pixels gives the same latents', async () => {
     const a = await EncoderRunner.open(convSpec(), { modelsDir: models() });
-    const b = await EncoderRunner.open(convSpec({ model: 'conv-nhwc.onnx', image: { size: [8, 8], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], layout: 'nhwc' } }), { modelsDir: models() });
+    const b = await EncoderRunner.open(
+      convSpec({
+        model: 'conv-nhwc.onnx',
+        image: { size: [8, 8], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], layout: 'nhwc' },
+      }),
+      { modelsDir: models() },
+    );
     const [ra] = await a.run([{ image: img8 }]);
     const [rb] = await b.run([{ image: img8 }]);
     expectClose(rb.tensors.image_latents.data, ra.tensors.image_latents.data);
@@ -485,12 +652,17 @@ describe('EncoderRunner: errors', () => {
   const open = (spec: EncoderSpec) => EncoderRunner.open(spec, { modelsDir: models() });
 
   it('a missing model file', async () => {
-    await expect(open(clipSpec({ model: 'nope/clip.onnx' }))).rejects.toThrow(`encoder "clip-test": ${join(models(), 'nope/clip.onnx')} not found`);
+    await expect(open(clipSpec({ model: 'nope/clip.onnx' }))).rejects.toThrow(
+      `encoder "clip-test": ${join(models(), 'nope/clip.onnx')} not found`,
+    );
   });
 
   it('a corrupt (truncated) model: ORT error with the file name', async () => {
     await expect(open(clipSpec({ model: 'corrupt/clip.onnx' }))).rejects.toThrow(
-      new RegExp(`^encoder "clip-test": cannot load model ${join(models(), 'corrupt/clip.onnx')}: Protobuf parsing failed`, 'i'),
+      new RegExp(
+        `^encoder "clip-test": cannot load model ${join(models(), 'corrupt/clip.onnx')}: Protobuf parsing failed`,
+        'i',
+      ),
     );
   });
 
@@ -501,24 +673,30 @@ describe('EncoderRunner: errors', () => {
   });
 
   it('an output name the model does not produce lists its outputs', async () => {
-    await expect(open(clipSpec({ outputs: [{ name: 'pooled', save_as: 'pooled', dtype: 'bfloat16' }] }))).rejects.toThrow(
+    await expect(
+      open(clipSpec({ outputs: [{ name: 'pooled', save_as: 'pooled', dtype: 'bfloat16' }] })),
+    ).rejects.toThrow(
       'encoder "clip-test": model clip.onnx has no output "pooled"; its outputs: last_hidden_state float32 [batch, 8, 4], pooler_output float32 [batch, 4]',
     );
   });
 
   it('a dtype the model does not take', async () => {
-    await expect(open(clipSpec({ inputs: [{ name: 'input_ids', source: 'input_ids', dtype: 'int32' }] }))).rejects.toThrow(
+    await expect(
+      open(clipSpec({ inputs: [{ name: 'input_ids', source: 'input_ids', dtype: 'int32' }] })),
+    ).rejects.toThrow(
       'encoder "clip-test": model clip.onnx input "input_ids" expects int64 [batch, 8] but the spec feeds int32',
     );
   });
 
   it('a sequence length or padding that does not fit the model', async () => {
-    await expect(open(clipSpec({ tokenizer: { file: 'tok/wordlevel.json', max_length: 6, padding: 'max_length' } }))).rejects.toThrow(
+    await expect(
+      open(clipSpec({ tokenizer: { file: 'tok/wordlevel.json', max_length: 6, padding: 'max_length' } })),
+    ).rejects.toThrow(
       'encoder "clip-test": model clip.onnx input "input_ids" expects int64 [batch, 8] but the spec feeds int64 [batch, 6] (tokenizer.max_length 6, padding max_length)',
     );
-    await expect(open(clipSpec({ tokenizer: { file: 'tok/wordlevel.json', max_length: 8, padding: 'longest' } }))).rejects.toThrow(
-      'expects int64 [batch, 8] but the spec feeds int64 [batch, longest]',
-    );
+    await expect(
+      open(clipSpec({ tokenizer: { file: 'tok/wordlevel.json', max_length: 8, padding: 'longest' } })),
+    ).rejects.toThrow('expects int64 [batch, 8] but the spec feeds int64 [batch, longest]');
   });
 
   it('an image size that does not fit the model', async () => {
@@ -529,7 +707,9 @@ describe('EncoderRunner: errors', () => {
       inputs: [{ name: 'pixel_values', source: 'pixel_values', dtype: 'float32' }],
       outputs: [{ name: 'latents', save_as: 'image_latents', dtype: 'bfloat16' }],
     };
-    await expect(open(spec)).rejects.toThrow('model conv.onnx input "pixel_values" expects float32 [batch, 3, 8, 8] but the spec feeds float32 [batch, 3, 8, 16] (image.size [16, 8], layout nchw)');
+    await expect(open(spec)).rejects.toThrow(
+      'model conv.onnx input "pixel_values" expects float32 [batch, 3, 8, 8] but the spec feeds float32 [batch, 3, 8, 16] (image.size [16, 8], layout nchw)',
+    );
   });
 
   it('a model input the spec does not feed', async () => {
@@ -539,15 +719,30 @@ describe('EncoderRunner: errors', () => {
   });
 
   it('spec fields that do not fit together, and a missing tokenizer file', async () => {
-    await expect(open(clipSpec({ tokenizer: undefined }))).rejects.toThrow('encoder "clip-test": input "input_ids" is fed from input_ids, but the spec has no tokenizer');
+    await expect(open(clipSpec({ tokenizer: undefined }))).rejects.toThrow(
+      'encoder "clip-test": input "input_ids" is fed from input_ids, but the spec has no tokenizer',
+    );
     const missing = join(models(), 'tok/missing.json');
-    await expect(open(clipSpec({ tokenizer: { file: 'tok/missing.json', max_length: 8 } }))).rejects.toThrow(`encoder "clip-test": tokenizer ${missing} not found`);
-    await expect(open(clipSpec({ outputs: [{ name: 'pooler_output', save_as: 'x', dtype: 'float32' }, { name: 'last_hidden_state', save_as: 'x', dtype: 'float32' }] }))).rejects.toThrow('save_as "x" is used twice');
+    await expect(open(clipSpec({ tokenizer: { file: 'tok/missing.json', max_length: 8 } }))).rejects.toThrow(
+      `encoder "clip-test": tokenizer ${missing} not found`,
+    );
+    await expect(
+      open(
+        clipSpec({
+          outputs: [
+            { name: 'pooler_output', save_as: 'x', dtype: 'float32' },
+            { name: 'last_hidden_state', save_as: 'x', dtype: 'float32' },
+          ],
+        }),
+      ),
+    ).rejects.toThrow('save_as "x" is used twice');
   });
 
   it('at run time: an item without text, an unreadable image, ORT failing on the batch', async () => {
     const runner = await open(clipSpec());
-    await expect(runner.run([{ text: 'cat' }, {}])).rejects.toThrow('encoder "clip-test": item 1 of the batch has no text, and the model reads tokens');
+    await expect(runner.run([{ text: 'cat' }, {}])).rejects.toThrow(
+      'encoder "clip-test": item 1 of the batch has no text, and the model reads tokens',
+    );
     await runner.close();
     const image = await open({
       name: 'vae-test',
@@ -557,11 +752,15 @@ describe('EncoderRunner: errors', () => {
       outputs: [{ name: 'latents', save_as: 'image_latents', dtype: 'bfloat16' }],
     });
     const notImage = writeModel('not-an-image.png', 'hello');
-    await expect(image.run([{ image: notImage }])).rejects.toThrow(new RegExp(`^encoder "vae-test": cannot read image ${notImage}: `));
+    await expect(image.run([{ image: notImage }])).rejects.toThrow(
+      new RegExp(`^encoder "vae-test": cannot read image ${notImage}: `),
+    );
     await image.close();
     // The tokenizer's ids go up to 13; this model's table has 5 rows.
     const small = await open(clipSpec({ model: 'tiny-vocab.onnx' }));
-    await expect(small.run([{ text: 'the mat' }])).rejects.toThrow(/^encoder "clip-test": model tiny-vocab\.onnx failed on a batch of 1: .*indices/);
+    await expect(small.run([{ text: 'the mat' }])).rejects.toThrow(
+      /^encoder "clip-test": model tiny-vocab\.onnx failed on a batch of 1: .*indices/,
+    );
     await small.close();
   });
 });

@@ -20,7 +20,15 @@ const text = makeTextEncoder({ vocab: 32, dim: DIM, seed: 5 });
 const image = makeImageEncoder({ channels: 4, kernel: 4, seed: 9 });
 
 /** Word-level vocabulary with chat-template special tokens (split out before the pre-tokenizer). */
-const SPECIALS = ['<pad>', '<unk>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|image_pad|>'];
+const SPECIALS = [
+  '<pad>',
+  '<unk>',
+  '<|im_start|>',
+  '<|im_end|>',
+  '<|vision_start|>',
+  '<|vision_end|>',
+  '<|image_pad|>',
+];
 const WORDS = ['system', 'describe', 'the', 'picture', 'user', 'assistant', 'make', 'it', 'blue', 'a', 'red', 'cat'];
 const vocab = Object.fromEntries([...SPECIALS, ...WORDS].map((t, i) => [t, i]));
 const tokenizerJson = {
@@ -46,7 +54,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rows = (tokenIds: number[]) => tokenIds.flatMap((id) => Array.from(text.embedding.subarray(id * DIM, (id + 1) * DIM)));
+const rows = (tokenIds: number[]) =>
+  tokenIds.flatMap((id) => Array.from(text.embedding.subarray(id * DIM, (id + 1) * DIM)));
 function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
@@ -64,7 +73,11 @@ describe('applyTemplate', () => {
 
 describe('Qwen-Image-Edit text: template, prefix drop, mask, original_length', () => {
   // system prefix of 4 tokens (the preset's 64), then user turn with 2 image placeholders, then the prompt.
-  const template = { text: '<|im_start|> system describe the <|im_end|> <|im_start|> user <|vision_start|> {image} <|vision_end|> {prompt} <|im_end|> <|im_start|> assistant', image_token: '<|image_pad|> ', image_tokens: 2 };
+  const template = {
+    text: '<|im_start|> system describe the <|im_end|> <|im_start|> user <|vision_start|> {image} <|vision_end|> {prompt} <|im_end|> <|im_start|> assistant',
+    image_token: '<|image_pad|> ',
+    image_tokens: 2,
+  };
   const spec = (): EncoderSpec => ({
     name: 'vl-test',
     model: 'text.onnx',
@@ -74,18 +87,27 @@ describe('Qwen-Image-Edit text: template, prefix drop, mask, original_length', (
     save_mask_as: 'prompt_attention_mask',
   });
 
-  it('drops the prefix from each item\'s own rows, pads, and records what remains', async () => {
+  it("drops the prefix from each item's own rows, pads, and records what remains", async () => {
     const runner = await EncoderRunner.open(spec(), { modelsDir: dir, threads: 1 });
     try {
       const [long, short] = await runner.run([{ text: 'make it blue' }, { text: 'a cat' }]);
-      const full = (p: string) => ids(`<|im_start|> system describe the <|im_end|> <|im_start|> user <|vision_start|> <|image_pad|> <|image_pad|> <|vision_end|> ${p} <|im_end|> <|im_start|> assistant`);
-      for (const [item, prompt] of [[long, 'make it blue'], [short, 'a cat']] as const) {
+      const full = (p: string) =>
+        ids(
+          `<|im_start|> system describe the <|im_end|> <|im_start|> user <|vision_start|> <|image_pad|> <|image_pad|> <|vision_end|> ${p} <|im_end|> <|im_start|> assistant`,
+        );
+      for (const [item, prompt] of [
+        [long, 'make it blue'],
+        [short, 'a cat'],
+      ] as const) {
         const kept = full(prompt).slice(5);
         expect(item.originalLength).toBe(kept.length);
         const expected = new Float32Array(24 * DIM);
         expected.set(rows(kept));
         expect(maxError(item.tensors.prompt_embed.data, expected)).toBe(0);
-        expect(Array.from(item.tensors.prompt_attention_mask.data)).toEqual([...new Array(kept.length).fill(1), ...new Array(24 - kept.length).fill(0)]);
+        expect(Array.from(item.tensors.prompt_attention_mask.data)).toEqual([
+          ...new Array(kept.length).fill(1),
+          ...new Array(24 - kept.length).fill(0),
+        ]);
       }
       // The short item was batch-padded: its pad rows are cut before the drop, never kept as content.
       expect(short.originalLength).toBe(long.originalLength! - 1);
@@ -97,26 +119,42 @@ describe('Qwen-Image-Edit text: template, prefix drop, mask, original_length', (
   it('refuses a drop_prefix without pad_to, and a template without {prompt}', async () => {
     const noPad = spec();
     noPad.outputs[0].pad_to = null;
-    await expect(EncoderRunner.open(noPad, { modelsDir: dir })).rejects.toThrow('output "last_hidden_state" has drop_prefix but no pad_to');
+    await expect(EncoderRunner.open(noPad, { modelsDir: dir })).rejects.toThrow(
+      'output "last_hidden_state" has drop_prefix but no pad_to',
+    );
     const noPrompt = spec();
     noPrompt.tokenizer!.template = { text: 'no slot', image_token: null, image_tokens: 0 };
-    await expect(EncoderRunner.open(noPrompt, { modelsDir: dir })).rejects.toThrow('tokenizer.template.text has no {prompt}');
+    await expect(EncoderRunner.open(noPrompt, { modelsDir: dir })).rejects.toThrow(
+      'tokenizer.template.text has no {prompt}',
+    );
   });
 
-  it('the shipped preset carries the pipeline\'s template, 324 vision tokens for 504×504, a 64-token prefix drop and 5000 padding', () => {
-    const preset = JSON.parse(readFileSync(join(repoRoot, 'presets/encoders/qwen-image-edit.json'), 'utf8')) as EncoderSpec[];
+  it("the shipped preset carries the pipeline's template, 324 vision tokens for 504×504, a 64-token prefix drop and 5000 padding", () => {
+    const preset = JSON.parse(
+      readFileSync(join(repoRoot, 'presets/encoders/qwen-image-edit.json'), 'utf8'),
+    ) as EncoderSpec[];
     const [vl, vae] = preset;
     const t = vl.tokenizer!.template!;
     expect(t.text.startsWith('<|im_start|>system\n')).toBe(true);
-    expect(t.text).toContain('<|im_start|>user\n<|vision_start|>{image}<|vision_end|>{prompt}<|im_end|>\n<|im_start|>assistant\n');
+    expect(t.text).toContain(
+      '<|im_start|>user\n<|vision_start|>{image}<|vision_end|>{prompt}<|im_end|>\n<|im_start|>assistant\n',
+    );
     expect(t.image_token).toBe('<|image_pad|>');
     expect(vl.image!.size).toEqual([504, 504]);
     expect(t.image_tokens).toBe((504 / 28) * (504 / 28));
     expect(vl.outputs[0]).toMatchObject({ save_as: 'prompt_embed', drop_prefix: 64, pad_to: 5000 });
     expect(vl.save_mask_as).toBe('prompt_attention_mask');
     // The reference's explicit 512×512 wins over the area rule: the VAE sees 512×512 and records it.
-    expect(vae.image).toMatchObject({ size: [512, 512], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], records_dimensions: true });
-    expect(vae.outputs[0]).toMatchObject({ save_as: 'image_latents', normalize: { config: 'vae_encoder/config.json' } });
+    expect(vae.image).toMatchObject({
+      size: [512, 512],
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      records_dimensions: true,
+    });
+    expect(vae.outputs[0]).toMatchObject({
+      save_as: 'image_latents',
+      normalize: { config: 'vae_encoder/config.json' },
+    });
   });
 });
 
@@ -129,7 +167,7 @@ describe('FLUX text: T5 without a mask, text_ids', () => {
     expect(clip.outputs).toEqual([{ name: 'pooler_output', save_as: 'pooled_prompt_embeds', dtype: 'bfloat16' }]);
   });
 
-  it('without a mask, pad positions carry the pad token\'s hidden state, as FluxPipeline\'s T5 call gives', async () => {
+  it("without a mask, pad positions carry the pad token's hidden state, as FluxPipeline's T5 call gives", async () => {
     const spec: EncoderSpec = {
       name: 't5-test',
       model: 'text.onnx',
@@ -174,7 +212,14 @@ describe('Qwen-Image VAE latents: normalised by latents_mean / latents_std', () 
       model: 'vae.onnx',
       image: { size: [16, 16], resize: 'fill', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], layout: 'nchw' },
       inputs: [{ name: 'pixel_values', source: 'pixel_values', dtype: 'float32' }],
-      outputs: [{ name: 'latents', save_as: 'image_latents', dtype: 'float32', normalize: { config: 'vae_config.json', mean: null, std: null } }],
+      outputs: [
+        {
+          name: 'latents',
+          save_as: 'image_latents',
+          dtype: 'float32',
+          normalize: { config: 'vae_config.json', mean: null, std: null },
+        },
+      ],
     };
     const runner = await EncoderRunner.open(spec, { modelsDir: dir, threads: 1 });
     try {
@@ -182,7 +227,10 @@ describe('Qwen-Image VAE latents: normalised by latents_mean / latents_std', () 
       const pixels = await preprocessImages([join(dir, 'src.png')], spec.image!);
       const raw = referenceConv(image, pixels.data, 1, 16, 16, 4, 4);
       const per = raw.length / 4;
-      const expected = Array.from(raw, (v, k) => (v - stats.latents_mean[Math.floor(k / per)]) / stats.latents_std[Math.floor(k / per)]);
+      const expected = Array.from(
+        raw,
+        (v, k) => (v - stats.latents_mean[Math.floor(k / per)]) / stats.latents_std[Math.floor(k / per)],
+      );
       expect(item.tensors.image_latents.shape).toEqual([4, 4, 4]);
       expect(maxError(item.tensors.image_latents.data, expected)).toBeLessThan(1e-5);
     } finally {
@@ -196,8 +244,17 @@ describe('Qwen-Image VAE latents: normalised by latents_mean / latents_std', () 
       model: 'vae.onnx',
       image: { size: [16, 16], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
       inputs: [{ name: 'pixel_values', source: 'pixel_values', dtype: 'float32' }],
-      outputs: [{ name: 'latents', save_as: 'image_latents', dtype: 'float32', normalize: { config: 'nope.json', mean: null, std: null } }],
+      outputs: [
+        {
+          name: 'latents',
+          save_as: 'image_latents',
+          dtype: 'float32',
+          normalize: { config: 'nope.json', mean: null, std: null },
+        },
+      ],
     };
-    await expect(EncoderRunner.open(spec, { modelsDir: dir })).rejects.toThrow(`encoder "vae-test": output "latents" normalize: cannot read ${join(dir, 'nope.json')}`);
+    await expect(EncoderRunner.open(spec, { modelsDir: dir })).rejects.toThrow(
+      `encoder "vae-test": output "latents" normalize: cannot read ${join(dir, 'nope.json')}`,
+    );
   });
 });

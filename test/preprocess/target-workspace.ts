@@ -8,7 +8,20 @@ import { makeTextEncoder } from '../helpers/onnx-models.js';
 import { makeSpecialToken, makeTemplateProcessing } from '../helpers/tokenizers.js';
 import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
 
-export const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'red', 'blue', 'green', 'circle', 'square', 'two', 'three', 'a'];
+export const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  'red',
+  'blue',
+  'green',
+  'circle',
+  'square',
+  'two',
+  'three',
+  'a',
+];
 export const DIM = 8;
 export let ws: TestWorkspace;
 export let text: ReturnType<typeof makeTextEncoder>;
@@ -18,7 +31,12 @@ function tokenizerJson() {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [makeSpecialToken(0, '[PAD]'), makeSpecialToken(1, '[UNK]'), makeSpecialToken(2, '[CLS]'), makeSpecialToken(3, '[SEP]')],
+    added_tokens: [
+      makeSpecialToken(0, '[PAD]'),
+      makeSpecialToken(1, '[UNK]'),
+      makeSpecialToken(2, '[CLS]'),
+      makeSpecialToken(3, '[SEP]'),
+    ],
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'Whitespace' },
     post_processor: makeTemplateProcessing(['[CLS]', '$A', '[SEP]'], { '[CLS]': 2, '[SEP]': 3 }),
@@ -44,21 +62,38 @@ export const textSpec = (extra: Record<string, unknown> = {}) => ({
 });
 
 export function manifest(name: string, prompts: string, extra = '') {
-  ws.write(`experiments/${name}.yaml`, `task: t2i\nrubric: { from: ../data/rubric.txt }\npreprocess:\n  prompts: ${prompts}\n  models: ../models\n  drop_cjk: true\n  batch_size: 2\n  encoders: ${JSON.stringify([textSpec()])}\n${extra}`);
+  ws.write(
+    `experiments/${name}.yaml`,
+    `task: t2i\nrubric: { from: ../data/rubric.txt }\npreprocess:\n  prompts: ${prompts}\n  models: ../models\n  drop_cjk: true\n  batch_size: 2\n  encoders: ${JSON.stringify([textSpec()])}\n${extra}`,
+  );
 }
 
 /** The pooled output by hand: the mean of the embedding rows of the (unpadded) tokens. */
 export function expectedPooled(prompt: string): number[] {
-  const ids = [2, ...prompt.toLowerCase().split(/\s+/).filter(Boolean).map((w) => Math.max(1, VOCAB.indexOf(w))), 3];
+  const ids = [
+    2,
+    ...prompt
+      .toLowerCase()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => Math.max(1, VOCAB.indexOf(w))),
+    3,
+  ];
   const out = new Array(DIM).fill(0);
   for (const id of ids) for (let d = 0; d < DIM; d++) out[d] += text.embedding[id * DIM + d] / ids.length;
   return out;
 }
 
-export const build = (experiment: string) => runPreprocessTarget({ experiment, workspaceRoot: ws.root }, { log: () => {} });
+export const build = (experiment: string) =>
+  runPreprocessTarget({ experiment, workspaceRoot: ws.root }, { log: () => {} });
 export const metadataOf = (experiment: string) => {
-  const pointer = JSON.parse(readFileSync(ws.path(`cache/experiments/${experiment}/preprocess/embeddings.json`), 'utf8'));
-  return { file: ws.path(pointer.metadata), entries: JSON.parse(readFileSync(ws.path(pointer.metadata), 'utf8')) as Record<string, any>[] };
+  const pointer = JSON.parse(
+    readFileSync(ws.path(`cache/experiments/${experiment}/preprocess/embeddings.json`), 'utf8'),
+  );
+  return {
+    file: ws.path(pointer.metadata),
+    entries: JSON.parse(readFileSync(ws.path(pointer.metadata), 'utf8')) as Record<string, any>[],
+  };
 };
 
 /** Gives each test a fresh workspace with a tiny text encoder, its tokenizer, a rubric and a prompt list (`ws`, `text`). */

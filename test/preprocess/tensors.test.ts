@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, layoutOrder, readSafetensors, writeSafetensors } from '../../src/preprocess/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  layoutOrder,
+  readSafetensors,
+  writeSafetensors,
+} from '../../src/preprocess/safetensors.js';
 import {
   bf16BitsToF32,
   f16BitsToF32,
@@ -27,7 +33,14 @@ import {
   type DType,
   type Tensor,
 } from '../../src/preprocess/tensors.js';
-import { contiguousStrides, crc32, crc32Js, encodeTorchTensor, tensorPickle, writeTorchPt } from '../../src/preprocess/torch-pt.js';
+import {
+  contiguousStrides,
+  crc32,
+  crc32Js,
+  encodeTorchTensor,
+  tensorPickle,
+  writeTorchPt,
+} from '../../src/preprocess/torch-pt.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PY = '/usr/bin/python3';
@@ -133,7 +146,9 @@ describe('float32 → bfloat16', () => {
 
   it('round-trips through toFloat32, and F32 is stored as is', () => {
     const vals = [0, 1, -2.5, 3.140625, 1e30, -1e-30];
-    expect(Array.from(toFloat32(fromFloat32(vals, [2, 3], 'BF16')))).toEqual(vals.map((v) => bf16BitsToF32(toBf16Bits(v))));
+    expect(Array.from(toFloat32(fromFloat32(vals, [2, 3], 'BF16')))).toEqual(
+      vals.map((v) => bf16BitsToF32(toBf16Bits(v))),
+    );
     const f = new Float32Array([1.1, NaN, -Infinity, 7]);
     expect(Array.from(toFloat32(fromFloat32(f, [4], 'F32')))).toEqual(Array.from(f));
     expect(bitsOf(toFloat32(fromFloat32([1.1], [1], 'F32'))[0])).toBe(bitsOf(1.1));
@@ -187,7 +202,11 @@ describe('crc32', () => {
 
 function sampleTensors(): Record<string, Tensor> {
   return {
-    prompt_embed: fromFloat32(Float32Array.from({ length: 24 }, (_, i) => (i - 12) / 7), [2, 3, 4], 'BF16'),
+    prompt_embed: fromFloat32(
+      Float32Array.from({ length: 24 }, (_, i) => (i - 12) / 7),
+      [2, 3, 4],
+      'BF16',
+    ),
     pooled: fromFloat32([0.5, -1.25, 65504, 1e-8], [4], 'F16'),
     exact: fromFloat32([1.1, -2.2, 3.3], [3], 'F32'),
     ids: fromInt64([0, 1, -7, 9007199254740991], [2, 2]),
@@ -208,15 +227,19 @@ describe('safetensors', () => {
     expect(bytes.equals(Buffer.concat(encodeSafetensors(tensors, { format: 'pt', note: 'ünïcode' })))).toBe(true);
     const headerLength = Number(bytes.readBigUInt64LE(0));
     expect(headerLength % 8).toBe(0);
-    expect(bytes.subarray(8, 8 + headerLength).toString('utf8')).toMatch(/^\{"__metadata__":\{"format":"pt","note":"ünïcode"\}.*\} *$/);
+    expect(bytes.subarray(8, 8 + headerLength).toString('utf8')).toMatch(
+      /^\{"__metadata__":\{"format":"pt","note":"ünïcode"\}.*\} *$/,
+    );
 
     const back = await readSafetensors(path);
     expect(back.metadata).toEqual({ format: 'pt', note: 'ünïcode' });
     expect(back.names).toEqual(layoutOrder(tensors));
-    expect(back.names).toEqual(['ids', 'exact', 'i32', 'empty', 'pooled', 'prompt_embed', 'scalar', 'flags', 'mask'].sort((a, b) => {
-      const size: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
-      return size[tensors[b].dtype] - size[tensors[a].dtype] || (a < b ? -1 : 1);
-    }));
+    expect(back.names).toEqual(
+      ['ids', 'exact', 'i32', 'empty', 'pooled', 'prompt_embed', 'scalar', 'flags', 'mask'].sort((a, b) => {
+        const size: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
+        return size[tensors[b].dtype] - size[tensors[a].dtype] || (a < b ? -1 : 1);
+      }),
+    );
     for (const [name, t] of Object.entries(tensors)) {
       expect(back.tensors[name].dtype, name).toBe(t.dtype);
       expect(back.tensors[name].shape, name).toEqual(t.shape);
@@ -230,8 +253,13 @@ describe('safetensors', () => {
     }
     expect(Array.from(toBigInt64(odd.tensors.ids))).toEqual(Array.from(toBigInt64(tensors.ids)));
     // Every tensor starts aligned to its element size.
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString()) as Record<string, { dtype: DType; data_offsets: [number, number] }>;
-    for (const [name, e] of Object.entries(header)) if (name !== '__metadata__') expect(e.data_offsets[0] % { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 }[e.dtype]).toBe(0);
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString()) as Record<
+      string,
+      { dtype: DType; data_offsets: [number, number] }
+    >;
+    for (const [name, e] of Object.entries(header))
+      if (name !== '__metadata__')
+        expect(e.data_offsets[0] % { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 }[e.dtype]).toBe(0);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -251,21 +279,42 @@ describe('safetensors', () => {
     };
     expect(decodeSafetensors(good).names).toEqual(['a', 'b']);
     expect(() => decodeSafetensors(good.subarray(0, good.length - 1))).toThrow(/past the data|cover/);
-    expect(() => decodeSafetensors(Buffer.concat([good, Buffer.alloc(1)]))).toThrow('tensors cover 9 bytes, the data has 10');
-    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }))).toThrow('spans 4 bytes');
-    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'U8', shape: [2], data_offsets: [7, 9] } }))).toThrow('overlap');
-    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }))).toThrow('unsupported dtype F64');
-    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)).subarray(0, 5))).toThrow('too short');
+    expect(() => decodeSafetensors(Buffer.concat([good, Buffer.alloc(1)]))).toThrow(
+      'tensors cover 9 bytes, the data has 10',
+    );
+    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }))).toThrow(
+      'spans 4 bytes',
+    );
+    expect(() =>
+      decodeSafetensors(
+        withHeader({
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'U8', shape: [2], data_offsets: [7, 9] },
+        }),
+      ),
+    ).toThrow('overlap');
+    expect(() => decodeSafetensors(withHeader({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }))).toThrow(
+      'unsupported dtype F64',
+    );
+    expect(() =>
+      decodeSafetensors(
+        withHeader({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, Buffer.alloc(1)).subarray(0, 5),
+      ),
+    ).toThrow('too short');
     const huge = Buffer.from(good);
     huge.writeBigUInt64LE(1n << 40n, 0);
     expect(() => decodeSafetensors(huge)).toThrow('exceeds the file');
-    expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Uint8Array(8) } })).toThrow('needs 12 bytes');
+    expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Uint8Array(8) } })).toThrow(
+      'needs 12 bytes',
+    );
   });
 
   it('leaves nothing behind when the write fails', async () => {
     const sub = join(dir, 'fail');
     mkdirSync(sub);
-    await expect(writeSafetensors(join(sub, 'x.safetensors'), { bad: { dtype: 'F32', shape: [2], data: new Uint8Array(3) } })).rejects.toThrow('needs 8 bytes');
+    await expect(
+      writeSafetensors(join(sub, 'x.safetensors'), { bad: { dtype: 'F32', shape: [2], data: new Uint8Array(3) } }),
+    ).rejects.toThrow('needs 8 bytes');
     await expect(writeSafetensors(join(sub, 'missing', 'x.safetensors'), sampleTensors())).rejects.toThrow(/ENOENT/);
     expect(readdirSync(sub)).toEqual([]);
   });
@@ -278,7 +327,9 @@ function expectedStrings(t: Tensor): string[] {
   if (t.dtype === 'I64') return Array.from(toBigInt64(t), String);
   if (t.dtype === 'BOOL') return Array.from(t.data, (v) => (v ? 'True' : 'False'));
   if (t.dtype === 'I32') return Array.from(new Int32Array(own(t.data)), String); // exact, not through float32
-  return Array.from(toFloat32(t), (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v)));
+  return Array.from(toFloat32(t), (v) =>
+    Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v),
+  );
 }
 /** Python's str() of a float → the JS string of the same double (1.0 → '1', 1e-08 → '1e-8'). */
 function normalize(s: string): string {
@@ -294,8 +345,11 @@ def strs(values):
 describe('python/arr_embeddings.py without torch', () => {
   const emb = join(dir, 'emb-plain');
   beforeAll(async () => {
-    for (const sub of ['prompt_embed', 'pooled_prompt_embeds', 'text_ids']) mkdirSync(join(emb, sub), { recursive: true });
-    await writeSafetensors(join(emb, 'prompt_embed', '0.safetensors'), { prompt_embed: fromFloat32([1, -2.5, 0.333, 1e-8, NaN, Infinity], [2, 3], 'BF16') });
+    for (const sub of ['prompt_embed', 'pooled_prompt_embeds', 'text_ids'])
+      mkdirSync(join(emb, sub), { recursive: true });
+    await writeSafetensors(join(emb, 'prompt_embed', '0.safetensors'), {
+      prompt_embed: fromFloat32([1, -2.5, 0.333, 1e-8, NaN, Infinity], [2, 3], 'BF16'),
+    });
     await writeTorchPt(join(emb, 'pooled_prompt_embeds', '0.pt'), fromFloat32([0.5, -1, 65504, 1e-8], [4], 'F16'));
     await writeTorchPt(join(emb, 'text_ids', '0.pt'), fromFloat32([0, 0, 0], [3], 'BF16'));
     await writeSafetensors(join(emb, 'multi.safetensors'), sampleTensors(), { kind: 'test' });
@@ -303,7 +357,13 @@ describe('python/arr_embeddings.py without torch', () => {
       join(emb, 'metadata.json'),
       JSON.stringify(
         [
-          { prompt_embed_path: '0.safetensors', text_ids: '0.pt', pooled_prompt_embeds_path: '0.pt', caption: 'a red cube', original_length: 7 },
+          {
+            prompt_embed_path: '0.safetensors',
+            text_ids: '0.pt',
+            pooled_prompt_embeds_path: '0.pt',
+            caption: 'a red cube',
+            original_length: 7,
+          },
           { all: 'multi.safetensors', caption: 'second' },
         ],
         null,
@@ -333,7 +393,9 @@ out["__metadata__"] = ae.read_safetensors_metadata(${JSON.stringify(path)})
 print(json.dumps(out))
 `;
     const { stdout } = await execa(PY, ['-c', script]);
-    const got = JSON.parse(stdout) as Record<string, { dtype: string; shape: number[]; values: string[] }> & { __metadata__: unknown };
+    const got = JSON.parse(stdout) as Record<string, { dtype: string; shape: number[]; values: string[] }> & {
+      __metadata__: unknown;
+    };
     expect(got.__metadata__).toEqual({ who: 'arr' });
     for (const [name, t] of Object.entries(tensors)) {
       expect(got[name].dtype, name).toBe(t.dtype);
@@ -345,7 +407,14 @@ print(json.dumps(out))
   it('rejects a corrupt file with a message', async () => {
     const path = join(dir, 'corrupt.safetensors');
     writeFileSync(path, Buffer.concat(encodeSafetensors({ a: fromFloat32([1, 2], [2], 'F32') })).subarray(0, -2));
-    const r = await execa(PY, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))}); import arr_embeddings as ae; ae.read_safetensors(${JSON.stringify(path)})`], { reject: false });
+    const r = await execa(
+      PY,
+      [
+        '-c',
+        `import sys; sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))}); import arr_embeddings as ae; ae.read_safetensors(${JSON.stringify(path)})`,
+      ],
+      { reject: false },
+    );
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/past the data/);
   });
@@ -370,7 +439,9 @@ print(json.dumps({
     expect(got.fields).toEqual({ caption: 'a red cube', original_length: 7 });
     expect(Object.keys(got.tensors).sort()).toEqual(['pooled_prompt_embeds', 'prompt_embed', 'text_ids']);
     expect(got.tensors.prompt_embed).toMatchObject({ type: 'HostTensor', dtype: 'BF16', shape: [2, 3] });
-    expect(got.tensors.prompt_embed.values.map(normalize)).toEqual(expectedStrings(fromFloat32([1, -2.5, 0.333, 1e-8, NaN, Infinity], [2, 3], 'BF16')));
+    expect(got.tensors.prompt_embed.values.map(normalize)).toEqual(
+      expectedStrings(fromFloat32([1, -2.5, 0.333, 1e-8, NaN, Infinity], [2, 3], 'BF16')),
+    );
     expect(got.tensors.pooled_prompt_embeds).toMatchObject({ dtype: 'F16', shape: [4], nested: [0.5, -1, 65504, 0] });
     expect(got.tensors.text_ids).toMatchObject({ dtype: 'BF16', shape: [3], values: ['0.0', '0.0', '0.0'] });
     expect(got.second).toEqual({ index: 1, names: Object.keys(sampleTensors()).sort(), fields: { caption: 'second' } });
@@ -401,23 +472,50 @@ function needTorch(ctx: { skip: (note?: string) => void }) {
   if (!torchOk) throw new Error(TORCH_HINT);
 }
 
-const TORCH_DTYPE: Record<DType, string> = { F32: 'torch.float32', F16: 'torch.float16', BF16: 'torch.bfloat16', I64: 'torch.int64', I32: 'torch.int32', U8: 'torch.uint8', BOOL: 'torch.bool' };
+const TORCH_DTYPE: Record<DType, string> = {
+  F32: 'torch.float32',
+  F16: 'torch.float16',
+  BF16: 'torch.bfloat16',
+  I64: 'torch.int64',
+  I32: 'torch.int32',
+  U8: 'torch.uint8',
+  BOOL: 'torch.bool',
+};
 
 describe('.pt files loaded by torch.load', () => {
   const cases: Array<[string, Tensor]> = [
     ['f32', fromFloat32([1.1, -2.5, NaN, Infinity, -0, 3e38], [2, 3], 'F32')],
     ['f16', fromFloat32([1, -2.5, 65504, 1e-8, 6e-5, NaN, -Infinity, 0.1], [2, 2, 2], 'F16')],
-    ['bf16', fromFloat32(Float32Array.from({ length: 60 }, (_, i) => Math.sin(i) * 10 ** (i % 7)), [3, 4, 5], 'BF16')],
+    [
+      'bf16',
+      fromFloat32(
+        Float32Array.from({ length: 60 }, (_, i) => Math.sin(i) * 10 ** (i % 7)),
+        [3, 4, 5],
+        'BF16',
+      ),
+    ],
     ['i64', fromInt64([0, -1, 9223372036854775807n, -9223372036854775808n, 2 ** 40], [5])],
     ['i32', fromInt32([-2147483648, 2147483647, 0, 5], [2, 2])],
     ['u8', fromUint8([0, 1, 128, 255], [4, 1])],
     ['bool', fromBool([true, false, true], [3])],
     ['scalar', fromFloat32([7.5], [], 'BF16')],
     ['empty', fromFloat32([], [0, 3], 'F32')],
-    ['qwen-size', fromFloat32(Float32Array.from({ length: 5000 * 3584 }, (_, i) => (i % 1000) - 500), [5000, 3584], 'BF16')],
+    [
+      'qwen-size',
+      fromFloat32(
+        Float32Array.from({ length: 5000 * 3584 }, (_, i) => (i % 1000) - 500),
+        [5000, 3584],
+        'BF16',
+      ),
+    ],
   ];
   const ptDir = join(dir, 'pt');
-  let results: Record<string, { dtype: string; shape: number[]; values?: string[]; sum?: string; pkl_equal: boolean; contiguous: boolean }> | undefined;
+  let results:
+    | Record<
+        string,
+        { dtype: string; shape: number[]; values?: string[]; sum?: string; pkl_equal: boolean; contiguous: boolean }
+      >
+    | undefined;
 
   beforeAll(async () => {
     mkdirSync(ptDir, { recursive: true });
@@ -527,7 +625,9 @@ open(${JSON.stringify(outPath)}, "wb").write(struct.pack("<Q", len(header)) + he
       const want = new Uint16Array(own(ref.tensors[k].data));
       const got = new Uint16Array(mine[k].data.buffer);
       const bad: string[] = [];
-      for (let i = 0; i < want.length && bad.length < 5; i++) if (want[i] !== got[i]) bad.push(`0x${bits[i].toString(16)}: torch 0x${want[i].toString(16)}, ours 0x${got[i].toString(16)}`);
+      for (let i = 0; i < want.length && bad.length < 5; i++)
+        if (want[i] !== got[i])
+          bad.push(`0x${bits[i].toString(16)}: torch 0x${want[i].toString(16)}, ours 0x${got[i].toString(16)}`);
       expect(bad, k).toEqual([]);
     }
   }, 60_000);
@@ -535,25 +635,50 @@ open(${JSON.stringify(outPath)}, "wb").write(struct.pack("<Q", len(header)) + he
   it('python/arr_embeddings.py reads a file torch.save wrote, without torch', async (ctx) => {
     needTorch(ctx);
     const path = join(dir, 'torch-saved.pt');
-    await execa(PY, ['-c', `import torch; torch.save(torch.arange(12, dtype=torch.int64).reshape(3, 4) - 5, ${JSON.stringify(path)})`]);
+    await execa(PY, [
+      '-c',
+      `import torch; torch.save(torch.arange(12, dtype=torch.int64).reshape(3, 4) - 5, ${JSON.stringify(path)})`,
+    ]);
     const { stdout } = await execa(PY, [READER, '--dump', path]);
-    expect(JSON.parse(stdout)).toEqual({ '': { dtype: 'I64', shape: [3, 4], values: Array.from({ length: 12 }, (_, i) => i - 5) } });
+    expect(JSON.parse(stdout)).toEqual({
+      '': { dtype: 'I64', shape: [3, 4], values: Array.from({ length: 12 }, (_, i) => i - 5) },
+    });
   });
 });
 
 describe('python/arr_embeddings.py with torch', () => {
   const emb = join(dir, 'emb-torch');
-  const embed = fromFloat32(Float32Array.from({ length: 5 * 8 }, (_, i) => i / 3), [5, 8], 'BF16');
+  const embed = fromFloat32(
+    Float32Array.from({ length: 5 * 8 }, (_, i) => i / 3),
+    [5, 8],
+    'BF16',
+  );
   const mask = fromInt64([1, 1, 1, 0, 0], [5]);
-  const latents = fromFloat32(Float32Array.from({ length: 16 * 4 }, (_, i) => -i), [16, 1, 2, 2], 'F32');
+  const latents = fromFloat32(
+    Float32Array.from({ length: 16 * 4 }, (_, i) => -i),
+    [16, 1, 2, 2],
+    'F32',
+  );
   beforeAll(async () => {
-    for (const sub of ['prompt_embed', 'prompt_attention_mask', 'image_latents']) mkdirSync(join(emb, sub), { recursive: true });
+    for (const sub of ['prompt_embed', 'prompt_attention_mask', 'image_latents'])
+      mkdirSync(join(emb, sub), { recursive: true });
     await writeTorchPt(join(emb, 'prompt_embed', '0.pt'), embed);
     await writeTorchPt(join(emb, 'prompt_attention_mask', '0.pt'), mask);
     await writeSafetensors(join(emb, 'image_latents', '0.safetensors'), { image_latents: latents });
     writeFileSync(
       join(emb, 'metadata.json'),
-      JSON.stringify([{ prompt_embed_path: '0.pt', prompt_attention_mask: '0.pt', image_latents: '0.safetensors', caption: 'make it blue', source_image: '/x/a.png', original_length: 3, calculated_height: 512, calculated_width: 512 }]),
+      JSON.stringify([
+        {
+          prompt_embed_path: '0.pt',
+          prompt_attention_mask: '0.pt',
+          image_latents: '0.safetensors',
+          caption: 'make it blue',
+          source_image: '/x/a.png',
+          original_length: 3,
+          calculated_height: 512,
+          calculated_width: 512,
+        },
+      ]),
     );
   });
 
@@ -579,10 +704,21 @@ print(json.dumps({
     expect(got.torch).toBe(true);
     expect(got.same).toBe(true);
     expect(got.same_host).toBe(true);
-    expect(got.fields).toEqual({ caption: 'make it blue', source_image: '/x/a.png', original_length: 3, calculated_height: 512, calculated_width: 512 });
+    expect(got.fields).toEqual({
+      caption: 'make it blue',
+      source_image: '/x/a.png',
+      original_length: 3,
+      calculated_height: 512,
+      calculated_width: 512,
+    });
     expect(got.tensors.prompt_embed).toMatchObject({ is_torch: true, dtype: 'torch.bfloat16', shape: [5, 8] });
     expect(got.tensors.prompt_embed.values.map(normalize)).toEqual(expectedStrings(embed));
-    expect(got.tensors.prompt_attention_mask).toMatchObject({ is_torch: true, dtype: 'torch.int64', shape: [5], values: ['1', '1', '1', '0', '0'] });
+    expect(got.tensors.prompt_attention_mask).toMatchObject({
+      is_torch: true,
+      dtype: 'torch.int64',
+      shape: [5],
+      values: ['1', '1', '1', '0', '0'],
+    });
     expect(got.tensors.image_latents).toMatchObject({ is_torch: true, dtype: 'torch.float32', shape: [16, 1, 2, 2] });
     expect(got.tensors.image_latents.values.map(normalize)).toEqual(expectedStrings(latents));
   });

@@ -44,7 +44,19 @@ async function judgeOnce() {
   const enc = encoder();
   const [dark, bright] = [await enc.encode(await grey(40)), await enc.encode(await grey(200))];
   const c = client(settings([sim.url]), ws.path('cache/judge'));
-  const request = { turns: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Which is better? Reply {"rank": [..]}' }, { type: 'image' as const, image: dark }, { type: 'image' as const, image: bright }] }], answer: { kind: 'rank' as const, n: 2 } };
+  const request = {
+    turns: [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'Which is better? Reply {"rank": [..]}' },
+          { type: 'image' as const, image: dark },
+          { type: 'image' as const, image: bright },
+        ],
+      },
+    ],
+    answer: { kind: 'rank' as const, n: 2 },
+  };
   return c.ask(request, (reply) => parseRankAnswer(reply, 2));
 }
 
@@ -58,10 +70,15 @@ describe('reliability: judge cache integrity (item 10)', () => {
     expect(stored).toMatchObject({ key: first.key, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect((await judgeOnce()).cached).toBe(true);
 
-    writeFileSync(entryFile(first.key), JSON.stringify({ ...stored, content: stored.content.replace('[2,1]', '[1,2]') }));
+    writeFileSync(
+      entryFile(first.key),
+      JSON.stringify({ ...stored, content: stored.content.replace('[2,1]', '[1,2]') }),
+    );
     await arr('verify');
     expect(process.exitCode).toBe(1);
-    expect(lines.join('\n')).toContain(`corrupt judge/${first.key} judge/${first.key.slice(0, 2)}/${first.key}.json: checksum mismatch: the reply was changed after it was stored`);
+    expect(lines.join('\n')).toContain(
+      `corrupt judge/${first.key} judge/${first.key.slice(0, 2)}/${first.key}.json: checksum mismatch: the reply was changed after it was stored`,
+    );
 
     const requests = sim.requests.length;
     const again = await judgeOnce();
@@ -94,7 +111,10 @@ describe('reliability: temp files and write errors (item 11)', () => {
     mkdirSync(ws.path('rubrics'), { recursive: true });
     mkdirSync(ws.path('cache/judge/ab'), { recursive: true });
     const dead = 999_999_999;
-    const leftovers = [ws.write(`rubrics/.flux.v1.txt.${dead}.a1b2c3d4e5f6.tmp`, 'half'), ws.write(`cache/judge/ab/.${'a'.repeat(64)}.json.${dead}.0badc0ffee00.tmp`, '{')];
+    const leftovers = [
+      ws.write(`rubrics/.flux.v1.txt.${dead}.a1b2c3d4e5f6.tmp`, 'half'),
+      ws.write(`cache/judge/ab/.${'a'.repeat(64)}.json.${dead}.0badc0ffee00.tmp`, '{'),
+    ];
     const live = ws.write(`rubrics/.flux.v2.txt.${process.pid}.a1b2c3d4e5f6.tmp`, 'being written');
     const kept = ws.write('rubrics/notes.tmp', 'not ours');
     await arr('gc', '--dry-run');
@@ -120,7 +140,11 @@ freezeRubric(process.argv[2], { name: 'big', version: 1, text, lock: lockInput()
 `,
     );
     // Writes past 64 KiB fail with EFBIG (the signal ignored), like a full disk fails with ENOSPC.
-    const run = await execa('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec node --import tsx "$0" "$1"`, script, ws.root], { cwd: repoRoot, reject: false });
+    const run = await execa(
+      'bash',
+      ['-c', `trap '' XFSZ; ulimit -f 64; exec node --import tsx "$0" "$1"`, script, ws.root],
+      { cwd: repoRoot, reject: false },
+    );
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain(`writing ${ws.path('rubrics/big.v1.txt')} failed: EFBIG`);
     expect(readdirSync(ws.path('rubrics'))).toEqual([]);

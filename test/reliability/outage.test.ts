@@ -18,7 +18,9 @@ let ws: TestWorkspace;
 let sim: SimVlm;
 
 async function grey(rel: string, level: number) {
-  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(ws.path(rel));
+  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toFile(ws.path(rel));
 }
 
 async function pairs(file: string, n: number, offset: number) {
@@ -28,7 +30,13 @@ async function pairs(file: string, n: number, offset: number) {
     await grey(`data/img/${offset + i}d.png`, 40 + i);
     const first = i % 2 === 0;
     const [b, d] = [`img/${offset + i}b.png`, `img/${offset + i}d.png`];
-    lines.push(JSON.stringify({ query: `EASY ${offset + i}`, response: first ? [b, d] : [d, b], label_rank: first ? [1, 2] : [2, 1] }));
+    lines.push(
+      JSON.stringify({
+        query: `EASY ${offset + i}`,
+        response: first ? [b, d] : [d, b],
+        label_rank: first ? [1, 2] : [2, 1],
+      }),
+    );
   }
   ws.write(file, lines.join('\n') + '\n');
 }
@@ -64,7 +72,8 @@ async function artifactExists(target: 'verify' | 'rubric-generate'): Promise<boo
 }
 
 /** Request bodies (images shortened to their hashes) of requests `from`..`to`, for "asked again?" checks. */
-const bodies = (from: number, to = sim.requests.length) => sim.requests.slice(from, to).map((r) => JSON.stringify(r.body.messages));
+const bodies = (from: number, to = sim.requests.length) =>
+  sim.requests.slice(from, to).map((r) => JSON.stringify(r.body.messages));
 
 beforeEach(async () => {
   ws = makeWorkspace();
@@ -91,7 +100,9 @@ describe('reliability: judge outages', () => {
     const failure = await runVerify(ref(), quiet).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(JudgeFailuresError);
     expect((failure as JudgeFailuresError).exitCode).toBe(1);
-    expect((failure as Error).message).toBe('verify exp: 20 of 32 judge calls failed (timeout after 1 s); nothing was stored');
+    expect((failure as Error).message).toBe(
+      'verify exp: 20 of 32 judge calls failed (timeout after 1 s); nothing was stored',
+    );
     expect(await artifactExists('verify')).toBe(false);
 
     const answered = bodies(start, start + 12);
@@ -109,7 +120,9 @@ describe('reliability: judge outages', () => {
     sim.setOptions({ faults: [{ kind: '500', after: 3 }] });
     const failure = await runRubricGenerate(ref(), quiet).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(JudgeFailuresError);
-    expect((failure as Error).message).toMatch(/^rubric-generate exp: \d+ of \d+ judge calls failed \(HTTP 500\); nothing was stored$/m);
+    expect((failure as Error).message).toMatch(
+      /^rubric-generate exp: \d+ of \d+ judge calls failed \(HTTP 500\); nothing was stored$/m,
+    );
     expect(await artifactExists('rubric-generate')).toBe(false);
 
     const answered = bodies(0, 3);
@@ -120,7 +133,7 @@ describe('reliability: judge outages', () => {
     expect(await artifactExists('rubric-generate')).toBe(true);
   }, 60_000);
 
-  it('item 1: verify.max_failures accepts some; a report built with more than today\'s limit is rebuilt, asking only its failed calls', async () => {
+  it("item 1: verify.max_failures accepts some; a report built with more than today's limit is rebuilt, asking only its failed calls", async () => {
     manifest({ verify: '  max_failures: 32' });
     await runRubricGenerate(ref(), quiet);
     const start = sim.requests.length;
@@ -133,7 +146,9 @@ describe('reliability: judge outages', () => {
     manifest({ verify: '  max_failures: 0' });
     const before = sim.requests.length;
     await runVerify(ref(), quiet);
-    expect(logs.join('\n')).toMatch(/the stored report has 4 failed judge call\(s\), more than verify.max_failures \(0\); asking them again/);
+    expect(logs.join('\n')).toMatch(
+      /the stored report has 4 failed judge call\(s\), more than verify.max_failures \(0\); asking them again/,
+    );
     expect(sim.requests.length - before).toBe(4);
     const report = JSON.parse(readFileSync(ws.path('cache/experiments/exp/verify/report.json'), 'utf8'));
     expect(report.usage.failures).toBe(0);

@@ -31,15 +31,26 @@ const services: RewardService[] = [];
 
 async function grey(file: string, level: number): Promise<string> {
   mkdirSync(dirname(file), { recursive: true });
-  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(file);
+  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toFile(file);
   return file;
 }
 
 async function serve(judgeUrl: string, options: Partial<RewardServiceOptions> = {}): Promise<RewardService> {
   const name = `rel-${manifests++}`;
-  ws.write(`experiments/${name}.yaml`, `task: t2i\nrubric: { from: ../rubrics/imported/bright.txt }\njudge:\n  base_url: ${judgeUrl}\n  concurrency: 4\n  reasks: 0\n  retries: 0\n  timeout_s: 5\n`);
+  ws.write(
+    `experiments/${name}.yaml`,
+    `task: t2i\nrubric: { from: ../rubrics/imported/bright.txt }\njudge:\n  base_url: ${judgeUrl}\n  concurrency: 4\n  reasks: 0\n  retries: 0\n  timeout_s: 5\n`,
+  );
   const { experiment } = await loadValidExperiment({ experiment: name, workspaceRoot: ws.root }, { checkData: false });
-  const service = await startRewardService({ experiment, workspaceRoot: ws.root, rubric: RUBRIC, token: TOKEN, ...options });
+  const service = await startRewardService({
+    experiment,
+    workspaceRoot: ws.root,
+    rubric: RUBRIC,
+    token: TOKEN,
+    ...options,
+  });
   services.push(service);
   return service;
 }
@@ -50,7 +61,8 @@ const post = (service: RewardService, body: unknown, token = TOKEN) =>
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-const health = async (service: RewardService) => (await (await fetch(`${service.url}/healthz`)).json()) as { status: string; judge: string };
+const health = async (service: RewardService) =>
+  (await (await fetch(`${service.url}/healthz`)).json()) as { status: string; judge: string };
 const pair = (query: string) => ({ items: [{ query, images: [bright, dark] }] });
 
 beforeAll(async () => {
@@ -81,10 +93,14 @@ describe('item 2: the reward service recovers after a judge outage', () => {
         setTimeout(() => startSimVlm({ port }).then((j) => ((judge = j), resolve()), reject), 2_000);
       });
       // While it is down, requests fail fast (502 while the client notices, then 503 from the open breaker).
-      await expect.poll(async () => (await post(service, pair('during'))).status, { timeout: 10_000, interval: 50 }).toBe(503);
+      await expect
+        .poll(async () => (await post(service, pair('during'))).status, { timeout: 10_000, interval: 50 })
+        .toBe(503);
       expect(await health(service)).toMatchObject({ status: 'ok', judge: 'open' });
       await restarted;
-      await expect.poll(async () => (await post(service, pair('after'))).status, { timeout: 30_000, interval: 100 }).toBe(200);
+      await expect
+        .poll(async () => (await post(service, pair('after'))).status, { timeout: 30_000, interval: 100 })
+        .toBe(200);
       expect(await health(service)).toMatchObject({ status: 'ok', judge: 'closed' });
       expect(service.stats().breaker).toMatchObject({ state: 'closed', opened: 1, recovered: 1 });
     } finally {
@@ -109,7 +125,10 @@ describe('item 3: only a rubric that matches its lock is served, trained with or
 
   it('item 3: arr serve refuses a tampered frozen rubric naming the lock, and a rubric with no lock unless --allow-unlocked', async () => {
     await freezeRubric(ws.root, { name: 'served', version: 1, text: RUBRIC, lock: lockInput() });
-    ws.write('experiments/served.yaml', `task: t2i\nrubric: { from: ../rubrics/served.v1.txt }\njudge: { base_url: "\${ARR_JUDGE_URL}" }\n`);
+    ws.write(
+      'experiments/served.yaml',
+      `task: t2i\nrubric: { from: ../rubrics/served.v1.txt }\njudge: { base_url: "\${ARR_JUDGE_URL}" }\n`,
+    );
     writeFileSync(ws.path('rubrics/served.v1.txt'), `${RUBRIC}- Tip2: tampered after freezing.\n`);
     const tampered = await arrServe('served');
     expect(tampered.exitCode).toBe(1);
@@ -117,18 +136,25 @@ describe('item 3: only a rubric that matches its lock is served, trained with or
     expect(tampered.stderr).toMatch(/fails its lock check/);
 
     ws.write('rubrics/imported/loose.txt', '- anything\n\n  the reference takes free text\n');
-    ws.write('experiments/loose.yaml', `task: t2i\nrubric: { from: ../rubrics/imported/loose.txt }\njudge: { base_url: "\${ARR_JUDGE_URL}" }\n`);
+    ws.write(
+      'experiments/loose.yaml',
+      `task: t2i\nrubric: { from: ../rubrics/imported/loose.txt }\njudge: { base_url: "\${ARR_JUDGE_URL}" }\n`,
+    );
     const unlocked = await arrServe('loose');
     expect(unlocked.exitCode).toBe(1);
     expect(unlocked.stderr).toContain('has no lock (expected rubrics/imported/loose.lock.json)');
     expect(unlocked.stderr).toContain('--allow-unlocked');
 
     // Opting in starts it: the ready line appears, then the test stops it.
-    const child = execa('node', [join(repoRoot, 'bin/arr.mjs'), 'serve', '--experiment', 'loose', '--port', '0', '--allow-unlocked'], {
-      cwd: ws.root,
-      reject: false,
-      env: { NO_COLOR: '1', ARR_REWARD_TOKEN: TOKEN, ARR_JUDGE_URL: judgeForServe.url },
-    });
+    const child = execa(
+      'node',
+      [join(repoRoot, 'bin/arr.mjs'), 'serve', '--experiment', 'loose', '--port', '0', '--allow-unlocked'],
+      {
+        cwd: ws.root,
+        reject: false,
+        env: { NO_COLOR: '1', ARR_REWARD_TOKEN: TOKEN, ARR_JUDGE_URL: judgeForServe.url },
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await expect.poll(() => out, { timeout: 30_000 }).toMatch(/ARR_REWARD_URL=http:\/\/127\.0\.0\.1:\d+/);
@@ -139,22 +165,44 @@ describe('item 3: only a rubric that matches its lock is served, trained with or
   it('item 3: the train check and rubric.from reuse refuse a tampered or unlocked rubric; an imported lock is accepted', async () => {
     ws.write('rubrics/imported/reused.txt', '1. brighter wins\n\n   (a note inside the item)\n');
     ws.write('experiments/reused.yaml', 'task: t2i\nrubric: { from: ../rubrics/imported/reused.txt }\n');
-    const load = async () => (await loadValidExperiment({ experiment: 'reused', workspaceRoot: ws.root }, { checkData: false })).experiment;
-    const trainCheck = async () => checkRubric({ workspaceRoot: ws.root, experiment: 'reused', rubric: frozenRubricOf(await load(), ws.root) } as TrainPlan);
+    const load = async () =>
+      (await loadValidExperiment({ experiment: 'reused', workspaceRoot: ws.root }, { checkData: false })).experiment;
+    const trainCheck = async () =>
+      checkRubric({
+        workspaceRoot: ws.root,
+        experiment: 'reused',
+        rubric: frozenRubricOf(await load(), ws.root),
+      } as TrainPlan);
 
-    expect(await trainCheck()).toMatchObject({ ok: false, message: expect.stringContaining('has no lock (expected rubrics/imported/reused.lock.json)') });
+    expect(await trainCheck()).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('has no lock (expected rubrics/imported/reused.lock.json)'),
+    });
     await expect(runRubricGenerate({ experiment: 'reused', workspaceRoot: ws.root })).rejects.toThrow(/has no lock/);
 
     await writeImportedLock(ws.path('rubrics/imported/reused.txt'), { name: 'reused', importedFrom: 'rubrics.txt' });
-    expect(await trainCheck()).toMatchObject({ ok: true, message: expect.stringContaining('matches its lock rubrics/imported/reused.lock.json (imported') });
-    expect(await runRubricGenerate({ experiment: 'reused', workspaceRoot: ws.root })).toContain('reusing the frozen rubric');
+    expect(await trainCheck()).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('matches its lock rubrics/imported/reused.lock.json (imported'),
+    });
+    expect(await runRubricGenerate({ experiment: 'reused', workspaceRoot: ws.root })).toContain(
+      'reusing the frozen rubric',
+    );
 
     ws.write('rubrics/imported/reused.txt', '1. darker wins\n');
-    expect(await trainCheck()).toMatchObject({ ok: false, message: expect.stringContaining('fails its lock check (rubrics/imported/reused.lock.json)') });
-    await expect(runRubricGenerate({ experiment: 'reused', workspaceRoot: ws.root })).rejects.toThrow(/fails its lock check \(rubrics\/imported\/reused\.lock\.json\)/);
+    expect(await trainCheck()).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('fails its lock check (rubrics/imported/reused.lock.json)'),
+    });
+    await expect(runRubricGenerate({ experiment: 'reused', workspaceRoot: ws.root })).rejects.toThrow(
+      /fails its lock check \(rubrics\/imported\/reused\.lock\.json\)/,
+    );
 
     // The opt-in covers a missing lock, never a lock that does not match.
-    ws.write('experiments/reused.yaml', 'task: t2i\nrubric: { from: ../rubrics/imported/reused.txt, allow_unlocked: true }\n');
+    ws.write(
+      'experiments/reused.yaml',
+      'task: t2i\nrubric: { from: ../rubrics/imported/reused.txt, allow_unlocked: true }\n',
+    );
     expect(await trainCheck()).toMatchObject({ ok: false });
   }, 30_000);
 });
@@ -167,7 +215,9 @@ describe('item 12: every request is bounded and refusals reveal nothing', () => 
     let answer = '';
     socket.on('data', (d) => (answer += d.toString()));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`POST /v1/rewards HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"items":`);
+    socket.write(
+      `POST /v1/rewards HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"items":`,
+    );
     // Keep trickling bytes: an idle timeout alone would never fire.
     const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
     await closed;
@@ -203,7 +253,9 @@ describe('item 12: every request is bounded and refusals reveal nothing', () => 
     const calls = sim.requests.length;
     const res = await post(service, { items: [{ query: 'x'.repeat(5000), images: [bright, dark] }] });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: string }).error).toBe('items[0].query: 5000 characters; the limit is 1000 (nothing was sent to the judge)');
+    expect(((await res.json()) as { error: string }).error).toBe(
+      'items[0].query: 5000 characters; the limit is 1000 (nothing was sent to the judge)',
+    );
     expect(sim.requests.length).toBe(calls);
   });
 

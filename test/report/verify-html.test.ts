@@ -91,7 +91,11 @@ function fixture(): VerifyReport {
       correct: false,
       verdict: 'failed',
       orders: [
-        { order: [0, 1], error: 'invalid answer after 2 re-asks: no JSON object found', replies: ['I think both are fine.', '<b>Rank</b>: image 2 & image 1?'] },
+        {
+          order: [0, 1],
+          error: 'invalid answer after 2 re-asks: no JSON object found',
+          replies: ['I think both are fine.', '<b>Rank</b>: image 2 & image 1?'],
+        },
         { order: [1, 0], rank: [2, 1], reason: 'Image 2 is a convincing sketch.' },
       ],
     },
@@ -156,11 +160,31 @@ function fixture(): VerifyReport {
       source: 'rubrics/edit-demo.md',
     },
     with_rubric: {
-      summary: { total: 6, judged: 6, correct: 3, accuracy: 0.5, ci95: [0.1876, 0.8124], agreement: 0.8, disagreements: 1, failures: 1, stoppedBy: null },
+      summary: {
+        total: 6,
+        judged: 6,
+        correct: 3,
+        accuracy: 0.5,
+        ci95: [0.1876, 0.8124],
+        agreement: 0.8,
+        disagreements: 1,
+        failures: 1,
+        stoppedBy: null,
+      },
       items,
     },
     baseline: {
-      summary: { total: 6, judged: 6, correct: 2, accuracy: 1 / 3, ci95: [0.0968, 0.7], agreement: 1, disagreements: 0, failures: 0, stoppedBy: null },
+      summary: {
+        total: 6,
+        judged: 6,
+        correct: 2,
+        accuracy: 1 / 3,
+        ci95: [0.0968, 0.7],
+        agreement: 1,
+        disagreements: 0,
+        failures: 0,
+        stoppedBy: null,
+      },
       items: baseline,
     },
     gain: 0.5 - 1 / 3,
@@ -171,7 +195,16 @@ function fixture(): VerifyReport {
       { name: 'verify.min_gain', value: 0.5 - 1 / 3, threshold: 0.05, passed: true },
     ],
     passed: false,
-    usage: { calls: 22, cached: 2, retries: 1, reasks: 2, failures: 1, promptTokens: 48210, completionTokens: 3120, cost: null },
+    usage: {
+      calls: 22,
+      cached: 2,
+      retries: 1,
+      reasks: 2,
+      failures: 1,
+      promptTokens: 48210,
+      completionTokens: 3120,
+      cost: null,
+    },
     started: '2025-06-01T10:00:00.000Z',
     finished: '2025-06-01T10:02:13.000Z',
   };
@@ -185,12 +218,19 @@ async function fixtureImages(): Promise<{ index: number; source?: ImageRef; cand
     out.push({
       index: i,
       source: file(await png(`src-${i}.png`, 640, 480, '#7f8c8d')),
-      candidates: [file(await png(`c-${i}-a.png`, 640, 480, colours[i])), file(await png(`c-${i}-b.png`, 480, 640, colours[(i + 2) % 5], '#f1c40f'))],
+      candidates: [
+        file(await png(`c-${i}-a.png`, 640, 480, colours[i])),
+        file(await png(`c-${i}-b.png`, 480, 640, colours[(i + 2) % 5], '#f1c40f')),
+      ],
     });
   }
   const corrupt = join(dir, 'corrupt.png');
   writeFileSync(corrupt, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from('not really a png')]));
-  out.push({ index: 5, source: { kind: 'url', url: 'https://example.com/room.jpg' }, candidates: [file(join(dir, 'missing.png')), file(corrupt)] });
+  out.push({
+    index: 5,
+    source: { kind: 'url', url: 'https://example.com/room.jpg' },
+    candidates: [file(join(dir, 'missing.png')), file(corrupt)],
+  });
   return out;
 }
 
@@ -207,7 +247,18 @@ describe('renderVerifyHtml (string)', () => {
   });
 
   it('never puts a non-inline image in the page', () => {
-    const html = renderVerifyHtml(fixture(), new Map([[0, { source: 'https://example.com/a.png', candidates: ['file:///etc/x.png', { url: 'data:image/png;base64,AAAA', note: 'x' }] }]]));
+    const html = renderVerifyHtml(
+      fixture(),
+      new Map([
+        [
+          0,
+          {
+            source: 'https://example.com/a.png',
+            candidates: ['file:///etc/x.png', { url: 'data:image/png;base64,AAAA', note: 'x' }],
+          },
+        ],
+      ]),
+    );
     expect(html).not.toMatch(/src="(?!data:image\/)/);
     expect(html).toContain('not an inline image: https://example.com/a.png');
   });
@@ -225,7 +276,13 @@ describe('renderVerifyHtml (string)', () => {
   it('says why a failed verify failed and what to do, escaped', () => {
     const r = fixture();
     expect(renderVerifyHtml(r)).not.toContain('id="diagnosis"');
-    r.diagnosis = [{ cause: 'position-bias', finding: `agreement 10% ${SCRIPT}`, actions: ['run `arr judge doctor --experiment edit-demo`', 'keep verify.both_orders: true'] }];
+    r.diagnosis = [
+      {
+        cause: 'position-bias',
+        finding: `agreement 10% ${SCRIPT}`,
+        actions: ['run `arr judge doctor --experiment edit-demo`', 'keep verify.both_orders: true'],
+      },
+    ];
     const html = renderVerifyHtml(r);
     expect(html).toContain('<section id="diagnosis">');
     expect(html).toContain('<b>position-bias</b>: agreement 10% &lt;script&gt;');
@@ -259,16 +316,29 @@ describe('makeThumbnails', () => {
     expect(notes[0]).toMatch(/remote image, not fetched: https:\/\/example\.com\/room\.jpg/);
     expect(notes[1]).toMatch(/missing\.png: file not found/);
     expect(notes[2]).toMatch(/corrupt\.png: \S/);
-    const drawn = (url: string) => decodeURIComponent(url).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+    const drawn = (url: string) =>
+      decodeURIComponent(url)
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ');
     expect(drawn(bad.candidates[0].url)).toContain('image not found');
     expect(drawn(bad.candidates[1].url)).toContain('image cannot be decoded');
     for (const t of [bad.source!, ...bad.candidates]) expect(t.url).toMatch(/^data:image\/svg\+xml/);
   });
 
   it('decodes data: refs', async () => {
-    const bytes = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#123456' } }).png().toBuffer();
+    const bytes = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const url = `data:image/png;base64,${bytes.toString('base64')}`;
-    const thumbs = await makeThumbnails([{ index: 7, candidates: [{ kind: 'data', url, mime: 'image/png' }, { kind: 'data', url: 'data:image/png;base64,AAAA', mime: 'image/png' }] }]);
+    const thumbs = await makeThumbnails([
+      {
+        index: 7,
+        candidates: [
+          { kind: 'data', url, mime: 'image/png' },
+          { kind: 'data', url: 'data:image/png;base64,AAAA', mime: 'image/png' },
+        ],
+      },
+    ]);
     const [good, broken] = thumbs.get(7)!.candidates;
     expect(good.url).toMatch(/^data:image\/jpeg;base64,/);
     expect(broken.url).toMatch(/^data:image\/svg\+xml/);
@@ -278,7 +348,9 @@ describe('makeThumbnails', () => {
 
 // --- In a browser ------------------------------------------------------------------------------------
 
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => Boolean(p) && existsSync(p!));
+const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+  (p): p is string => Boolean(p) && existsSync(p!),
+);
 const skipBrowser = !chromiumPath && process.env.ARR_SKIP_BROWSER_TESTS === '1';
 const INSTALL_HINT =
   'chromium is needed for the report.html browser test and was not found at /usr/bin/chromium (or CHROMIUM_PATH). ' +
@@ -286,7 +358,17 @@ const INSTALL_HINT =
   'or set ARR_SKIP_BROWSER_TESTS=1 to skip this test on purpose.';
 
 describe('report.html in chromium', () => {
-  type Seen = { text: Record<string, string>; rows: number; visibleAfterFilter: number; images: { src: string; ok: boolean; w: number }[]; scripts: number; scriptTextVisible: boolean; requests: string[]; dialogs: string[]; wrongRows: number };
+  type Seen = {
+    text: Record<string, string>;
+    rows: number;
+    visibleAfterFilter: number;
+    images: { src: string; ok: boolean; w: number }[];
+    scripts: number;
+    scriptTextVisible: boolean;
+    requests: string[];
+    dialogs: string[];
+    wrongRows: number;
+  };
   let seen: Seen | undefined;
   const reportPath = join(dir, 'out', 'report.html');
   const screenshot = join(dir, 'out', 'report.png');
@@ -298,7 +380,10 @@ describe('report.html in chromium', () => {
     writeFileSync(reportPath, renderVerifyHtml(fixture(), thumbs));
 
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--headless=new'] });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--headless=new'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const requests: string[] = [];
@@ -313,7 +398,9 @@ describe('report.html in chromium', () => {
       const text: Record<string, string> = {};
       for (const id of ['summary', 'checks', 'rubric']) text[id] = await page.locator(`#${id}`).innerText();
       text.header = await page.locator('header').innerText();
-      const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ src: img.src.slice(0, 30), ok: img.complete, w: img.naturalWidth })));
+      const images = await page.$$eval('img', (imgs) =>
+        imgs.map((img) => ({ src: img.src.slice(0, 30), ok: img.complete, w: img.naturalWidth })),
+      );
       const scriptTextVisible = await page.getByText(SCRIPT, { exact: false }).first().isVisible();
       const scripts = await page.locator('script').count();
       const rows = await page.locator('tr.item').count();
@@ -323,7 +410,17 @@ describe('report.html in chromium', () => {
       await page.locator('label[for="only-wrong"]').click();
       const visibleAfterFilter = await page.locator('tr.item:visible').count();
       expect(requests, 'the request listener saw the page itself').toContain(url);
-      seen = { text, rows, visibleAfterFilter, images, scripts, scriptTextVisible, requests: requests.filter((r) => r !== url), dialogs, wrongRows };
+      seen = {
+        text,
+        rows,
+        visibleAfterFilter,
+        images,
+        scripts,
+        scriptTextVisible,
+        requests: requests.filter((r) => r !== url),
+        dialogs,
+        wrongRows,
+      };
     } finally {
       await browser.close();
     }

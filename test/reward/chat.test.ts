@@ -15,21 +15,35 @@ let manifests = 0;
 const services: RewardService[] = [];
 
 async function dataUrl(level: number, size: number): Promise<string> {
-  const png = await sharp({ create: { width: size, height: size, channels: 3, background: { r: level, g: level, b: level } } }).png().toBuffer();
+  const png = await sharp({
+    create: { width: size, height: size, channels: 3, background: { r: level, g: level, b: level } },
+  })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
 async function serve(options: Partial<RewardServiceOptions> = {}, judgeYaml = ''): Promise<RewardService> {
   const name = `chat-${manifests++}`;
-  ws.write(`experiments/${name}.yaml`, `task: t2i\nrubric: { from: ../rubrics/r.txt }\njudge:\n  base_url: ${sim.url}\n  image_max_side: 64\n  retries: 0\n  reasks: 0\n${judgeYaml}`);
+  ws.write(
+    `experiments/${name}.yaml`,
+    `task: t2i\nrubric: { from: ../rubrics/r.txt }\njudge:\n  base_url: ${sim.url}\n  image_max_side: 64\n  retries: 0\n  reasks: 0\n${judgeYaml}`,
+  );
   const { experiment } = await loadValidExperiment({ experiment: name, workspaceRoot: ws.root }, { checkData: false });
-  const service = await startRewardService({ experiment, workspaceRoot: ws.root, rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n', token: TOKEN, ...options });
+  const service = await startRewardService({
+    experiment,
+    workspaceRoot: ws.root,
+    rubric: 'Rubric 1:\nTheme: x\n- Tip1: y\n',
+    token: TOKEN,
+    ...options,
+  });
   services.push(service);
   return service;
 }
 
 /** A judge as the reference builds it: base_url from judge.yaml, key from ${ARR_REWARD_TOKEN}. */
-const judgeClient = (service: RewardService, apiKey = TOKEN) => new OpenAI({ baseURL: `${service.url}/v1`, apiKey, maxRetries: 0 });
+const judgeClient = (service: RewardService, apiKey = TOKEN) =>
+  new OpenAI({ baseURL: `${service.url}/v1`, apiKey, maxRetries: 0 });
 
 /** The reference's layout: images first, each after its label, the prompt text last (docs/architecture.md, "Image blocks in a judge request"). */
 async function referenceMessages(): Promise<OpenAI.Chat.ChatCompletionMessageParam[]> {
@@ -58,7 +72,7 @@ afterAll(async () => {
 });
 
 describe('OpenAI-compatible endpoint (/v1/chat/completions, /v1/models)', () => {
-  it('answers the openai SDK with the judge\'s raw completion, downscaling images and counting it under chat', async () => {
+  it("answers the openai SDK with the judge's raw completion, downscaling images and counting it under chat", async () => {
     const service = await serve();
     const client = judgeClient(service);
     const models = await client.models.list();
@@ -83,9 +97,15 @@ describe('OpenAI-compatible endpoint (/v1/chat/completions, /v1/models)', () => 
       [64, 64],
       [64, 64],
     ]);
-    expect(seen.body).toMatchObject({ temperature: 0, response_format: { type: 'json_object' }, enable_thinking: false });
+    expect(seen.body).toMatchObject({
+      temperature: 0,
+      response_format: { type: 'json_object' },
+      enable_thinking: false,
+    });
 
-    const stats = (await (await fetch(`${service.url}/v1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as any;
+    const stats = (await (
+      await fetch(`${service.url}/v1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as any;
     expect(stats.chat).toMatchObject({ requests: 1, completions: 1, failures: 0, disconnects: 0 });
     expect(stats.chat.latencyMs.samples).toBe(1);
     expect(stats.items).toBe(0); // the rewards counters stay apart
@@ -105,13 +125,28 @@ describe('OpenAI-compatible endpoint (/v1/chat/completions, /v1/models)', () => 
       }
     };
     const text = (t: string): OpenAI.Chat.ChatCompletionMessageParam[] => [{ role: 'user', content: t }];
-    expect(await status(judgeClient(service, 'wrong').chat.completions.create({ model: 'm', messages: text('hi') }))).toBe(401);
-    expect(await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('x'.repeat(5_000)) }))).toBe(413); // body over 4 kB
-    expect(await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('x'.repeat(2_000)) }))).toBe(413); // text over 1 000 characters
-    expect(service.stats().refused[413]).toBe(2);
-    expect(await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('hi'), stream: true }))).toBe(400);
     expect(
-      await status(judgeClient(service).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://example.com/a.png' } }] }] })),
+      await status(judgeClient(service, 'wrong').chat.completions.create({ model: 'm', messages: text('hi') })),
+    ).toBe(401);
+    expect(
+      await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('x'.repeat(5_000)) })),
+    ).toBe(413); // body over 4 kB
+    expect(
+      await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('x'.repeat(2_000)) })),
+    ).toBe(413); // text over 1 000 characters
+    expect(service.stats().refused[413]).toBe(2);
+    expect(
+      await status(judgeClient(service).chat.completions.create({ model: 'm', messages: text('hi'), stream: true })),
+    ).toBe(400);
+    expect(
+      await status(
+        judgeClient(service).chat.completions.create({
+          model: 'm',
+          messages: [
+            { role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://example.com/a.png' } }] },
+          ],
+        }),
+      ),
     ).toBe(400);
     const polluted = await fetch(`${service.url}/v1/chat/completions`, {
       method: 'POST',
@@ -124,7 +159,11 @@ describe('OpenAI-compatible endpoint (/v1/chat/completions, /v1/models)', () => 
     const latin1 = await fetch(`${service.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: Buffer.concat([Buffer.from('{"model":"m","messages":[{"role":"user","content":"caf'), Buffer.from([0xe9]), Buffer.from('"}]}')]),
+      body: Buffer.concat([
+        Buffer.from('{"model":"m","messages":[{"role":"user","content":"caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('"}]}'),
+      ]),
     });
     expect(latin1.status).toBe(400);
     expect(((await latin1.json()) as { error: string }).error).toBe('body: not valid UTF-8');

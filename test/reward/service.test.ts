@@ -23,16 +23,31 @@ const services: RewardService[] = [];
 
 async function grey(file: string, level: number): Promise<string> {
   mkdirSync(dirname(file), { recursive: true });
-  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(file);
+  await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toFile(file);
   return file;
 }
 
 /** A t2i experiment judged by the sim, with `reward` (and judge) settings as YAML, served with `options`. */
-async function serve(yaml = '', options: Partial<RewardServiceOptions> = {}, task: 't2i' | 'edit' = 't2i'): Promise<RewardService> {
+async function serve(
+  yaml = '',
+  options: Partial<RewardServiceOptions> = {},
+  task: 't2i' | 'edit' = 't2i',
+): Promise<RewardService> {
   const name = `exp-${manifests++}`;
-  ws.write(`experiments/${name}.yaml`, `task: ${task}\nrubric: { from: ../rubrics/bright.txt }\njudge:\n  base_url: ${sim.url}\n  concurrency: 8\n  reasks: 0\n  retries: 0\n  timeout_s: 10\n${yaml}`);
+  ws.write(
+    `experiments/${name}.yaml`,
+    `task: ${task}\nrubric: { from: ../rubrics/bright.txt }\njudge:\n  base_url: ${sim.url}\n  concurrency: 8\n  reasks: 0\n  retries: 0\n  timeout_s: 10\n${yaml}`,
+  );
   const { experiment } = await loadValidExperiment({ experiment: name, workspaceRoot: ws.root }, { checkData: false });
-  const service = await startRewardService({ experiment, workspaceRoot: ws.root, rubric: RUBRIC, token: TOKEN, ...options });
+  const service = await startRewardService({
+    experiment,
+    workspaceRoot: ws.root,
+    rubric: RUBRIC,
+    token: TOKEN,
+    ...options,
+  });
   services.push(service);
   return service;
 }
@@ -80,7 +95,12 @@ describe('POST /v1/rewards', () => {
 
   it('accepts data:image URLs', async () => {
     const service = await serve();
-    const url = async (level: number) => `data:image/png;base64,${(await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: level, g: level, b: level } } }).png().toBuffer()).toString('base64')}`;
+    const url = async (level: number) =>
+      `data:image/png;base64,${(
+        await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: level, g: level, b: level } } })
+          .png()
+          .toBuffer()
+      ).toString('base64')}`;
     const res = await post(service, { items: [{ query: 'data urls', images: [await url(10), await url(240)] }] });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).results[0].rewards).toEqual([-0.1, 1.0]);
@@ -89,7 +109,9 @@ describe('POST /v1/rewards', () => {
   it('judges both orders when asked; agreement is reported', async () => {
     const service = await serve('reward:\n  both_orders: true\n');
     const calls = sim.requests.length;
-    const body = (await (await post(service, { items: [{ query: 'both orders agree', images: [bright, dark] }] })).json()) as any;
+    const body = (await (
+      await post(service, { items: [{ query: 'both orders agree', images: [bright, dark] }] })
+    ).json()) as any;
     expect(body.results[0]).toEqual({ rewards: [1.0, -0.1], ranks: [1, 2], agree: true });
     expect(sim.requests.length - calls).toBe(2);
   });
@@ -100,17 +122,26 @@ describe('POST /v1/rewards', () => {
 
     it('zero: both rewards 0.0, no ranks', async () => {
       const service = await serve('reward:\n  both_orders: true\n  on_disagreement: zero\n');
-      const body = (await (await post(service, { items: [{ query: 'disagree zero', images: [dark, bright] }] })).json()) as any;
+      const body = (await (
+        await post(service, { items: [{ query: 'disagree zero', images: [dark, bright] }] })
+      ).json()) as any;
       expect(body.results[0]).toEqual({ rewards: [0.0, 0.0], ranks: null, agree: false });
     });
-    it('first: the first order\'s verdict', async () => {
+    it("first: the first order's verdict", async () => {
       const service = await serve('reward:\n  both_orders: true\n  on_disagreement: first\n');
-      const body = (await (await post(service, { items: [{ query: 'disagree first', images: [dark, bright] }] })).json()) as any;
+      const body = (await (
+        await post(service, { items: [{ query: 'disagree first', images: [dark, bright] }] })
+      ).json()) as any;
       expect(body.results[0]).toEqual({ rewards: [1.0, -0.1], ranks: [1, 2], agree: false });
     });
     it('error: the whole request fails with 502 naming the item', async () => {
       const service = await serve('reward:\n  both_orders: true\n  on_disagreement: error\n');
-      const res = await post(service, { items: [{ query: 'fine', images: [bright, dark] }, { query: 'disagree error', images: [dark, bright] }] });
+      const res = await post(service, {
+        items: [
+          { query: 'fine', images: [bright, dark] },
+          { query: 'disagree error', images: [dark, bright] },
+        ],
+      });
       expect(res.status).toBe(502);
       const body = (await res.json()) as any;
       expect(body.error).toMatch(/items\[\d\]: the two orders disagree/);
@@ -156,7 +187,9 @@ describe('refusals', () => {
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const answered = new Promise<void>((resolve) => socket.on('data', (d) => ((response += d.toString()), resolve())));
     socket.on('error', () => {});
-    socket.write(`POST /v1/rewards HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer wrong\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
+    socket.write(
+      `POST /v1/rewards HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer wrong\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`,
+    );
     socket.write(Buffer.alloc(sent, 'x'));
     await answered; // only 64 KiB of the declared 1 GiB was ever sent
     expect(response).toMatch(/^HTTP\/1\.1 401/);
@@ -194,8 +227,12 @@ describe('refusals', () => {
     expect(await error({ items: [{ images: [bright, dark] }] })).toMatch(/^items\[0\]\.query/);
     expect(await error({ items: [{ query: 'q', images: [bright] }] })).toMatch(/^items\[0\]\.images: 1 image/);
     expect(await error({ items: [{ query: 'q', response: 'x' }] })).toMatch(/^items\[0\]\.response/);
-    expect(await error({ items: [{ query: 'q', images: ['images/bright.png', dark] }] })).toMatch(/^items\[0\]\.images\[0\]: .* is relative/);
-    expect(await error({ items: [{ query: 'q', images: [bright, ws.path('images/missing.png')] }] })).toMatch(/^items\[0\]\.images\[1\]: .*missing\.png is not a readable file under the allowed roots/);
+    expect(await error({ items: [{ query: 'q', images: ['images/bright.png', dark] }] })).toMatch(
+      /^items\[0\]\.images\[0\]: .* is relative/,
+    );
+    expect(await error({ items: [{ query: 'q', images: [bright, ws.path('images/missing.png')] }] })).toMatch(
+      /^items\[0\]\.images\[1\]: .*missing\.png is not a readable file under the allowed roots/,
+    );
   });
 
   it('400 for the whole request when a path is outside the allowed roots, naming it and the roots', async () => {
@@ -203,7 +240,12 @@ describe('refusals', () => {
     const outside = await grey(join(outsideDir, 'x.png'), 200);
     const service = await serve();
     const calls = sim.requests.length;
-    const res = await post(service, { items: [{ query: 'in', images: [bright, dark] }, { query: 'out', images: [dark, outside] }] });
+    const res = await post(service, {
+      items: [
+        { query: 'in', images: [bright, dark] },
+        { query: 'out', images: [dark, outside] },
+      ],
+    });
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as any;
     expect(error).toContain(`items[1].images[1]: ${outside}`);
@@ -222,7 +264,12 @@ describe('refusals', () => {
     const service = await serve('', { limits: { maxQueue: 2 } });
     sim.setOptions({ latencyMs: 800 });
     try {
-      const first = post(service, { items: [{ query: 'slow 1', images: [bright, dark] }, { query: 'slow 2', images: [dark, bright] }] });
+      const first = post(service, {
+        items: [
+          { query: 'slow 1', images: [bright, dark] },
+          { query: 'slow 2', images: [dark, bright] },
+        ],
+      });
       await vi.waitFor(() => expect(service.stats().inFlightItems).toBe(2), { timeout: 10_000, interval: 10 });
       const refused = await post(service, { items: [{ query: 'one more', images: [bright, dark] }] });
       expect(refused.status).toBe(503);
@@ -230,7 +277,10 @@ describe('refusals', () => {
       expect(((await refused.json()) as any).error).toMatch(/queue full/);
       const ok = await first;
       expect(ok.status).toBe(200);
-      expect(((await ok.json()) as any).results.map((r: { rewards: number[] }) => r.rewards)).toEqual([[1.0, -0.1], [-0.1, 1.0]]);
+      expect(((await ok.json()) as any).results.map((r: { rewards: number[] }) => r.rewards)).toEqual([
+        [1.0, -0.1],
+        [-0.1, 1.0],
+      ]);
       expect(service.stats().inFlightItems).toBe(0);
       expect(service.stats().refused[503]).toBe(1);
     } finally {
@@ -243,11 +293,23 @@ describe('GET /healthz and /v1/stats', () => {
   it('reports health without a token and counters with one', async () => {
     const service = await serve();
     const health = await (await fetch(`${service.url}/healthz`)).json();
-    expect(health).toEqual({ status: 'ok', judge: 'closed', model: 'Qwen/Qwen3-VL-8B-Instruct', rubric_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    await post(service, { items: [{ query: 'stats 1', images: [bright, dark] }, { query: 'stats 2', images: [bright, dark] }] });
+    expect(health).toEqual({
+      status: 'ok',
+      judge: 'closed',
+      model: 'Qwen/Qwen3-VL-8B-Instruct',
+      rubric_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    await post(service, {
+      items: [
+        { query: 'stats 1', images: [bright, dark] },
+        { query: 'stats 2', images: [bright, dark] },
+      ],
+    });
     await post(service, { items: [] });
     await post(service, {}, 'nope');
-    const stats = (await (await fetch(`${service.url}/v1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as any;
+    const stats = (await (
+      await fetch(`${service.url}/v1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as any;
     expect(stats.items).toBe(2);
     expect(stats.requests).toBe(5); // healthz, 3 posts, stats
     expect(stats.refused).toEqual({ 401: 1, 400: 1, 408: 0, 413: 0, 503: 0 });
@@ -262,7 +324,9 @@ describe('edit experiments', () => {
   it('sends the source image as the base and requires it', async () => {
     const service = await serve('', {}, 'edit');
     const src = await grey(ws.path('images/src.png'), 90);
-    const res = await post(service, { items: [{ query: 'make it brighter', source_image: src, response: [dark, bright] }] });
+    const res = await post(service, {
+      items: [{ query: 'make it brighter', source_image: src, response: [dark, bright] }],
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).results[0].rewards).toEqual([-0.1, 1.0]);
     expect(sim.requests.at(-1)!.base).toBeDefined();
@@ -272,7 +336,11 @@ describe('edit experiments', () => {
 
 describe('python/arr_reward_client.py', () => {
   const python = (script: string, env: Record<string, string>) =>
-    execa('/usr/bin/python3', ['-c', script], { reject: false, env: { PYTHONPATH: join(repoRoot, 'python'), ...env }, extendEnv: true });
+    execa('/usr/bin/python3', ['-c', script], {
+      reject: false,
+      env: { PYTHONPATH: join(repoRoot, 'python'), ...env },
+      extendEnv: true,
+    });
 
   it('rewards(), get_reward_single() as a torch tensor, and a clear error for a wrong token', async () => {
     const service = await serve();

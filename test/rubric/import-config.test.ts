@@ -38,8 +38,13 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 const arr = (args: string[], env: Record<string, string> = {}) =>
-  execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { NO_COLOR: '1', ...env } });
-const load = (name: string, env: Record<string, string> = {}) => loadExperiment(ws.path(`experiments/${name}.yaml`), { workspaceRoot: ws.root, env });
+  execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], {
+    cwd: ws.root,
+    reject: false,
+    env: { NO_COLOR: '1', ...env },
+  });
+const load = (name: string, env: Record<string, string> = {}) =>
+  loadExperiment(ws.path(`experiments/${name}.yaml`), { workspaceRoot: ws.root, env });
 
 /** Every file under the workspace, as text. */
 function everything(dir = ws.root): string {
@@ -52,7 +57,10 @@ describe('arr import', () => {
   it('imports the shipped t2i and edit configs as manifests that load', async () => {
     ws.write('rubric_pipeline/config/qwen3vl_8B_instruct_t2i.yaml', T2I_CONFIG);
     ws.write('rubric_pipeline/config/qwen3vl_8B_instruct_edit.yaml', EDIT_CONFIG);
-    for (const [task, file] of [['t2i', 'qwen3vl_8B_instruct_t2i'], ['edit', 'qwen3vl_8B_instruct_edit']] as const) {
+    for (const [task, file] of [
+      ['t2i', 'qwen3vl_8B_instruct_t2i'],
+      ['edit', 'qwen3vl_8B_instruct_edit'],
+    ] as const) {
       const run = await arr(['import', `rubric_pipeline/config/${file}.yaml`]);
       expect(run.exitCode, run.stderr).toBe(0);
       const name = file.toLowerCase();
@@ -60,14 +68,28 @@ describe('arr import', () => {
       const text = readFileSync(ws.path(`experiments/${name}.yaml`), 'utf8');
       const lines = text.split('\n');
       expect(lines[0]).toBe('# yaml-language-server: $schema=../schemas/experiment.schema.json');
-      expect(lines[1]).toContain(`from the reference judge config rubric_pipeline/config/${file}.yaml (grader_name: "image quality comparator")`);
+      expect(lines[1]).toContain(
+        `from the reference judge config rubric_pipeline/config/${file}.yaml (grader_name: "image quality comparator")`,
+      );
       const loaded = load(name);
       expect(loaded.diagnostics.filter((d) => d.severity !== 'warning')).toEqual([]);
       expect(loaded.ok).toBe(true);
       const e = loaded.experiment!;
       expect(e.task).toBe(task);
-      expect(e.judge).toMatchObject({ model: 'Qwen/Qwen3-VL-8B-Instruct', base_url: 'http://localhost:8000/v1', api_key: 'EMPTY', temperature: 0 });
-      expect(e.rubric).toMatchObject({ language: 'en', mode: 'pairwise', min_score: 1, max_score: 5, per_pair: 5, categorize: { enabled: true, max_categories: 5 } });
+      expect(e.judge).toMatchObject({
+        model: 'Qwen/Qwen3-VL-8B-Instruct',
+        base_url: 'http://localhost:8000/v1',
+        api_key: 'EMPTY',
+        temperature: 0,
+      });
+      expect(e.rubric).toMatchObject({
+        language: 'en',
+        mode: 'pairwise',
+        min_score: 1,
+        max_score: 5,
+        per_pair: 5,
+        categorize: { enabled: true, max_categories: 5 },
+      });
       expect(e.rubric.task_description).toContain(task === 't2i' ? 'FLUX.1-dev' : 'Qwen-Image-Edit');
       // Neither shipped config names a rubric source: a placeholder seed, said out loud.
       expect(e.rubric.seed).toBe(`examples/${task}/seed.jsonl`);
@@ -76,7 +98,10 @@ describe('arr import', () => {
   }, 60_000);
 
   it('never writes a literal api_key: the manifest reads ${OPENAI_API_KEY} and says so', async () => {
-    ws.write('configs/hosted.yaml', `grader_name: hosted judge\nmodel_name: gpt-5\nbase_url: https://api.openai.com/v1\napi_key: "${SECRET}"\ntemperature: 1\nseed_dataset: ../data/seed.json\n`);
+    ws.write(
+      'configs/hosted.yaml',
+      `grader_name: hosted judge\nmodel_name: gpt-5\nbase_url: https://api.openai.com/v1\napi_key: "${SECRET}"\ntemperature: 1\nseed_dataset: ../data/seed.json\n`,
+    );
     ws.write('data/seed.json', '[]');
     const run = await arr(['import', 'configs/hosted.yaml']);
     expect(run.exitCode, run.stderr).toBe(0);
@@ -87,16 +112,28 @@ describe('arr import', () => {
     expect(text).toContain('api_key: ${OPENAI_API_KEY}');
     const loaded = load('hosted', { OPENAI_API_KEY: 'set-in-env' });
     expect(loaded.ok).toBe(true);
-    expect(loaded.experiment!.judge).toMatchObject({ model: 'gpt-5', base_url: 'https://api.openai.com/v1', temperature: 1 });
+    expect(loaded.experiment!.judge).toMatchObject({
+      model: 'gpt-5',
+      base_url: 'https://api.openai.com/v1',
+      temperature: 1,
+    });
     // seed_dataset resolved against the config's folder (it is not under the CWD), rewritten for the manifest.
     expect(text).toContain('seed: ../data/seed.json');
     // Reference defaults that differ from ours are written out.
-    expect(loaded.experiment!.rubric).toMatchObject({ seed: 'data/seed.json', per_pair: 1, categorize: { enabled: false } });
+    expect(loaded.experiment!.rubric).toMatchObject({
+      seed: 'data/seed.json',
+      per_pair: 1,
+      categorize: { enabled: false },
+    });
   }, 30_000);
 
   it('writes inline rubrics to rubrics/imported/<name>.txt and names it in rubric.from', async () => {
-    const rubric = 'Rubric 1:\nTheme: Instruction\n- Tip1: The requested object was added.\n- Tip2: Nothing else changed.\n';
-    ws.write('cfg/Inline Edit Config.yaml', `grader_name: g\nmodel_name: \${JUDGE_MODEL}\napi_key: \${GEMINI_API_KEY}\neval_mode: listwise\nseed_dataset: none\nrubrics: |\n${rubric.replace(/^/gm, '  ')}`);
+    const rubric =
+      'Rubric 1:\nTheme: Instruction\n- Tip1: The requested object was added.\n- Tip2: Nothing else changed.\n';
+    ws.write(
+      'cfg/Inline Edit Config.yaml',
+      `grader_name: g\nmodel_name: \${JUDGE_MODEL}\napi_key: \${GEMINI_API_KEY}\neval_mode: listwise\nseed_dataset: none\nrubrics: |\n${rubric.replace(/^/gm, '  ')}`,
+    );
     const run = await arr(['import', 'cfg/Inline Edit Config.yaml']);
     expect(run.exitCode, run.stderr).toBe(0);
     const name = 'inline-edit-config';
@@ -108,9 +145,16 @@ describe('arr import', () => {
     const loaded = load(name, { JUDGE_MODEL: 'gemini-3.1-pro', GEMINI_API_KEY: 'k' });
     expect(loaded.ok).toBe(true);
     // "edit" in the file name → task edit; listwise stays listwise; "none" counts as absent.
-    expect(loaded.experiment).toMatchObject({ task: 'edit', rubric: { mode: 'listwise', seed: null, from: `rubrics/imported/${name}.txt` } });
+    expect(loaded.experiment).toMatchObject({
+      task: 'edit',
+      rubric: { mode: 'listwise', seed: null, from: `rubrics/imported/${name}.txt` },
+    });
     // The imported rubric is accepted by `arr rubric check`: not frozen, vouched for by its imported lock.
-    expect(JSON.parse(readFileSync(ws.path(`rubrics/imported/${name}.lock.json`), 'utf8'))).toMatchObject({ source: 'imported', imported_from: 'cfg/Inline Edit Config.yaml', metrics: null });
+    expect(JSON.parse(readFileSync(ws.path(`rubrics/imported/${name}.lock.json`), 'utf8'))).toMatchObject({
+      source: 'imported',
+      imported_from: 'cfg/Inline Edit Config.yaml',
+      metrics: null,
+    });
     const check = await arr(['rubric', 'check'], { JUDGE_MODEL: 'm' });
     expect(check.exitCode, check.stdout).toBe(0);
   }, 60_000);
@@ -134,25 +178,52 @@ describe('arr import', () => {
 describe('importReferenceConfig', () => {
   it('reports bad values at the config key that set them, and writes nothing', async () => {
     const config = ws.write('bad.yaml', 'model_name: m\ntask_type: video\ntemperature: 7\n');
-    await expect(importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root })).rejects.toThrow(/bad\.yaml:2:1 task_type: unknown task "video"/);
+    await expect(importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root })).rejects.toThrow(
+      /bad\.yaml:2:1 task_type: unknown task "video"/,
+    );
     ws.write('bad.yaml', 'model_name: m\ntemperature: 7\nlanguage: fr\n');
     const error = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root }).catch((e) => e);
     expect(error.diagnostics).toEqual([
-      expect.objectContaining({ file: config, line: 2, field: 'temperature', message: 'must be <= 2 (imported as judge.temperature)' }),
-      expect.objectContaining({ file: config, line: 3, field: 'language', message: expect.stringContaining('must be one of en, zh') }),
+      expect.objectContaining({
+        file: config,
+        line: 2,
+        field: 'temperature',
+        message: 'must be <= 2 (imported as judge.temperature)',
+      }),
+      expect.objectContaining({
+        file: config,
+        line: 3,
+        field: 'language',
+        message: expect.stringContaining('must be one of en, zh'),
+      }),
     ]);
-    await expect(importReferenceConfig(ws.write('nomodel.yaml', 'grader_name: x\n'), { workspaceRoot: ws.root, cwd: ws.root })).rejects.toThrow('model_name: is required');
+    await expect(
+      importReferenceConfig(ws.write('nomodel.yaml', 'grader_name: x\n'), { workspaceRoot: ws.root, cwd: ws.root }),
+    ).rejects.toThrow('model_name: is required');
     expect(existsSync(ws.path('experiments')) ? readdirSync(ws.path('experiments')) : []).toEqual([]);
   });
 
   it('maps the reference aliases: task, grader_mode/mode, pointwise, categorisation and epochs', async () => {
-    const config = ws.write('cfg/j.yaml', 'model_name: m\ntask: I2I\ngrader_mode: pointwise\nmin_score: 0\nmax_score: 10\nquery_specific_generate_number: 3\nenable_categorization: false\ncategories_number: 4\nmax_epochs: 2\nmax_retries: 3\nfoo: 1\n');
+    const config = ws.write(
+      'cfg/j.yaml',
+      'model_name: m\ntask: I2I\ngrader_mode: pointwise\nmin_score: 0\nmax_score: 10\nquery_specific_generate_number: 3\nenable_categorization: false\ncategories_number: 4\nmax_epochs: 2\nmax_retries: 3\nfoo: 1\n',
+    );
     const result = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root });
     const loaded = load('j');
     expect(loaded.ok).toBe(true);
-    expect(loaded.experiment).toMatchObject({ task: 'edit', rubric: { mode: 'pointwise', min_score: 0, max_score: 10, per_pair: 3, max_epochs: 2, categorize: { enabled: false, max_categories: 4 } } });
+    expect(loaded.experiment).toMatchObject({
+      task: 'edit',
+      rubric: {
+        mode: 'pointwise',
+        min_score: 0,
+        max_score: 10,
+        per_pair: 3,
+        max_epochs: 2,
+        categorize: { enabled: false, max_categories: 4 },
+      },
+    });
     expect(result.notes.join('\n')).toContain('max_retries is not imported');
-    expect(result.notes.join('\n')).toContain('ignored (not keys of the reference\'s config): foo');
+    expect(result.notes.join('\n')).toContain("ignored (not keys of the reference's config): foo");
     ws.write('cfg/k.yaml', 'model_name: m\nmode: ranking\n');
     await importReferenceConfig(ws.path('cfg/k.yaml'), { workspaceRoot: ws.root, cwd: ws.root });
     expect(load('k').experiment!.rubric.mode).toBe('listwise');
@@ -161,13 +232,20 @@ describe('importReferenceConfig', () => {
   it('resolves rubrics_file like the reference: the working directory first, then the config folder', async () => {
     ws.write('cfg/rubrics/r.txt', '1. from the config folder\n');
     ws.write('rubrics/r.txt', '1. from the cwd\n');
-    const config = ws.write('cfg/c.yaml', 'model_name: m\nrubrics_file: rubrics/r.txt\nrubrics: ignored\nseed_dataset: also-ignored.jsonl\n');
+    const config = ws.write(
+      'cfg/c.yaml',
+      'model_name: m\nrubrics_file: rubrics/r.txt\nrubrics: ignored\nseed_dataset: also-ignored.jsonl\n',
+    );
     expect(resolveReferencePath('rubrics/r.txt', config, ws.root)).toBe(ws.path('rubrics/r.txt'));
     expect(resolveReferencePath('rubrics/r.txt', config, ws.path('data'))).toBe(ws.path('cfg/rubrics/r.txt'));
     const fromCwd = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root });
     expect(fromCwd.text).toContain('from: ../rubrics/r.txt');
     expect(fromCwd.notes.join('\n')).toMatch(/rubrics \(inline\) is ignored[\s\S]*seed_dataset is ignored/);
-    const fromConfig = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.path('data'), name: 'c2' });
+    const fromConfig = await importReferenceConfig(config, {
+      workspaceRoot: ws.root,
+      cwd: ws.path('data'),
+      name: 'c2',
+    });
     expect(fromConfig.text).toContain('from: ../cfg/rubrics/r.txt');
     expect(load('c2').experiment!.rubric.from).toBe('cfg/rubrics/r.txt');
   });
@@ -190,21 +268,38 @@ describe('importReferenceConfig', () => {
     const outside = makeWorkspace();
     try {
       // What the reference accepts: a list item with a blank line inside, then free prose.
-      const text = '1. The requested change is present.\n\n   Check small objects too.\n\nPrefer natural lighting overall.\n';
+      const text =
+        '1. The requested change is present.\n\n   Check small objects too.\n\nPrefer natural lighting overall.\n';
       const file = outside.write('rubrics.txt', text);
       const config = ws.write('free.yaml', `model_name: m\nrubrics_file: ${file}\n`);
       const result = await importReferenceConfig(config, { workspaceRoot: ws.root, cwd: ws.root });
       expect(result.lockFile).toBe(ws.path('rubrics/imported/free.lock.json'));
       const lock = JSON.parse(readFileSync(result.lockFile!, 'utf8'));
-      expect(lock).toMatchObject({ schema: 1, source: 'imported', name: 'free', version: 1, imported_from: file, verify_key: null, metrics: null, thresholds: null });
+      expect(lock).toMatchObject({
+        schema: 1,
+        source: 'imported',
+        name: 'free',
+        version: 1,
+        imported_from: file,
+        verify_key: null,
+        metrics: null,
+        thresholds: null,
+      });
       expect(lock.rubric_sha256).toBe(createHash('sha256').update(text).digest('hex'));
-      expect(readLockedRubric(result.rubricFile!, ws.root)).toMatchObject({ text, trust: 'imported', lock: result.lockFile });
+      expect(readLockedRubric(result.rubricFile!, ws.root)).toMatchObject({
+        text,
+        trust: 'imported',
+        lock: result.lockFile,
+      });
       const check = await arr(['rubric', 'check']);
       expect(check.exitCode, check.stdout + check.stderr).toBe(0);
 
       // A rubrics_file already inside the workspace is used in place and locked where it is.
       ws.write('refs/inside.txt', text);
-      const inside = await importReferenceConfig(ws.write('inside.yaml', 'model_name: m\nrubrics_file: refs/inside.txt\n'), { workspaceRoot: ws.root, cwd: ws.root });
+      const inside = await importReferenceConfig(
+        ws.write('inside.yaml', 'model_name: m\nrubrics_file: refs/inside.txt\n'),
+        { workspaceRoot: ws.root, cwd: ws.root },
+      );
       expect(inside.rubricFile).toBeNull();
       expect(inside.lockFile).toBe(ws.path('refs/inside.lock.json'));
       expect(readLockedRubric(ws.path('refs/inside.txt'), ws.root).trust).toBe('imported');

@@ -5,11 +5,19 @@ import sharp from 'sharp';
 import type { TestWorkspace } from '../helpers/workspace.js';
 
 async function grey(ws: TestWorkspace, rel: string, level: number) {
-  await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: level, g: level, b: level } } }).png().toFile(ws.path(rel));
+  await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toFile(ws.path(rel));
 }
 
 /** Pairs whose brighter image is preferred; `brightFirst` says where it is shown (default: every other record). */
-async function pairs(ws: TestWorkspace, file: string, queries: string[], offset: number, brightFirst = (i: number) => i % 2 === 0) {
+async function pairs(
+  ws: TestWorkspace,
+  file: string,
+  queries: string[],
+  offset: number,
+  brightFirst = (i: number) => i % 2 === 0,
+) {
   const lines: string[] = [];
   for (const [i, query] of queries.entries()) {
     const bright = `img/${offset + i}b.png`;
@@ -17,7 +25,9 @@ async function pairs(ws: TestWorkspace, file: string, queries: string[], offset:
     await grey(ws, `data/${bright}`, 180 + (i % 40));
     await grey(ws, `data/${dark}`, 40 + (i % 40));
     const first = brightFirst(i);
-    lines.push(JSON.stringify({ query, response: first ? [bright, dark] : [dark, bright], label_rank: first ? [1, 2] : [2, 1] }));
+    lines.push(
+      JSON.stringify({ query, response: first ? [bright, dark] : [dark, bright], label_rank: first ? [1, 2] : [2, 1] }),
+    );
   }
   ws.write(file, lines.join('\n') + '\n');
 }
@@ -30,8 +40,19 @@ export async function writePipelineWorkspace(ws: TestWorkspace, extra = ''): Pro
   ws.write('data/img/.keep', '');
   // Seeds other than the first show the darker (wrong) image first, so the judge's position bias fails them
   // until their criteria mention brightness.
-  await pairs(ws, 'data/seed.jsonl', ['EASY one', 'EASY two', 'plain three', 'plain four', 'HARD five', 'HARD six'], 0, (i) => i === 0);
-  await pairs(ws, 'data/test.jsonl', Array.from({ length: 10 }, (_, i) => `test ${i}`), 100);
+  await pairs(
+    ws,
+    'data/seed.jsonl',
+    ['EASY one', 'EASY two', 'plain three', 'plain four', 'HARD five', 'HARD six'],
+    0,
+    (i) => i === 0,
+  );
+  await pairs(
+    ws,
+    'data/test.jsonl',
+    Array.from({ length: 10 }, (_, i) => `test ${i}`),
+    100,
+  );
   // One held-out label prefers the darker image: a brightness rubric gets 9 of 10 right.
   const test = readFileSync(ws.path('data/test.jsonl'), 'utf8').trim().split('\n');
   test[9] = test[9].replace('"label_rank":[2,1]', '"label_rank":[1,2]');

@@ -38,6 +38,8 @@ describe('resuming a killed generation', () => {
     const repeated = second.filter((r) => first.has(signature(r))).length;
     // Only calls in flight at the kill (at most judge.concurrency) are asked again.
     expect(repeated).toBeLessThanOrEqual(4);
-    console.log(`resume: ${repeated} of ${second.length} calls repeated (${((repeated / (before + second.length - repeated)) * 100).toFixed(1)}% of the build's calls)`);
+    console.log(
+      `resume: ${repeated} of ${second.length} calls repeated (${((repeated / (before + second.length - repeated)) * 100).toFixed(1)}% of the build's calls)`,
+    );
   }, 90_000);
 });

@@ -42,8 +42,12 @@ describe('rubric-generate', () => {
     expect(summary).toContain('dropped seed 4: still [1,2] after 2 revision(s); expected [2,1]');
     const dir = readFileSync(ws.path('cache/experiments/exp/rubric-generate/stamp.json'), 'utf8');
     const key = JSON.parse(dir).key;
-    const trace = readFileSync(ws.path(`cache/artifacts/rubric-generate/${key}/trace.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const bySeed = (seed: number, purpose: string) => trace.filter((t) => t.seed === seed && t.purpose === purpose).length;
+    const trace = readFileSync(ws.path(`cache/artifacts/rubric-generate/${key}/trace.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const bySeed = (seed: number, purpose: string) =>
+      trace.filter((t) => t.seed === seed && t.purpose === purpose).length;
     expect([bySeed(0, 'revise'), bySeed(1, 'revise')]).toEqual([0, 0]); // EASY: passes at once
     expect([bySeed(2, 'revise'), bySeed(3, 'revise')]).toEqual([1, 1]); // plain: one revision
     expect([bySeed(4, 'revise'), bySeed(5, 'revise')]).toEqual([2, 2]); // HARD: every revision, then dropped
@@ -64,7 +68,9 @@ describe('rubric-generate', () => {
   it('states the worst case before any call, and reuses a built artifact without contacting the judge', async () => {
     await writePipelineWorkspace(ws);
     const estimate = await runRubricGenerate(ref(), { ...quiet, estimate: true });
-    expect(estimate).toContain('6 seed pair(s), 3 criteria each, up to 2 revision(s): at most 43 judgements, 129 calls counting re-asks');
+    expect(estimate).toContain(
+      '6 seed pair(s), 3 criteria each, up to 2 revision(s): at most 43 judgements, 129 calls counting re-asks',
+    );
     expect(sim.requests).toHaveLength(0);
     await runRubricGenerate(ref(), quiet);
     const calls = sim.stats.requests;
@@ -104,7 +110,8 @@ describe('verify and freeze', () => {
     expect(report.baseline.summary.agreement).toBe(0);
     const ajv = new Ajv2020({ strict: false });
     addFormatsImport.default(ajv);
-    for (const name of ['judge-report', 'verify-report']) ajv.addSchema(JSON.parse(readFileSync(join(repoRoot, `schemas/${name}.schema.json`), 'utf8')));
+    for (const name of ['judge-report', 'verify-report'])
+      ajv.addSchema(JSON.parse(readFileSync(join(repoRoot, `schemas/${name}.schema.json`), 'utf8')));
     const validate = ajv.getSchema('https://arr.dev/schemas/verify-report.schema.json')!;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(existsSync(ws.path('cache/experiments/exp/verify/report.html'))).toBe(true);
@@ -112,11 +119,20 @@ describe('verify and freeze', () => {
     const frozen = await runFreeze(ref());
     expect(frozen).toContain('wrote rubrics/bright.v1.txt');
     const lock = JSON.parse(readFileSync(ws.path('rubrics/bright.v1.lock.json'), 'utf8'));
-    expect(lock).toMatchObject({ name: 'bright', version: 1, judge_model: 'Qwen/Qwen3-VL-8B-Instruct', metrics: { accuracy: 0.9, baseline_accuracy: 0, gain: 0.9 }, thresholds: { min_accuracy: 0.9 } });
+    expect(lock).toMatchObject({
+      name: 'bright',
+      version: 1,
+      judge_model: 'Qwen/Qwen3-VL-8B-Instruct',
+      metrics: { accuracy: 0.9, baseline_accuracy: 0, gain: 0.9 },
+      thresholds: { min_accuracy: 0.9 },
+    });
     expect(await runFreeze(ref())).toContain('already holds this rubric (nothing written)');
 
     // A threshold the rubric misses: verify fails naming it, the report stays, freeze refuses.
-    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('min_accuracy: 0.9', 'min_accuracy: 0.95'));
+    writeFileSync(
+      ws.path('experiments/exp.yaml'),
+      readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('min_accuracy: 0.9', 'min_accuracy: 0.95'),
+    );
     const calls = sim.stats.requests;
     const failed = await runVerify(ref(), quiet).catch((e) => e);
     expect(failed).toBeInstanceOf(ThresholdError);
@@ -133,7 +149,13 @@ describe('verify and freeze', () => {
     await runFreeze(ref());
     // Another rubric (here a given one) frozen under the same name and version.
     ws.write('rubrics/other.txt', '1. The brighter image is preferred.\n');
-    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/other.txt\n  allow_unlocked: true\n'));
+    writeFileSync(
+      ws.path('experiments/exp.yaml'),
+      readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace(
+        '  seed: ../data/seed.jsonl\n',
+        '  from: ../rubrics/other.txt\n  allow_unlocked: true\n',
+      ),
+    );
     await runRubricGenerate(ref(), quiet);
     await runVerify(ref(), quiet);
     await expect(runFreeze(ref())).rejects.toThrow(/freeze\.version/);
@@ -144,7 +166,13 @@ describe('verify and freeze', () => {
     await writePipelineWorkspace(ws);
     ws.write('rubrics/imported/given.txt', 'Rubric 1:\nTheme: Brightness\n- Tip1: The brighter image is preferred.\n');
     await writeImportedLock(ws.path('rubrics/imported/given.txt'), { name: 'given', importedFrom: 'given.txt' });
-    writeFileSync(ws.path('experiments/exp.yaml'), readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace('  seed: ../data/seed.jsonl\n', '  from: ../rubrics/imported/given.txt\n'));
+    writeFileSync(
+      ws.path('experiments/exp.yaml'),
+      readFileSync(ws.path('experiments/exp.yaml'), 'utf8').replace(
+        '  seed: ../data/seed.jsonl\n',
+        '  from: ../rubrics/imported/given.txt\n',
+      ),
+    );
     expect(await runRubricGenerate(ref(), quiet)).toContain('reusing the frozen rubric');
     expect(sim.requests).toHaveLength(0);
     expect(await runVerify(ref(), quiet)).toContain('accuracy 90.0%');

@@ -8,7 +8,16 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingError, EndpointEmbedder, LEXICAL_DIM, LexicalEmbedder, featureHash, lexicalTokens, makeEmbedder, normalized } from '../../src/rubric/embed.js';
+import {
+  EmbeddingError,
+  EndpointEmbedder,
+  LEXICAL_DIM,
+  LexicalEmbedder,
+  featureHash,
+  lexicalTokens,
+  makeEmbedder,
+  normalized,
+} from '../../src/rubric/embed.js';
 import {
   codingRate,
   codingRateGain,
@@ -72,15 +81,23 @@ describe('selectByCodingRate', () => {
     const vectors = await lexical.embed(TEXTS);
     for (const seed of [0, 1, 7, 12345]) {
       const a = selectByCodingRate(TEXTS, vectors, { maxSelected: 8, seed });
-      const b = selectByCodingRate([...TEXTS], vectors.map((v) => Float32Array.from(v)), { maxSelected: 8, seed });
+      const b = selectByCodingRate(
+        [...TEXTS],
+        vectors.map((v) => Float32Array.from(v)),
+        { maxSelected: 8, seed },
+      );
       expect(b).toEqual(a);
       expect(Object.is(a.rates.at(-1), b.rates.at(-1))).toBe(true);
     }
     // The seed decides ties only: the first pick ties for unit rows, so seeds can start elsewhere.
-    const firsts = new Set(Array.from({ length: 20 }, (_, seed) => selectByCodingRate(TEXTS, vectors, { maxSelected: 1, seed }).selected[0]));
+    const firsts = new Set(
+      Array.from({ length: 20 }, (_, seed) => selectByCodingRate(TEXTS, vectors, { maxSelected: 1, seed }).selected[0]),
+    );
     expect(firsts.size).toBeGreaterThan(1);
     // Default seed is 0, and the picks for it are fixed (a change here changes every selection).
-    expect(selectByCodingRate(TEXTS, vectors, { maxSelected: 6 })).toEqual(selectByCodingRate(TEXTS, vectors, { maxSelected: 6, seed: 0 }));
+    expect(selectByCodingRate(TEXTS, vectors, { maxSelected: 6 })).toEqual(
+      selectByCodingRate(TEXTS, vectors, { maxSelected: 6, seed: 0 }),
+    );
     expect(selectByCodingRate(TEXTS, vectors, { maxSelected: 6 }).selected).toEqual([9, 5, 10, 7, 11, 6]);
   });
 
@@ -135,7 +152,11 @@ describe('selectByCodingRate', () => {
   });
 
   it('R rises monotonically along the picks, with shrinking gains (monotone submodular)', () => {
-    for (const [n, d] of [[60, 16], [40, 8], [30, 128]] as const) {
+    for (const [n, d] of [
+      [60, 16],
+      [40, 8],
+      [30, 128],
+    ] as const) {
       const vectors = randomRows(n, d, n + d);
       const r = selectByCodingRate(labels(n), vectors, { maxSelected: n, minGain: 0 });
       expect(r.selected).toHaveLength(n);
@@ -150,7 +171,12 @@ describe('selectByCodingRate', () => {
   });
 
   it('matches a direct recomputation of R and of the Schur-complement gain within 1e-9 on random vectors', () => {
-    for (const [n, d, eps, seed] of [[40, 16, 0.5, 1], [25, 6, 0.5, 2], [50, 64, 0.1, 3], [30, 12, 1.5, 4]] as const) {
+    for (const [n, d, eps, seed] of [
+      [40, 16, 0.5, 1],
+      [25, 6, 0.5, 2],
+      [50, 64, 0.1, 3],
+      [30, 12, 1.5, 4],
+    ] as const) {
       const raw = randomRows(n, d, seed);
       const rows = raw.map(unit64); // the selection normalises in float64; recompute on the same rows
       const r = selectByCodingRate(labels(n), raw, { maxSelected: 20, eps, minGain: 0, seed });
@@ -170,14 +196,17 @@ describe('selectByCodingRate', () => {
       const picked = new Set<number>();
       const prefix: Float64Array[] = [];
       r.selected.forEach((index, i) => {
-        for (let j = 0; j < n; j++) if (!picked.has(j)) expect(codingRateGain(prefix, rows[j], c)).toBeLessThanOrEqual(r.gains[i] + 1e-9);
+        for (let j = 0; j < n; j++)
+          if (!picked.has(j)) expect(codingRateGain(prefix, rows[j], c)).toBeLessThanOrEqual(r.gains[i] + 1e-9);
         picked.add(index);
         prefix.push(rows[index]);
       });
       // Sylvester: the k×k Gram form equals ½·logdet(I_d + c·XᵀX) computed in d×d.
       const k = Math.min(chosen.length, 10);
       const gramD = new Float64Array(d * d);
-      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) gramD[a * d + b] = (a === b ? 1 : 0) + c * chosen.slice(0, k).reduce((s, x) => s + x[a] * x[b], 0);
+      for (let a = 0; a < d; a++)
+        for (let b = 0; b < d; b++)
+          gramD[a * d + b] = (a === b ? 1 : 0) + c * chosen.slice(0, k).reduce((s, x) => s + x[a] * x[b], 0);
       const dRows = Array.from({ length: d }, (_, a) => gramD.subarray(a * d, (a + 1) * d));
       expect(Math.abs(logdetByGauss(dRows) / 2 - codingRate(chosen.slice(0, k), c))).toBeLessThan(1e-8);
     }
@@ -193,8 +222,12 @@ describe('selectByCodingRate', () => {
     const withZero = [new Float32Array(8), ...vectors.slice(0, 3)];
     expect(selectByCodingRate(labels(4), withZero, { maxSelected: 4 }).selected).not.toContain(0);
     expect(selectByCodingRate([], [], { maxSelected: 3 })).toMatchObject({ selected: [], rates: [], gains: [] });
-    expect(() => selectByCodingRate(labels(2), vectors.slice(0, 3), { maxSelected: 1 })).toThrow(/2 texts but 3 vectors/);
-    expect(() => selectByCodingRate(labels(2), [vectors[0], new Float32Array(3)], { maxSelected: 1 })).toThrow(/dimension/);
+    expect(() => selectByCodingRate(labels(2), vectors.slice(0, 3), { maxSelected: 1 })).toThrow(
+      /2 texts but 3 vectors/,
+    );
+    expect(() => selectByCodingRate(labels(2), [vectors[0], new Float32Array(3)], { maxSelected: 1 })).toThrow(
+      /dimension/,
+    );
     expect(() => selectByCodingRate(labels(1), [Float32Array.of(NaN, 1)], { maxSelected: 1 })).toThrow(/non-finite/);
     expect(() => selectByCodingRate(labels(1), vectors.slice(0, 1), { maxSelected: 1.5 })).toThrow(/maxSelected/);
   });
@@ -202,7 +235,13 @@ describe('selectByCodingRate', () => {
 
 describe('dedupeExact and selectCriteria', () => {
   it('drops repeats up to case and whitespace, keeping the first occurrence', () => {
-    const r = dedupeExact(['Text is legible', '  text   IS legible ', 'Colours match', 'text is\tlegible', 'colours match.']);
+    const r = dedupeExact([
+      'Text is legible',
+      '  text   IS legible ',
+      'Colours match',
+      'text is\tlegible',
+      'colours match.',
+    ]);
     expect(r.texts).toEqual(['Text is legible', 'Colours match', 'colours match.']);
     expect(r.indices).toEqual([0, 2, 4]);
     expect(r.groupOf).toEqual([0, 0, 1, 0, 2]);
@@ -225,9 +264,11 @@ describe('LexicalEmbedder', () => {
     expect(featureHash('w:image')).toBe(3921687248);
     const [v] = await lexical.embed(['The image should show exactly three red apples on a wooden table.']);
     expect(v).toHaveLength(LEXICAL_DIM);
-    expect(createHash('sha256').update(Buffer.from(v.buffer, v.byteOffset, v.byteLength)).digest('hex')).toBe(
-      'cabc65e18b6ca086f8e7a9ef192469c090192b2fe67884cda636e80abb056267',
-    );
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(v.buffer, v.byteOffset, v.byteLength))
+        .digest('hex'),
+    ).toBe('cabc65e18b6ca086f8e7a9ef192469c090192b2fe67884cda636e80abb056267');
     expect(dotp(v, v)).toBeCloseTo(1, 6);
     expect(lexical.id).toBe('lexical/1');
   });
@@ -243,7 +284,11 @@ describe('LexicalEmbedder', () => {
     expect(dotp(a, b)).toBeGreaterThan(dotp(a, c) + 0.3);
     expect(dotp(a, b)).toBeGreaterThan(dotp(a, d) + 0.3);
     // Inflections overlap through character trigrams.
-    const [x, y, z] = await lexical.embed(['the rendered colours are vivid', 'the colour rendering is vivid', 'fingers look natural']);
+    const [x, y, z] = await lexical.embed([
+      'the rendered colours are vivid',
+      'the colour rendering is vivid',
+      'fingers look natural',
+    ]);
     expect(dotp(x, y)).toBeGreaterThan(0.4);
     expect(dotp(x, y)).toBeGreaterThan(dotp(x, z) + 0.3);
   });
@@ -274,13 +319,24 @@ describe('EndpointEmbedder', () => {
           res.writeHead(status, { 'content-type': 'application/json', ...headers });
           res.end(JSON.stringify(body));
         };
-        if (req.method !== 'POST' || req.url !== '/v1/embeddings') return reply(404, { error: { message: 'not found' } });
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; input: string[]; encoding_format?: string };
-        requests.push({ model: body.model, input: body.input, auth: req.headers.authorization, format: body.encoding_format });
+        if (req.method !== 'POST' || req.url !== '/v1/embeddings')
+          return reply(404, { error: { message: 'not found' } });
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          model: string;
+          input: string[];
+          encoding_format?: string;
+        };
+        requests.push({
+          model: body.model,
+          input: body.input,
+          auth: req.headers.authorization,
+          format: body.encoding_format,
+        });
         const count = (failures.get(body.model) ?? 0) + 1;
         failures.set(body.model, count);
         if (body.model === 'locked') return reply(401, { error: { message: 'invalid api key', type: 'auth' } });
-        if (body.model === 'busy-once' && count === 1) return reply(429, { error: { message: 'slow down' } }, { 'retry-after': '0' });
+        if (body.model === 'busy-once' && count === 1)
+          return reply(429, { error: { message: 'slow down' } }, { 'retry-after': '0' });
         if (body.model === 'down') return reply(503, { error: { message: 'overloaded' } });
         if (body.model === 'short') return reply(200, { object: 'list', data: [], model: body.model });
         // Data in reverse order: the client must place vectors by `index`.
@@ -300,7 +356,11 @@ describe('EndpointEmbedder', () => {
   it('embeds in batches, in input order, L2-normalised', async () => {
     const texts = ['alpha', 'beta', 'gamma delta', 'e', 'zeta eta theta'];
     const vectors = await embedder('ok', { batchSize: 2 }).embed(texts);
-    expect(requestsFor('ok').map((r) => r.input)).toEqual([['alpha', 'beta'], ['gamma delta', 'e'], ['zeta eta theta']]);
+    expect(requestsFor('ok').map((r) => r.input)).toEqual([
+      ['alpha', 'beta'],
+      ['gamma delta', 'e'],
+      ['zeta eta theta'],
+    ]);
     expect(requestsFor('ok').every((r) => r.auth === 'Bearer sk-test' && r.format === 'float')).toBe(true);
     texts.forEach((t, i) => {
       const expected = normalized(vectorFor(t));
@@ -317,7 +377,9 @@ describe('EndpointEmbedder', () => {
   });
 
   it('fails clearly on 401 without retrying, naming the URL and model', async () => {
-    const error = await embedder('locked').embed(['hello']).catch((e: unknown) => e);
+    const error = await embedder('locked')
+      .embed(['hello'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbeddingError);
     expect((error as Error).message).toContain(`${baseUrl}/embeddings`);
     expect((error as Error).message).toContain('model locked');
@@ -337,17 +399,30 @@ describe('EndpointEmbedder', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const dead = new EndpointEmbedder({ baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', retries: 1, retryBaseMs: 1 });
-    await expect(dead.embed(['x'])).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}/v1/embeddings \\(model m\\) could not be reached after 2 tries`));
+    const dead = new EndpointEmbedder({
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      model: 'm',
+      retries: 1,
+      retryBaseMs: 1,
+    });
+    await expect(dead.embed(['x'])).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${port}/v1/embeddings \\(model m\\) could not be reached after 2 tries`),
+    );
   });
 });
 
 describe('makeEmbedder', () => {
   it('builds lexical and endpoint embedders; the onnx one is made from the preprocess encoders', () => {
     expect(makeEmbedder('lexical', {}).id).toBe('lexical/1');
-    expect(makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1', model: 'qwen3-embedding' }).id).toBe('endpoint/qwen3-embedding');
-    expect(() => makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1' })).toThrow(/needs a base URL .* and an embedding model/);
-    expect(() => makeEmbedder('onnx', {})).toThrow("the ONNX embedder is made from the experiment's preprocess encoders");
+    expect(makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1', model: 'qwen3-embedding' }).id).toBe(
+      'endpoint/qwen3-embedding',
+    );
+    expect(() => makeEmbedder('endpoint', { baseUrl: 'http://127.0.0.1:1/v1' })).toThrow(
+      /needs a base URL .* and an embedding model/,
+    );
+    expect(() => makeEmbedder('onnx', {})).toThrow(
+      "the ONNX embedder is made from the experiment's preprocess encoders",
+    );
   });
 });
 

@@ -2,13 +2,44 @@
 // strict diagnostics for texts that start structured and then break the format.
 import { mulberry32 as rng } from '../../src/util/random.js';
 import { describe, expect, it } from 'vitest';
-import { normalizeRubricLine, parseRubric, parseRubricStrict, renderRubric, rubricFormatOf, type RubricDoc } from '../../src/rubric/text.js';
-
+import {
+  normalizeRubricLine,
+  parseRubric,
+  parseRubricStrict,
+  renderRubric,
+  rubricFormatOf,
+  type RubricDoc,
+} from '../../src/rubric/text.js';
 
 // Fragments chosen to collide with the format: markers, numbers, blank lines, CRLF, odd whitespace, unicode.
 const FRAGMENTS = [
-  'prompt', 'following', 'artifacts', 'Rubric 2:', 'Theme:', '- Tip1:', '- Tip', '1.', '2. ', '10.', ':', '-',
-  '\n', '\n\n', '\r\n', '  ', '\t', ' ', '…', '图像', 'naïve', '"quoted"', '{json}', '#', '*bold*', '\u00a0', '',
+  'prompt',
+  'following',
+  'artifacts',
+  'Rubric 2:',
+  'Theme:',
+  '- Tip1:',
+  '- Tip',
+  '1.',
+  '2. ',
+  '10.',
+  ':',
+  '-',
+  '\n',
+  '\n\n',
+  '\r\n',
+  '  ',
+  '\t',
+  ' ',
+  '…',
+  '图像',
+  'naïve',
+  '"quoted"',
+  '{json}',
+  '#',
+  '*bold*',
+  '\u00a0',
+  '',
 ];
 
 function text(r: () => number, max = 8): string {
@@ -47,21 +78,31 @@ describe('renderRubric', () => {
   });
 
   it('writes the numbered fallback list separated by blank lines, and free text as is with a trailing newline', () => {
-    expect(renderRubric({ kind: 'list', items: ['Prefer the image with three cats.', 'Penalise blur.'] })).toBe('1. Prefer the image with three cats.\n\n2. Penalise blur.\n');
+    expect(renderRubric({ kind: 'list', items: ['Prefer the image with three cats.', 'Penalise blur.'] })).toBe(
+      '1. Prefer the image with three cats.\n\n2. Penalise blur.\n',
+    );
     expect(renderRubric({ kind: 'free', text: '- Tip: anything\n  goes' })).toBe('- Tip: anything\n  goes\n');
     expect(renderRubric({ kind: 'free', text: 'kept\n' })).toBe('kept\n');
   });
 
   it('normalises multi-line themes, tips and items to one line', () => {
     expect(normalizeRubricLine('  two\n   lines \r\n\n and a third  ')).toBe('two lines and a third');
-    expect(renderRubric({ kind: 'categories', categories: [{ theme: 'A\nB', tips: ['x\n\n- Tip2: y'] }] })).toBe('Rubric 1:\nTheme: A B\n- Tip1: x - Tip2: y\n');
+    expect(renderRubric({ kind: 'categories', categories: [{ theme: 'A\nB', tips: ['x\n\n- Tip2: y'] }] })).toBe(
+      'Rubric 1:\nTheme: A B\n- Tip1: x - Tip2: y\n',
+    );
     expect(renderRubric({ kind: 'list', items: ['a\n\n2. b'] })).toBe('1. a 2. b\n');
   });
 });
 
 describe('parseRubric', () => {
   it('reads the formats back', () => {
-    const categories: RubricDoc = { kind: 'categories', categories: [{ theme: 'T', tips: ['a', 'b'] }, { theme: 'U', tips: [] }] };
+    const categories: RubricDoc = {
+      kind: 'categories',
+      categories: [
+        { theme: 'T', tips: ['a', 'b'] },
+        { theme: 'U', tips: [] },
+      ],
+    };
     expect(parseRubric(renderRubric(categories))).toEqual(categories);
     const list: RubricDoc = { kind: 'list', items: ['one', 'two', ''] };
     expect(parseRubric(renderRubric(list))).toEqual(list);
@@ -69,8 +110,15 @@ describe('parseRubric', () => {
   });
 
   it('tolerates CRLF, trailing spaces, extra blank lines and tips wrapped over lines', () => {
-    const messy = '\r\nRubric 1:  \r\nTheme:   Alignment  \r\n- Tip1: count\r\n  the objects\r\n\r\n\r\n\r\nRubric 2:\nTheme: Quality\n\n- Tip1: no blur\n';
-    expect(parseRubric(messy)).toEqual({ kind: 'categories', categories: [{ theme: 'Alignment', tips: ['count the objects'] }, { theme: 'Quality', tips: ['no blur'] }] });
+    const messy =
+      '\r\nRubric 1:  \r\nTheme:   Alignment  \r\n- Tip1: count\r\n  the objects\r\n\r\n\r\n\r\nRubric 2:\nTheme: Quality\n\n- Tip1: no blur\n';
+    expect(parseRubric(messy)).toEqual({
+      kind: 'categories',
+      categories: [
+        { theme: 'Alignment', tips: ['count the objects'] },
+        { theme: 'Quality', tips: ['no blur'] },
+      ],
+    });
     expect(parseRubric('1. a\n2. b\n   continued\n')).toEqual({ kind: 'list', items: ['a', 'b continued'] });
   });
 
@@ -97,7 +145,13 @@ describe('parseRubric', () => {
       const normal: RubricDoc =
         d.kind === 'list'
           ? { kind: 'list', items: d.items.map(normalizeRubricLine) }
-          : { kind: 'categories', categories: d.categories.map((c) => ({ theme: normalizeRubricLine(c.theme), tips: c.tips.map(normalizeRubricLine) })) };
+          : {
+              kind: 'categories',
+              categories: d.categories.map((c) => ({
+                theme: normalizeRubricLine(c.theme),
+                tips: c.tips.map(normalizeRubricLine),
+              })),
+            };
       const empty = d.kind === 'list' ? d.items.length === 0 : d.categories.length === 0;
       expect(parseRubric(renderRubric(d)), `seed ${seed}`).toEqual(empty ? { kind: 'free', text: '\n' } : normal);
     }
@@ -105,7 +159,8 @@ describe('parseRubric', () => {
 });
 
 describe('parseRubricStrict', () => {
-  const lines = (text: string) => parseRubricStrict(text, '/ws/rubrics/x.v1.txt').diagnostics.map((d) => [d.line, d.message]);
+  const lines = (text: string) =>
+    parseRubricStrict(text, '/ws/rubrics/x.v1.txt').diagnostics.map((d) => [d.line, d.message]);
 
   it('flags a Rubric block without a Theme line at its header', () => {
     const text = 'Rubric 1:\nTheme: A\n- Tip1: a\n\nRubric 2:\n- Tip1: b\n';
@@ -115,18 +170,30 @@ describe('parseRubricStrict', () => {
   });
 
   it('flags tips out of order and numbering gaps, with their lines', () => {
-    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n- Tip3: c\n')).toEqual([[4, '"- Tip3:" follows Tip1: numbering gap (expected "- Tip2:")']]);
-    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n- Tip2: b\n- Tip1: c\n')).toEqual([[5, '"- Tip1:" is out of order after Tip2 (expected "- Tip3:")']]);
-    expect(lines('Rubric 1:\nTheme: A\n\nRubric 3:\nTheme: C\n')).toEqual([[4, '"Rubric 3:" follows Rubric 1: numbering gap (expected "Rubric 2:")']]);
+    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n- Tip3: c\n')).toEqual([
+      [4, '"- Tip3:" follows Tip1: numbering gap (expected "- Tip2:")'],
+    ]);
+    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n- Tip2: b\n- Tip1: c\n')).toEqual([
+      [5, '"- Tip1:" is out of order after Tip2 (expected "- Tip3:")'],
+    ]);
+    expect(lines('Rubric 1:\nTheme: A\n\nRubric 3:\nTheme: C\n')).toEqual([
+      [4, '"Rubric 3:" follows Rubric 1: numbering gap (expected "Rubric 2:")'],
+    ]);
     expect(lines('Rubric 2:\nTheme: A\n')).toEqual([[1, expect.stringContaining('must be numbered 1')]]);
     expect(lines('1. a\n\n3. c\n')).toEqual([[3, 'item "3." follows item 1: numbering gap (expected "2.")']]);
   });
 
   it('flags stray text, unnumbered tips and themes after tips', () => {
-    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n\nstray paragraph\n')).toEqual([[5, expect.stringContaining('unexpected text in Rubric 1')]]);
+    expect(lines('Rubric 1:\nTheme: A\n- Tip1: a\n\nstray paragraph\n')).toEqual([
+      [5, expect.stringContaining('unexpected text in Rubric 1')],
+    ]);
     expect(lines('Rubric 1:\nTheme: A\n- Tip: a\n')).toEqual([[3, 'tips are numbered: write "- Tip1:"']]);
-    expect(lines('Rubric 1:\n- Tip1: a\nTheme: A\n')).toEqual([[3, expect.stringContaining('"Theme:" must come before the tips')]]);
-    expect(lines('1. a\n\nsecond paragraph\n')).toEqual([[3, expect.stringContaining('unexpected text between numbered items')]]);
+    expect(lines('Rubric 1:\n- Tip1: a\nTheme: A\n')).toEqual([
+      [3, expect.stringContaining('"Theme:" must come before the tips')],
+    ]);
+    expect(lines('1. a\n\nsecond paragraph\n')).toEqual([
+      [3, expect.stringContaining('unexpected text between numbered items')],
+    ]);
   });
 
   it('has nothing to say about free text, whatever it contains', () => {

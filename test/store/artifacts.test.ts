@@ -71,7 +71,9 @@ describe('ArtifactStore.build and read', () => {
     await writeFile(join(dir, 'rubric.txt'), 'be SHARP\n'); // same size
     expect(await quiet.inspect('rubric', key)).toEqual({
       state: 'corrupt',
-      problems: [{ file: 'rubric.txt', reason: 'sha256 mismatch', expected: sha('be sharp\n'), actual: sha('be SHARP\n') }],
+      problems: [
+        { file: 'rubric.txt', reason: 'sha256 mismatch', expected: sha('be sharp\n'), actual: sha('be SHARP\n') },
+      ],
     });
     // inspect() only looks; read() moves the corrupt copy aside and reports a miss.
     expect(await quiet.read('rubric', key)).toBeUndefined();
@@ -93,8 +95,11 @@ describe('ArtifactStore.build and read', () => {
     const { key, dir } = await store.build('rubric', inputs, writeTwo);
     await rm(join(dir, 'traces', 'epoch-1.jsonl'));
     await writeFile(join(dir, 'rubric.txt'), 'longer than before\n');
-    const problems = (s: Awaited<ReturnType<ArtifactStore['inspect']>>) => (s.state === 'corrupt' ? s.problems.map(describeProblem).join('; ') : s.state);
-    expect(problems(await store.inspect('rubric', key))).toMatch(/rubric\.txt: size 19 bytes, expected 9.*traces\/epoch-1\.jsonl: missing/);
+    const problems = (s: Awaited<ReturnType<ArtifactStore['inspect']>>) =>
+      s.state === 'corrupt' ? s.problems.map(describeProblem).join('; ') : s.state;
+    expect(problems(await store.inspect('rubric', key))).toMatch(
+      /rubric\.txt: size 19 bytes, expected 9.*traces\/epoch-1\.jsonl: missing/,
+    );
     await writeFile(join(dir, 'artifact.json'), '{ not json');
     expect(problems(await store.inspect('rubric', key))).toMatch(/artifact\.json: not valid JSON/);
   });
@@ -113,14 +118,20 @@ describe('ArtifactStore.build and read', () => {
       await writeFile(join(dir, 'half.bin'), 'partial');
       throw new Error('judge unreachable');
     };
-    await expect(store.build('rubric', inputs, failing)).rejects.toThrow(/building artifact rubric\/[0-9a-f]{64} in \S+ failed: judge unreachable/);
+    await expect(store.build('rubric', inputs, failing)).rejects.toThrow(
+      /building artifact rubric\/[0-9a-f]{64} in \S+ failed: judge unreachable/,
+    );
     expect(await readdir(join(cache, 'artifacts', 'rubric'))).toEqual([]);
     expect(await store.has('rubric', store.keyFor(inputs))).toBe(false);
   });
 
   it('refuses producer output it cannot vouch for: artifact.json and symlinks', async () => {
-    await expect(store.build('a', inputs, (d) => writeFile(join(d, 'artifact.json'), '{}'))).rejects.toThrow(/reserves/);
-    await expect(store.build('a', inputs, (d) => symlink('/etc/hostname', join(d, 'link')))).rejects.toThrow(/link, which is not a regular file/);
+    await expect(store.build('a', inputs, (d) => writeFile(join(d, 'artifact.json'), '{}'))).rejects.toThrow(
+      /reserves/,
+    );
+    await expect(store.build('a', inputs, (d) => symlink('/etc/hostname', join(d, 'link')))).rejects.toThrow(
+      /link, which is not a regular file/,
+    );
     expect(await readdir(join(cache, 'artifacts', 'a'))).toEqual([]);
   });
 
@@ -186,7 +197,9 @@ describe('ArtifactStore.list, verify and gc', () => {
 
     const done = await store.gc();
     expect(done.bytesFreed).toBe(dry.bytesFreed);
-    expect((await readdir(kindDir)).sort()).toEqual([good.key, `.tmp-${good.key}-${DEAD_PID}-11111111`, `.tmp-${good.key}-${process.pid}-22222222`].sort());
+    expect((await readdir(kindDir)).sort()).toEqual(
+      [good.key, `.tmp-${good.key}-${DEAD_PID}-11111111`, `.tmp-${good.key}-${process.pid}-22222222`].sort(),
+    );
     expect(await store.read('rubric', good.key)).toBeTruthy();
   });
 

@@ -43,7 +43,9 @@ describe('arr cache', () => {
     expect(lines[1]).toMatch(new RegExp(`^rubric\\s+${key.slice(0, 12)}\\s+1\\s+5 B\\s`));
     lines = [];
     await arr('ls', '--json');
-    expect(JSON.parse(lines.join('\n'))).toEqual([expect.objectContaining({ kind: 'rubric', key, bytes: 5, files: 1 })]);
+    expect(JSON.parse(lines.join('\n'))).toEqual([
+      expect.objectContaining({ kind: 'rubric', key, bytes: 5, files: 1 }),
+    ]);
   });
 
   it('verify exits 1 and prints each problem when an artifact is corrupt', async () => {
@@ -57,7 +59,11 @@ describe('arr cache', () => {
     lines = [];
     await arr('verify');
     expect(process.exitCode).toBe(1);
-    expect(lines[0]).toMatch(new RegExp(`^corrupt rubric/${bad.key} rubric.txt: sha256 mismatch \\(expected [0-9a-f]{64}, actual [0-9a-f]{64}\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^corrupt rubric/${bad.key} rubric.txt: sha256 mismatch \\(expected [0-9a-f]{64}, actual [0-9a-f]{64}\\)$`,
+      ),
+    );
   });
 
   it('gc --dry-run --older-than lists what it would remove and removes nothing', async () => {
@@ -75,7 +81,7 @@ describe('arr cache', () => {
     expect(await store.has('rubric', key)).toBe(false);
   });
 
-  it('gc clears the Nx plugin\'s plan cache (it is recomputed on the next graph build)', async () => {
+  it("gc clears the Nx plugin's plan cache (it is recomputed on the next graph build)", async () => {
     const { mkdir, stat } = await import('node:fs/promises');
     await mkdir(join(root, '.nx', 'workspace-data'), { recursive: true });
     await writeFile(join(root, '.nx', 'workspace-data', 'arr-plans.json'), '{}');

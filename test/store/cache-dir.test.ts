@@ -18,7 +18,9 @@ describe('cacheDir', () => {
     process.env.ARR_CACHE_DIR = '/elsewhere';
     try {
       expect(cacheDir('/ws')).toBe('/elsewhere');
-      expect(targetOutputDir('/ws', 'exp-a', 'resolve')).toBe(join(workspaceCacheDir('/ws'), 'experiments', 'exp-a', 'resolve'));
+      expect(targetOutputDir('/ws', 'exp-a', 'resolve')).toBe(
+        join(workspaceCacheDir('/ws'), 'experiments', 'exp-a', 'resolve'),
+      );
     } finally {
       if (before === undefined) delete process.env.ARR_CACHE_DIR;
       else process.env.ARR_CACHE_DIR = before;

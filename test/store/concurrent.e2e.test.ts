@@ -23,7 +23,9 @@ afterEach(async () => {
 });
 
 describe('ArtifactStore across processes', () => {
-  it('two processes building the same key at once: one builds, the other waits for it and reuses it', { timeout: 60_000 }, async () => {
+  it('two processes building the same key at once: one builds, the other waits for it and reuses it', {
+    timeout: 60_000,
+  }, async () => {
     const [one, two] = await Promise.all([runWorker(cache, barrier, 'race'), runWorker(cache, barrier, 'race')]);
     const results = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
     expect((await readdir(barrier)).filter((n) => n.startsWith('built-'))).toHaveLength(1); // one producer ran
@@ -42,9 +44,13 @@ describe('ArtifactStore across processes', () => {
     expect(await readdir(join(cache, 'artifacts', 'demo'))).toEqual([key]);
   });
 
-  it('a killed build leaves a .tmp dir, which gc removes, and a dead lock, which the next build takes over', { timeout: 60_000 }, async () => {
+  it('a killed build leaves a .tmp dir, which gc removes, and a dead lock, which the next build takes over', {
+    timeout: 60_000,
+  }, async () => {
     const child = runWorker(cache, barrier, 'hang');
-    await expect.poll(async () => (await readdir(barrier)).some((n) => n.startsWith('built-')), { timeout: 30_000, interval: 20 }).toBe(true);
+    await expect
+      .poll(async () => (await readdir(barrier)).some((n) => n.startsWith('built-')), { timeout: 30_000, interval: 20 })
+      .toBe(true);
     child.kill('SIGKILL');
     await child.catch(() => undefined);
 

@@ -13,7 +13,8 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const holder = (host: string, pid: number) => JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', token: `t-${host}-${pid}` });
+const holder = (host: string, pid: number) =>
+  JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', token: `t-${host}-${pid}` });
 
 describe('acquireKeyLock', () => {
   it('records pid, host and start, and removes the file on release', async () => {
@@ -35,7 +36,9 @@ describe('acquireKeyLock', () => {
   it('waits on a live holder elsewhere, and takes over once it stops touching the lock', async () => {
     await writeFile(lock, holder('another-host', 1));
     const waits: unknown[] = [];
-    await expect(acquireKeyLock(lock, { staleMs: 60_000, timeoutMs: 400, onWait: (h) => waits.push(h) })).rejects.toBeInstanceOf(LockTimeoutError);
+    await expect(
+      acquireKeyLock(lock, { staleMs: 60_000, timeoutMs: 400, onWait: (h) => waits.push(h) }),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
     expect(waits).toEqual([expect.objectContaining({ host: 'another-host' })]);
     const old = new Date(Date.now() - 120_000);
     await utimes(lock, old, old);

@@ -24,14 +24,24 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
 describe('ARR_CACHE_REMOTE', () => {
   it('takes s3://bucket/prefix and file:///folder', () => {
-    expect(parseRemote('s3://team-cache/arr/v1/')).toMatchObject({ scheme: 's3', bucket: 'team-cache', prefix: 'arr/v1', url: 's3://team-cache/arr/v1' });
+    expect(parseRemote('s3://team-cache/arr/v1/')).toMatchObject({
+      scheme: 's3',
+      bucket: 'team-cache',
+      prefix: 'arr/v1',
+      url: 's3://team-cache/arr/v1',
+    });
     expect(parseRemote('s3://team-cache')).toMatchObject({ scheme: 's3', prefix: '' });
     expect(parseRemote('file:///mnt/shared/arr')).toMatchObject({ scheme: 'file', dir: '/mnt/shared/arr' });
     expect(parseRemote('/mnt/shared/arr')).toMatchObject({ scheme: 'file', dir: '/mnt/shared/arr' });
   });
 
   it('refuses credentials in the URL without repeating them', () => {
-    for (const url of ['s3://AKIAEXAMPLE:hunter2@bucket/p', 'file://user:hunter2@localhost/x', 's3://bucket/p?X-Amz-Signature=hunter2', 's3://bucket/p?token=hunter2']) {
+    for (const url of [
+      's3://AKIAEXAMPLE:hunter2@bucket/p',
+      'file://user:hunter2@localhost/x',
+      's3://bucket/p?X-Amz-Signature=hunter2',
+      's3://bucket/p?token=hunter2',
+    ]) {
       let message = '';
       try {
         parseRemote(url);
@@ -96,7 +106,9 @@ describe.each(remotes)('the artifact remote on %s', (_name, remoteUrl) => {
     expect(listed.artifacts).toContainEqual({ kind: 'embedding', key: built.key, files: 2, bytes: big.length + 6 });
 
     const seen: number[] = [];
-    const outcome = await pullArtifact(remote, b, 'embedding', built.key, { progress: (_label, total) => (done) => seen.push(done / total) });
+    const outcome = await pullArtifact(remote, b, 'embedding', built.key, {
+      progress: (_label, total) => (done) => seen.push(done / total),
+    });
     expect(outcome).toBe('pulled');
     expect(sha(await readFile(join(b.path('embedding', built.key), 'big.bin')))).toBe(sha(big));
     expect(await b.read('embedding', built.key)).toEqual(built.manifest);
@@ -119,7 +131,9 @@ describe.each(remotes)('the artifact remote on %s', (_name, remoteUrl) => {
     await overwrite(remoteUrl(), `embedding/${built.key}/sub/note.txt`, 'HELLO\n');
     const pulled = pullArtifact(remote, b, 'embedding', built.key);
     await expect(pulled).rejects.toThrow(RemoteArtifactRefusedError);
-    await expect(pullArtifact(remote, b, 'embedding', built.key)).rejects.toThrow(`refused remote artifact embedding/${built.key}`);
+    await expect(pullArtifact(remote, b, 'embedding', built.key)).rejects.toThrow(
+      `refused remote artifact embedding/${built.key}`,
+    );
     await expect(pullArtifact(remote, b, 'embedding', built.key)).rejects.toThrow('sub/note.txt: sha256');
     expect(existsSync(b.path('embedding', built.key))).toBe(false);
   }, 60_000);
@@ -128,7 +142,9 @@ describe.each(remotes)('the artifact remote on %s', (_name, remoteUrl) => {
     const built = await buildOne();
     await pushArtifact(remote, a, 'embedding', built.key);
     await overwrite(remoteUrl(), `embedding/${built.key}/big.bin`, big.subarray(0, 1000));
-    await expect(pullArtifact(remote, b, 'embedding', built.key)).rejects.toThrow(`big.bin: 1000 bytes, expected ${big.length}`);
+    await expect(pullArtifact(remote, b, 'embedding', built.key)).rejects.toThrow(
+      `big.bin: 1000 bytes, expected ${big.length}`,
+    );
   }, 60_000);
 
   it('resumes a partial download from where it stopped', async () => {
@@ -184,6 +200,11 @@ describe('arr cache gc and partial pulls', () => {
 /** Replaces a remote object's bytes, as anyone with write access to the bucket or folder could. */
 async function overwrite(url: string, path: string, body: string | Buffer): Promise<void> {
   if (url.startsWith('file://')) return writeFile(join(url.slice('file://'.length), path), body);
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `team/${path}`, Body: body }));
 }

@@ -26,7 +26,9 @@ const it = test.extend<{
     });
   },
   seed: async ({ t2iWs: ws }, use) => {
-    await use((records) => writeFileSync(ws.path('data/t2i/seed.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    await use((records) =>
+      writeFileSync(ws.path('data/t2i/seed.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+    );
   },
   manifest: async ({ t2iWs: ws }, use) => {
     await use((text) => writeFileSync(ws.path('experiments/exp-a.yaml'), text));
@@ -66,23 +68,31 @@ describe('bad input is refused before anything is written', () => {
 
   it('an unset env variable with no default', async ({ failure, manifest }) => {
     manifest('task: t2i\nrubric: { seed: ../data/t2i/seed.jsonl }\njudge:\n  model: ${NO_SUCH_VAR}\n');
-    expect(await failure()).toEqual(['experiments/exp-a.yaml:4:3 judge.model: environment variable NO_SUCH_VAR is not set and has no default (write ${NO_SUCH_VAR:-value} to give one)']);
+    expect(await failure()).toEqual([
+      'experiments/exp-a.yaml:4:3 judge.model: environment variable NO_SUCH_VAR is not set and has no default (write ${NO_SUCH_VAR:-value} to give one)',
+    ]);
   });
 
   it('a label_rank whose length differs from the candidate count', async ({ failure, seed }) => {
     seed([{ query: 'q', response: ['images/0.png', 'images/1.png'], label_rank: [1, 2, 3] }]);
-    expect(await failure()).toEqual(['data/t2i/seed.jsonl:1:57 records[0].label_rank: label_rank has 3 entries but the record has 2 candidate images']);
+    expect(await failure()).toEqual([
+      'data/t2i/seed.jsonl:1:57 records[0].label_rank: label_rank has 3 entries but the record has 2 candidate images',
+    ]);
   });
 
   it('a label_rank that is not a permutation', async ({ failure, seed }) => {
     seed([{ query: 'q', response: ['images/0.png', 'images/1.png'], label_rank: [1, 1] }]);
-    expect(await failure()).toEqual(['data/t2i/seed.jsonl:1:57 records[0].label_rank: label_rank [1, 1] is not a permutation of 1..2']);
+    expect(await failure()).toEqual([
+      'data/t2i/seed.jsonl:1:57 records[0].label_rank: label_rank [1, 1] is not a permutation of 1..2',
+    ]);
   });
 
   it('an image that does not exist', async ({ failure, seed }) => {
     seed([{ query: 'q', response: ['images/0.png', 'images/missing.png'], label_rank: [1, 2] }]);
     const [message] = await failure();
-    expect(message).toMatch(/^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: image not found: .*missing\.png/);
+    expect(message).toMatch(
+      /^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: image not found: .*missing\.png/,
+    );
   });
 
   it('an image outside the allowed roots', async ({ failure, seed }) => {
@@ -90,7 +100,9 @@ describe('bad input is refused before anything is written', () => {
     try {
       seed([{ query: 'q', response: ['images/0.png', outside.path('nx.json')], label_rank: [1, 2] }]);
       const [message] = await failure();
-      expect(message).toMatch(/^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: .*nx\.json is outside the allowed roots/);
+      expect(message).toMatch(
+        /^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: .*nx\.json is outside the allowed roots/,
+      );
     } finally {
       outside.cleanup();
     }
@@ -99,7 +111,9 @@ describe('bad input is refused before anything is written', () => {
   it('an image that does not decode', async ({ t2iWs: ws, failure }) => {
     writeFileSync(ws.path('data/t2i/images/1.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
     const [message] = await failure();
-    expect(message).toMatch(/^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: .*1\.png is not a decodable image/);
+    expect(message).toMatch(
+      /^data\/t2i\/seed\.jsonl:1:\d+ records\[0\]\.response\[1\]: .*1\.png is not a decodable image/,
+    );
   });
 
   it('a literal secret, without echoing it', async ({ failure, manifest }) => {
@@ -112,7 +126,11 @@ describe('bad input is refused before anything is written', () => {
 
 describe('good input', () => {
   it('writes the lock, the stamp and one resolve artifact, and masks the api key', async ({ t2iWs: ws }) => {
-    const result = await runResolve({ experiment: 'exp-a', workspaceRoot: ws.root, env: { ARR_JUDGE_API_KEY: 'sk-secret-xyz' } });
+    const result = await runResolve({
+      experiment: 'exp-a',
+      workspaceRoot: ws.root,
+      env: { ARR_JUDGE_API_KEY: 'sk-secret-xyz' },
+    });
     expect(result.reused).toBe(false);
     expect(readdirSync(ws.path(`cache/artifacts/resolve`))).toEqual([result.key]);
     const lockText = (await import('node:fs')).readFileSync(result.lockFile, 'utf8');
@@ -128,7 +146,9 @@ describe('good input', () => {
     await runResolve({ experiment: 'exp-a', workspaceRoot: ws.root });
     chmodSync(ws.path('data/t2i/seed.jsonl'), 0o644);
     seed([{ query: 'q', response: ['images/0.png'], label_rank: [1, 2] }]);
-    await expect(runResolve({ experiment: 'exp-a', workspaceRoot: ws.root })).rejects.toThrow(/label_rank has 2 entries but the record has 1 candidate image/);
+    await expect(runResolve({ experiment: 'exp-a', workspaceRoot: ws.root })).rejects.toThrow(
+      /label_rank has 2 entries but the record has 1 candidate image/,
+    );
     expect(readdirSync(ws.path('cache/artifacts/resolve'))).toHaveLength(1);
   });
 });

@@ -12,7 +12,8 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
-const arr = (args: string[]) => execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { NO_COLOR: '1' } });
+const arr = (args: string[]) =>
+  execa('node', [join(repoRoot, 'bin/arr.mjs'), ...args], { cwd: ws.root, reject: false, env: { NO_COLOR: '1' } });
 
 it('arr new writes a manifest that validates, and refuses to overwrite it', async () => {
   for (const task of ['t2i', 'edit']) {

@@ -14,7 +14,10 @@ async function torchChecks(before?: (ws: TrainWorkspace) => void): Promise<Train
   ws = trainWorkspace();
   await ws.freeze();
   before?.(ws);
-  const { checks } = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: {} }, { countGpus: () => 1, python: TORCH_PYTHON });
+  const { checks } = await prepareTrain(
+    { experiment: 'exp-a', workspaceRoot: ws.root, env: {} },
+    { countGpus: () => 1, python: TORCH_PYTHON },
+  );
   return checks.find((c) => c.name === 'embeddings')!;
 }
 
@@ -25,12 +28,16 @@ describe('pre-launch checks with torch', { timeout: 60_000 }, () => {
       writeFileSync(file, readFileSync(file).subarray(0, 60));
     });
     expect(check).toMatchObject({ ok: false, severity: 'error' });
-    expect(check.message).toMatch(/pooled_prompt_embeds: torch.load\(data\/emb\/pooled_prompt_embeds\/0\.pt, weights_only=True\) failed: /);
+    expect(check.message).toMatch(
+      /pooled_prompt_embeds: torch.load\(data\/emb\/pooled_prompt_embeds\/0\.pt, weights_only=True\) failed: /,
+    );
   });
 
   it('a readable set says how one file of each kind was loaded', async () => {
     const check = await torchChecks();
     expect(check.ok).toBe(true);
-    expect(check.message).toContain(`2 entries, 12 file(s) opened; one file of each kind loaded with torch.load(weights_only=True) (${TORCH_PYTHON}): prompt_embed, pooled_prompt_embeds, text_ids, tensors.prompt_embed`);
+    expect(check.message).toContain(
+      `2 entries, 12 file(s) opened; one file of each kind loaded with torch.load(weights_only=True) (${TORCH_PYTHON}): prompt_embed, pooled_prompt_embeds, text_ids, tensors.prompt_embed`,
+    );
   });
 });

@@ -10,13 +10,26 @@ afterEach(() => ws?.cleanup());
 
 // python: null checks .pt files structurally, in this process; loading with torch (a python process) is
 // covered by checks.e2e.test.ts.
-async function checks(options: ManifestOptions & { env?: Record<string, string>; gpus?: number | null; allowNoGpu?: boolean; frozen?: boolean; before?: () => void; python?: string | null } = {}) {
+async function checks(
+  options: ManifestOptions & {
+    env?: Record<string, string>;
+    gpus?: number | null;
+    allowNoGpu?: boolean;
+    frozen?: boolean;
+    before?: () => void;
+    python?: string | null;
+  } = {},
+) {
   ws = trainWorkspace(options);
   if (options.frozen !== false) await ws.freeze();
   options.before?.();
   const { checks } = await prepareTrain(
     { experiment: 'exp-a', workspaceRoot: ws.root, env: options.env ?? {} },
-    { countGpus: () => (options.gpus === undefined ? 1 : options.gpus), allowNoGpu: options.allowNoGpu, python: options.python ?? null },
+    {
+      countGpus: () => (options.gpus === undefined ? 1 : options.gpus),
+      allowNoGpu: options.allowNoGpu,
+      python: options.python ?? null,
+    },
   );
   return checks;
 }
@@ -38,7 +51,11 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
     expect(named(cs, 'trainer').message).toContain('set train.trainer_dir or ARR_TRAINER_DIR');
     expect(named(cs, 'base-model').message).toContain('set train.base_model');
     ws.cleanup();
-    cs = await checks({ command: null, env: { ARR_TRAINER_DIR: '/nonexistent/arr' }, train: '  base_model: ../models/flux\n' });
+    cs = await checks({
+      command: null,
+      env: { ARR_TRAINER_DIR: '/nonexistent/arr' },
+      train: '  base_model: ../models/flux\n',
+    });
     expect(named(cs, 'trainer').message).toContain('/nonexistent/arr/fastvideo/train_rpo_flux.py does not exist');
     expect(named(cs, 'base-model').message).toContain('models/flux does not exist');
     ws.cleanup();
@@ -60,7 +77,16 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
   });
 
   it('names the preprocess target when neither train.embeddings nor its artifact exists', async () => {
-    const cs = await checks({ before: () => ws.write('experiments/exp-a.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('  embeddings: ../data/emb/metadata.json\n', '')) });
+    const cs = await checks({
+      before: () =>
+        ws.write(
+          'experiments/exp-a.yaml',
+          readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace(
+            '  embeddings: ../data/emb/metadata.json\n',
+            '',
+          ),
+        ),
+    });
     expect(named(cs, 'embeddings').message).toContain('npx nx run exp-a:preprocess');
   });
 
@@ -69,7 +95,9 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
     expect(named(cs, 'embeddings').message).toContain('must be a JSON array');
     ws.cleanup();
     cs = await checks({ before: () => rmSync(ws.path('data/emb/prompt_embed/1.pt')) });
-    expect(named(cs, 'embeddings').message).toContain('entry 1 prompt_embed_path: data/emb/prompt_embed/1.pt cannot be opened');
+    expect(named(cs, 'embeddings').message).toContain(
+      'entry 1 prompt_embed_path: data/emb/prompt_embed/1.pt cannot be opened',
+    );
     ws.cleanup();
     cs = await checks({ before: () => writeFileSync(ws.path('data/emb/metadata.json'), '[]') });
     expect(failed(cs)).toEqual([]);
@@ -79,9 +107,15 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
 
   it('checks entries in the reference layout (<field without _path>/<file>)', async () => {
     const cs = await checks({
-      before: () => writeFileSync(ws.path('data/emb/metadata.json'), JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '7.pt' }])),
+      before: () =>
+        writeFileSync(
+          ws.path('data/emb/metadata.json'),
+          JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '7.pt' }]),
+        ),
     });
-    expect(named(cs, 'embeddings').message).toContain('entry 0 pooled_prompt_embeds_path: data/emb/pooled_prompt_embeds/7.pt cannot be opened');
+    expect(named(cs, 'embeddings').message).toContain(
+      'entry 0 pooled_prompt_embeds_path: data/emb/pooled_prompt_embeds/7.pt cannot be opened',
+    );
   });
 
   it('opens every tensor field, not only *_path: a deleted text_ids/ folder fails', async () => {
@@ -92,14 +126,24 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
   });
 
   it('checks one file of each kind structurally: a truncated .pt fails with the reason (torch: checks.e2e.test.ts)', async () => {
-    const cs = await checks({ before: () => writeFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt'), readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60)) });
+    const cs = await checks({
+      before: () =>
+        writeFileSync(
+          ws.path('data/emb/pooled_prompt_embeds/0.pt'),
+          readFileSync(ws.path('data/emb/pooled_prompt_embeds/0.pt')).subarray(0, 60),
+        ),
+    });
     expect(failed(cs)).toEqual(['embeddings']);
-    expect(named(cs, 'embeddings').message).toMatch(/pooled_prompt_embeds: data\/emb\/pooled_prompt_embeds\/0\.pt: not a torch.save archive/);
+    expect(named(cs, 'embeddings').message).toMatch(
+      /pooled_prompt_embeds: data\/emb\/pooled_prompt_embeds\/0\.pt: not a torch.save archive/,
+    );
   });
 
   it('passes a readable set, saying the structure of one file of each kind was checked', async () => {
     const cs = await checks();
-    expect(named(cs, 'embeddings').message).toContain('2 entries, 12 file(s) opened; structure of one file of each kind checked');
+    expect(named(cs, 'embeddings').message).toContain(
+      '2 entries, 12 file(s) opened; structure of one file of each kind checked',
+    );
   });
 
   it('refuses a safetensors-only set for the reference trainer, saying to set preprocess.format: pt', async () => {
@@ -115,17 +159,22 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
     });
     expect(failed(cs)).toEqual(['embeddings']);
     expect(named(cs, 'embeddings').message).toContain('not torch files');
-    expect(named(cs, 'embeddings').message).toContain('Set preprocess.format: pt (the default) and rebuild (npx nx run exp-a:preprocess)');
+    expect(named(cs, 'embeddings').message).toContain(
+      'Set preprocess.format: pt (the default) and rebuild (npx nx run exp-a:preprocess)',
+    );
   });
 
-  it('requires the loader\'s fields for the reference trainer', async () => {
+  it("requires the loader's fields for the reference trainer", async () => {
     const cs = await checks({
       command: null,
       train: '  trainer_dir: ../trainers\n  base_model: ../models/flux\n',
       before: () => {
         ws.write('trainers/fastvideo/train_rpo_flux.py', '# reference\n');
         ws.write('models/flux/model_index.json', '{}');
-        writeFileSync(ws.path('data/emb/metadata.json'), JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '0.pt' }]));
+        writeFileSync(
+          ws.path('data/emb/metadata.json'),
+          JSON.stringify([{ caption: 'c', prompt_embed_path: '0.pt', pooled_prompt_embeds_path: '0.pt' }]),
+        );
       },
     });
     expect(failed(cs)).toEqual(['embeddings']);
@@ -135,11 +184,15 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
   it('refuses a missing frozen rubric, naming the freeze target', async () => {
     const cs = await checks({ frozen: false });
     expect(failed(cs)).toEqual(['rubric']);
-    expect(named(cs, 'rubric').message).toContain('rubrics/flux-a.v1.txt does not exist; freeze it first: npx nx run exp-a:freeze');
+    expect(named(cs, 'rubric').message).toContain(
+      'rubrics/flux-a.v1.txt does not exist; freeze it first: npx nx run exp-a:freeze',
+    );
   });
 
   it('refuses a frozen rubric edited after freezing', async () => {
-    const cs = await checks({ before: () => writeFileSync(ws.path('rubrics/flux-a.v1.txt'), 'Rubric 1:\nTheme: Edited\n- Tip1: x\n') });
+    const cs = await checks({
+      before: () => writeFileSync(ws.path('rubrics/flux-a.v1.txt'), 'Rubric 1:\nTheme: Edited\n- Tip1: x\n'),
+    });
     expect(failed(cs)).toEqual(['rubric']);
     expect(named(cs, 'rubric').message).toContain('does not match its lock');
   });
@@ -159,7 +212,9 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
   });
 
   it('refuses num_generations other than 2 and turned-off RPO flags (validate_rpo_args)', async () => {
-    const cs = await checks({ train: '  flags: { num_generations: 4, use_group: false }\n  gradient_accumulation_steps: 1\n' });
+    const cs = await checks({
+      train: '  flags: { num_generations: 4, use_group: false }\n  gradient_accumulation_steps: 1\n',
+    });
     expect(failed(cs)).toEqual(['num-generations', 'rpo-flags']);
     expect(named(cs, 'num-generations').message).toContain('accepts 2 only');
     expect(named(cs, 'rpo-flags').message).toContain('--use_group');
@@ -168,7 +223,9 @@ describe('pre-launch checks', { timeout: 30_000 }, () => {
   it('catches the gradient-accumulation trap: more accumulation steps than samples per step', async () => {
     const cs = await checks({ train: '  gradient_accumulation_steps: 8\n' });
     expect(failed(cs)).toEqual(['grad-accum']);
-    expect(named(cs, 'grad-accum').message).toContain('gradient_accumulation_steps 8 is larger than the 2 samples per step');
+    expect(named(cs, 'grad-accum').message).toContain(
+      'gradient_accumulation_steps 8 is larger than the 2 samples per step',
+    );
     expect(named(cs, 'grad-accum').message).toContain('never step the optimizer');
   });
 });

@@ -79,7 +79,12 @@ export interface ManifestOptions {
 }
 
 export function manifest(ws: TestWorkspace, options: ManifestOptions = {}): void {
-  const command = options.command === undefined ? `  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(ws.path('standin.mjs'))}, ${JSON.stringify(options.mode ?? 'exit:0')}]\n` : options.command === null ? '' : options.command;
+  const command =
+    options.command === undefined
+      ? `  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(ws.path('standin.mjs'))}, ${JSON.stringify(options.mode ?? 'exit:0')}]\n`
+      : options.command === null
+        ? ''
+        : options.command;
   ws.write(
     'experiments/exp-a.yaml',
     `task: ${options.task ?? 't2i'}
@@ -125,25 +130,37 @@ export function trainWorkspace(options: ManifestOptions = {}): TrainWorkspace {
 export const writeJson = (file: string, value: unknown) => writeFileSync(file, JSON.stringify(value));
 
 /** The folder each FLUX metadata field names, as the reference loader joins it. */
-export const FLUX_FIELDS = { prompt_embed_path: 'prompt_embed', pooled_prompt_embeds_path: 'pooled_prompt_embeds', text_ids: 'text_ids' } as const;
+export const FLUX_FIELDS = {
+  prompt_embed_path: 'prompt_embed',
+  pooled_prompt_embeds_path: 'pooled_prompt_embeds',
+  text_ids: 'text_ids',
+} as const;
 
 /**
  * A small FLUX embeddings set in the layout `preprocess` writes: real torch.save files (.pt) under
  * prompt_embed/, pooled_prompt_embeds/, text_ids/ named by the reference's fields, and (with
  * `format: 'safetensors'`) only .safetensors files instead.
  */
-export function writeFluxEmbeddings(ws: TestWorkspace, rel: string, captions: string[], format: 'pt' | 'safetensors' = 'pt'): void {
+export function writeFluxEmbeddings(
+  ws: TestWorkspace,
+  rel: string,
+  captions: string[],
+  format: 'pt' | 'safetensors' = 'pt',
+): void {
   const shapes: Record<string, number[]> = { prompt_embed: [4, 8], pooled_prompt_embeds: [8], text_ids: [3] };
   const entries = captions.map((caption, i) => {
     const entry: Record<string, unknown> = { caption };
     const tensors: Record<string, string> = {};
     for (const [field, folder] of Object.entries(FLUX_FIELDS)) {
       const shape = shapes[folder];
-      const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => (folder === 'text_ids' ? 0 : (i + 1) * 0.01 * k));
+      const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) =>
+        folder === 'text_ids' ? 0 : (i + 1) * 0.01 * k,
+      );
       const tensor = fromFloat32(values, shape, 'BF16');
       mkdirSync(ws.path(`${rel}/${folder}`), { recursive: true });
       const file = format === 'pt' ? `${i}.pt` : `${i}.safetensors`;
-      const bytes = format === 'pt' ? encodeTorchTensor(tensor, `${i}`) : Buffer.concat(encodeSafetensors({ [folder]: tensor }));
+      const bytes =
+        format === 'pt' ? encodeTorchTensor(tensor, `${i}`) : Buffer.concat(encodeSafetensors({ [folder]: tensor }));
       writeFileSync(ws.path(`${rel}/${folder}/${file}`), bytes);
       entry[field] = file;
       tensors[folder] = `${folder}/${file}`;

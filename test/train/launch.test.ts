@@ -21,12 +21,17 @@ async function launch(options: ManifestOptions = {}, train: TrainOptions = {}) {
   ws = trainWorkspace(options);
   await ws.freeze();
   const lines: string[] = [];
-  const result = await launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: (l) => lines.push(l), ...train });
+  const result = await launchTrain(
+    { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
+    { allowNoGpu: true, forwardSignals: false, python: null, log: (l) => lines.push(l), ...train },
+  );
   return { result, lines };
 }
 
 const allFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 
 // Each launch spawns processes and a service: generous on a loaded machine.
 describe('launchTrain', { timeout: 30_000 }, () => {
@@ -74,11 +79,21 @@ describe('launchTrain', { timeout: 30_000 }, () => {
     const { result } = await launch();
     const dir = ws.runDir();
     const run = ws.runJson();
-    expect(run).toMatchObject({ run_id: result.runId, experiment: 'exp-a', target: 'train-flux', status: 'succeeded', exit_code: 0, signal: null, received_signals: [] });
+    expect(run).toMatchObject({
+      run_id: result.runId,
+      experiment: 'exp-a',
+      target: 'train-flux',
+      status: 'succeeded',
+      exit_code: 0,
+      signal: null,
+      received_signals: [],
+    });
     expect(run.inputs.rubric.sha256).toBe(sha256Hex(readFileSync(ws.path('rubrics/flux-a.v1.txt'))));
     expect(run.inputs.rubric_lock.sha256).toBe(sha256Hex(readFileSync(ws.path('rubrics/flux-a.v1.lock.json'))));
     expect(run.inputs.embeddings_metadata.sha256).toBe(sha256Hex(readFileSync(ws.path('data/emb/metadata.json'))));
-    expect(run.inputs.manifests).toEqual([{ path: ws.path('experiments/exp-a.yaml'), sha256: sha256Hex(readFileSync(ws.path('experiments/exp-a.yaml'))) }]);
+    expect(run.inputs.manifests).toEqual([
+      { path: ws.path('experiments/exp-a.yaml'), sha256: sha256Hex(readFileSync(ws.path('experiments/exp-a.yaml'))) },
+    ]);
     expect(run.command[0]).toBe(process.execPath);
     expect(run.command).toContain('--use_arr');
     expect(run.flags.learning_rate).toBe(5e-5);
@@ -133,13 +148,32 @@ describe('launchTrain', { timeout: 30_000 }, () => {
 
   it('gives torchrun its own --master_port on one node, and none with a rendezvous endpoint', async () => {
     ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n' });
-    const { plan } = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
-    expect(plan.command.slice(0, 9)).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '--master_port', AT_LAUNCH.masterPort]);
+    const { plan } = await prepareTrain(
+      { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
+      { allowNoGpu: true, python: null },
+    );
+    expect(plan.command.slice(0, 9)).toEqual([
+      'torchrun',
+      '--nnodes',
+      '1',
+      '--node_rank',
+      '0',
+      '--nproc_per_node',
+      '1',
+      '--master_port',
+      AT_LAUNCH.masterPort,
+    ]);
     const { args } = materialize(plan, { dir: '/r', rewardUrl: 'http://x', rewardToken: 't', masterPort: 29123 });
     expect(args.slice(6, 8)).toEqual(['--master_port', '29123']);
     ws.cleanup();
-    ws = trainWorkspace({ command: null, train: '  trainer_dir: ../trainers\n  nnodes: 2\n  rdzv_endpoint: host:29400\n' });
-    const multi = await prepareTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null });
+    ws = trainWorkspace({
+      command: null,
+      train: '  trainer_dir: ../trainers\n  nnodes: 2\n  rdzv_endpoint: host:29400\n',
+    });
+    const multi = await prepareTrain(
+      { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
+      { allowNoGpu: true, python: null },
+    );
     expect(multi.plan.command).not.toContain('--master_port');
     expect(multi.plan.env.MASTER_PORT).toBeUndefined();
   });
@@ -165,18 +199,26 @@ describe('launchTrain', { timeout: 30_000 }, () => {
     await ws.freeze();
     const launching = launchTrain(
       { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
-      { allowNoGpu: true, forwardSignals: false, python: null, log: () => {}, startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')) },
+      {
+        allowNoGpu: true,
+        forwardSignals: false,
+        python: null,
+        log: () => {},
+        startService: async () => Promise.reject(new Error('listen EADDRINUSE 127.0.0.1:9999')),
+      },
     );
     await expect(launching).rejects.toThrow('the reward service did not start: listen EADDRINUSE');
     expect(ws.runJson()).toMatchObject({ status: 'failed', exit_code: null });
     expect(existsSync(join(ws.runDir(), 'received.json'))).toBe(false);
   });
 
-  it('fails the train target on a failed run (exit status carried), and refuses the other task\'s target', async () => {
+  it("fails the train target on a failed run (exit status carried), and refuses the other task's target", async () => {
     ws = trainWorkspace({ mode: 'exit:5' });
     await ws.freeze();
     const ref = { experiment: 'exp-a', workspaceRoot: ws.root, env: { ...env(), ARR_ALLOW_NO_GPU: '1' } };
-    await expect(runTarget('train-edit', ref)).rejects.toThrow('exp-a has task t2i; it trains with train-flux, not train-edit');
+    await expect(runTarget('train-edit', ref)).rejects.toThrow(
+      'exp-a has task t2i; it trains with train-flux, not train-edit',
+    );
     const failed = runTarget('train-flux', ref);
     await expect(failed).rejects.toThrow('failed (exit code 5)');
     await expect(failed).rejects.toMatchObject({ exitCode: 5 });
@@ -184,16 +226,29 @@ describe('launchTrain', { timeout: 30_000 }, () => {
 
   it('launches nothing and writes no run directory when a check fails', async () => {
     ws = trainWorkspace();
-    const launching = launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, forwardSignals: false, python: null, log: () => {} });
+    const launching = launchTrain(
+      { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
+      { allowNoGpu: true, forwardSignals: false, python: null, log: () => {} },
+    );
     await expect(launching).rejects.toBeInstanceOf(TrainCheckError);
-    await expect(launchTrain({ experiment: 'exp-a', workspaceRoot: ws.root, env: env() }, { allowNoGpu: true, python: null, log: () => {} })).rejects.toThrow('npx nx run exp-a:freeze');
+    await expect(
+      launchTrain(
+        { experiment: 'exp-a', workspaceRoot: ws.root, env: env() },
+        { allowNoGpu: true, python: null, log: () => {} },
+      ),
+    ).rejects.toThrow('npx nx run exp-a:freeze');
     expect(existsSync(ws.path('cache/runs'))).toBe(false);
   });
 });
 
 describe('arr train (CLI)', () => {
   const arr = (args: string[], extra: Record<string, string> = {}) =>
-    execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), 'train', ...args], { cwd: ws.root, env: { ...env(), ...extra }, reject: false, all: true });
+    execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), 'train', ...args], {
+      cwd: ws.root,
+      env: { ...env(), ...extra },
+      reject: false,
+      all: true,
+    });
 
   it('--plan prints the command, flags, environment without secrets and the checks, and launches nothing', async () => {
     ws = trainWorkspace();
@@ -215,9 +270,11 @@ describe('arr train (CLI)', () => {
     await ws.freeze();
     const run = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu']);
     expect(run.exitCode, run.all).toBe(0);
-    expect(run.all).toContain('judge.yaml: model test-vlm, base_url <reward service url>/v1, api_key ${ARR_REWARD_TOKEN}');
+    expect(run.all).toContain(
+      'judge.yaml: model test-vlm, base_url <reward service url>/v1, api_key ${ARR_REWARD_TOKEN}',
+    );
     expect(run.all).toContain('reward.bind 127.0.0.1, reward.port 0');
-    expect(run.all).toContain('reward.both_orders false: the trainer\'s own judge chooses the order');
+    expect(run.all).toContain("reward.both_orders false: the trainer's own judge chooses the order");
     expect(run.all).toContain('reward.on_disagreement zero');
     expect(run.all).toContain('    arr_judge = Judger(config_path=args.arr_config_path)');
     expect(run.all).toContain(`    sys.path.insert(0, ${JSON.stringify(join(repoRoot, 'python'))})`);
@@ -231,13 +288,26 @@ describe('arr train (CLI)', () => {
     const plan = await arr(['--experiment', 'exp-a', '--plan', '--allow-no-gpu', '--json']);
     expect(plan.exitCode, plan.stderr).toBe(0);
     const planned = JSON.parse(plan.stdout);
-    expect(planned).toMatchObject({ ok: true, exit_code: 0, plan: { experiment: 'exp-a', target: 'train-flux', flags: { learning_rate: 5e-5 }, rewards: { ignored: expect.any(Array) } } });
+    expect(planned).toMatchObject({
+      ok: true,
+      exit_code: 0,
+      plan: {
+        experiment: 'exp-a',
+        target: 'train-flux',
+        flags: { learning_rate: 5e-5 },
+        rewards: { ignored: expect.any(Array) },
+      },
+    });
     expect(planned.plan.checks.map((c: { name: string }) => c.name)).toContain('embeddings');
     expect(plan.stdout).not.toContain(SECRET);
     const run = await arr(['--experiment', 'exp-a', '--allow-no-gpu', '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
     const done = JSON.parse(run.stdout);
-    expect(done).toMatchObject({ ok: true, exit_code: 0, run: { status: 'succeeded', exit_code: 0, experiment: 'exp-a' } });
+    expect(done).toMatchObject({
+      ok: true,
+      exit_code: 0,
+      run: { status: 'succeeded', exit_code: 0, experiment: 'exp-a' },
+    });
     expect(done.run).toEqual(ws.runJson());
     expect(run.stderr).toContain('[exp-a] standin: started with');
   }, 90_000);
@@ -255,7 +325,7 @@ describe('arr train (CLI)', () => {
     expect(launch.all).toContain('npx nx run exp-a:freeze');
   }, 60_000);
 
-  it('exits with the trainer\'s status', async () => {
+  it("exits with the trainer's status", async () => {
     ws = trainWorkspace({ mode: 'exit:4' });
     await ws.freeze();
     const run = await arr(['--experiment', 'exp-a', '--allow-no-gpu']);
@@ -263,21 +333,33 @@ describe('arr train (CLI)', () => {
     expect(run.all).toContain('failed (exit code 4)');
   }, 60_000);
 
-  it('arr build train-flux (what the Nx executor runs) exits with the trainer\'s status too', async () => {
+  it("arr build train-flux (what the Nx executor runs) exits with the trainer's status too", async () => {
     ws = trainWorkspace({ mode: 'exit:6' });
     await ws.freeze();
-    const run = await execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], { cwd: ws.root, env: { ...env(), ARR_ALLOW_NO_GPU: '1' }, reject: false, all: true });
+    const run = await execa(process.execPath, [join(repoRoot, 'bin/arr.mjs'), 'build', 'train-flux', 'exp-a'], {
+      cwd: ws.root,
+      env: { ...env(), ARR_ALLOW_NO_GPU: '1' },
+      reject: false,
+      all: true,
+    });
     expect(run.exitCode, run.all).toBe(6);
     expect(run.all).toContain('failed (exit code 6)');
   }, 60_000);
 
-  it('forwards SIGTERM to the trainer\'s process group and records it in run.json', async () => {
+  it("forwards SIGTERM to the trainer's process group and records it in run.json", async () => {
     ws = trainWorkspace({ mode: 'hang' });
     await ws.freeze();
     const child = arr(['--experiment', 'exp-a', '--allow-no-gpu']);
     // The stand-in trainer writes `started` into its run folder once it is up.
-    const startedMarker = () => (existsSync(ws.path('cache/runs')) ? readdirSync(ws.path('cache/runs')).map((d) => ws.path(`cache/runs/${d}/started`)).find(existsSync) : undefined);
-    await expect.poll(startedMarker, { timeout: 45_000, interval: 100, message: 'the stand-in trainer never started' }).toBeDefined();
+    const startedMarker = () =>
+      existsSync(ws.path('cache/runs'))
+        ? readdirSync(ws.path('cache/runs'))
+            .map((d) => ws.path(`cache/runs/${d}/started`))
+            .find(existsSync)
+        : undefined;
+    await expect
+      .poll(startedMarker, { timeout: 45_000, interval: 100, message: 'the stand-in trainer never started' })
+      .toBeDefined();
     child.kill('SIGTERM');
     const run = await child;
     const dir = ws.runDir();

@@ -18,11 +18,29 @@ async function plan(options: Parameters<typeof trainWorkspace>[0] = {}, env: Rec
 describe('buildPlan', () => {
   it('launches torchrun with the FLUX reference script and the paper FLUX values when the manifest leaves them null', async () => {
     const p = await plan({ command: null, train: '  base_model: ../models/flux\n' }, { ARR_TRAINER_DIR: '/opt/arr' });
-    expect(p.command).toEqual(['torchrun', '--nnodes', '1', '--node_rank', '0', '--nproc_per_node', '1', '--master_port', '<free port, picked at launch>', '/opt/arr/fastvideo/train_rpo_flux.py']);
+    expect(p.command).toEqual([
+      'torchrun',
+      '--nnodes',
+      '1',
+      '--node_rank',
+      '0',
+      '--nproc_per_node',
+      '1',
+      '--master_port',
+      '<free port, picked at launch>',
+      '/opt/arr/fastvideo/train_rpo_flux.py',
+    ]);
     expect(p.picksMasterPort).toBe(true);
     expect(p.custom).toBe(false);
     const v = (n: string) => flagValue(p.flags, n);
-    expect([v('learning_rate'), v('sampling_steps'), v('clip_range'), v('kl_beta'), v('lora_rank'), v('lora_alpha')]).toEqual([5e-5, 8, 0.2, 0.01, 16, 32]);
+    expect([
+      v('learning_rate'),
+      v('sampling_steps'),
+      v('clip_range'),
+      v('kl_beta'),
+      v('lora_rank'),
+      v('lora_alpha'),
+    ]).toEqual([5e-5, 8, 0.2, 0.01, 16, 32]);
     expect([v('use_arr'), v('num_generations'), v('use_group')]).toEqual([true, 2, true]);
     // One optimizer step per training step: 1 prompt × 2 generations.
     expect(v('gradient_accumulation_steps')).toBe(2);
@@ -34,25 +52,54 @@ describe('buildPlan', () => {
   });
 
   it('uses the edit values and script for task edit, and adds --rdzv_endpoint for multi-node runs', async () => {
-    const p = await plan({ task: 'edit', command: null, train: '  trainer_dir: ../trainers\n  nnodes: 2\n  node_rank: 1\n  rdzv_endpoint: node0:29500\n' });
-    expect(p.command).toEqual(['torchrun', '--nnodes', '2', '--node_rank', '1', '--nproc_per_node', '1', '--rdzv_endpoint', 'node0:29500', ws.path('trainers/fastvideo/train_rpo_qwen_edit.py')]);
+    const p = await plan({
+      task: 'edit',
+      command: null,
+      train: '  trainer_dir: ../trainers\n  nnodes: 2\n  node_rank: 1\n  rdzv_endpoint: node0:29500\n',
+    });
+    expect(p.command).toEqual([
+      'torchrun',
+      '--nnodes',
+      '2',
+      '--node_rank',
+      '1',
+      '--nproc_per_node',
+      '1',
+      '--rdzv_endpoint',
+      'node0:29500',
+      ws.path('trainers/fastvideo/train_rpo_qwen_edit.py'),
+    ]);
     const v = (n: string) => flagValue(p.flags, n);
-    expect([v('learning_rate'), v('sampling_steps'), v('kl_beta'), v('lora_rank'), v('lora_alpha')]).toEqual([1e-5, 10, 0.02, 32, 64]);
+    expect([v('learning_rate'), v('sampling_steps'), v('kl_beta'), v('lora_rank'), v('lora_alpha')]).toEqual([
+      1e-5, 10, 0.02, 32, 64,
+    ]);
     expect(p.target).toBe('train-edit');
   });
 
   it('keeps the manifest values over the paper defaults', async () => {
-    const p = await plan({ train: '  learning_rate: 0.001\n  kl_beta: 0\n  lora: { rank: 4, alpha: 8 }\n  gradient_accumulation_steps: 1\n' });
+    const p = await plan({
+      train: '  learning_rate: 0.001\n  kl_beta: 0\n  lora: { rank: 4, alpha: 8 }\n  gradient_accumulation_steps: 1\n',
+    });
     const v = (n: string) => flagValue(p.flags, n);
-    expect([v('learning_rate'), v('kl_beta'), v('lora_rank'), v('lora_alpha'), v('gradient_accumulation_steps')]).toEqual([0.001, 0, 4, 8, 1]);
+    expect([
+      v('learning_rate'),
+      v('kl_beta'),
+      v('lora_rank'),
+      v('lora_alpha'),
+      v('gradient_accumulation_steps'),
+    ]).toEqual([0.001, 0, 4, 8, 1]);
   });
 
   it('passes train.flags as --name value: true is a bare flag, false and null are omitted, known flags are replaced in place', async () => {
-    const p = await plan({ train: '  flags: { eta: 0.5, use_ema: true, init_same_noise: false, ignore_last: null, train_batch_size: 2 }\n' });
+    const p = await plan({
+      train: '  flags: { eta: 0.5, use_ema: true, init_same_noise: false, ignore_last: null, train_batch_size: 2 }\n',
+    });
     const args = flagArgs(p.flags);
     expect(args.join(' ')).toContain('--eta 0.5');
     expect(args).toContain('--use_ema');
-    expect(args.indexOf('--use_ema') + 1 === args.length || args[args.indexOf('--use_ema') + 1].startsWith('--')).toBe(true);
+    expect(args.indexOf('--use_ema') + 1 === args.length || args[args.indexOf('--use_ema') + 1].startsWith('--')).toBe(
+      true,
+    );
     expect(args).not.toContain('--init_same_noise');
     expect(args).not.toContain('--ignore_last');
     // Two prompts per step → four samples → accumulation 4 by default.
@@ -70,16 +117,29 @@ describe('buildPlan', () => {
 
   it('reads the embeddings from the preprocess pointer when train.embeddings is not set', async () => {
     ws = trainWorkspace();
-    ws.write('experiments/exp-a.yaml', readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('  embeddings: ../data/emb/metadata.json\n', ''));
-    ws.write('cache/experiments/exp-a/preprocess/embeddings.json', JSON.stringify({ key: 'k', metadata: 'data/emb/metadata.json' }));
-    const loaded = await loadValidExperiment({ experiment: 'exp-a', workspaceRoot: ws.root, env: {} }, { checkData: false });
+    ws.write(
+      'experiments/exp-a.yaml',
+      readFileSync(ws.path('experiments/exp-a.yaml'), 'utf8').replace('  embeddings: ../data/emb/metadata.json\n', ''),
+    );
+    ws.write(
+      'cache/experiments/exp-a/preprocess/embeddings.json',
+      JSON.stringify({ key: 'k', metadata: 'data/emb/metadata.json' }),
+    );
+    const loaded = await loadValidExperiment(
+      { experiment: 'exp-a', workspaceRoot: ws.root, env: {} },
+      { checkData: false },
+    );
     const p = buildPlan(loaded, { workspaceRoot: ws.root, env: {} });
     expect(p.embeddings).toMatchObject({ from: 'preprocess', metadata: ws.path('data/emb/metadata.json') });
   });
 
   it('hashes the plan: the same manifest gives the same hash, another value another', async () => {
     const a = (await plan()).hash;
-    const again = async () => buildPlan(await loadValidExperiment({ experiment: 'exp-a', workspaceRoot: ws.root, env: {} }, { checkData: false }), { workspaceRoot: ws.root, env: {} }).hash;
+    const again = async () =>
+      buildPlan(
+        await loadValidExperiment({ experiment: 'exp-a', workspaceRoot: ws.root, env: {} }, { checkData: false }),
+        { workspaceRoot: ws.root, env: {} },
+      ).hash;
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(await again()).toBe(a);
     manifest(ws, { train: '  seed: 7\n' });

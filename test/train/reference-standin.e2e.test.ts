@@ -14,18 +14,31 @@ import { writeFluxEmbeddings } from './fixtures.js';
 
 // Debian's python3 with python3-torch (scripts/system-deps.sh installs it).
 const PYTHON = '/usr/bin/python3';
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_ISOLATE_PLUGINS: 'false', NO_COLOR: '1', CI: 'true' };
-
+const NX_ENV = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  NX_ISOLATE_PLUGINS: 'false',
+  NO_COLOR: '1',
+  CI: 'true',
+};
 
 let ws: TestWorkspace;
 let sim: SimVlm;
 beforeAll(async () => {
   const torch = await execa(PYTHON, ['-c', 'import torch'], { reject: false });
-  if (torch.exitCode !== 0) throw new Error(`torch is missing for ${PYTHON}: run scripts/system-deps.sh (apt-get install -y python3-torch)`);
+  if (torch.exitCode !== 0)
+    throw new Error(`torch is missing for ${PYTHON}: run scripts/system-deps.sh (apt-get install -y python3-torch)`);
   ws = makeWorkspace({ nx: true });
   await writeT2iExperiment(ws);
   for (let i = 0; i < 4; i++) await writePng(ws.path(`data/bright/b/${i}.png`), 0); // black: always the darker image
-  const pairs = [0, 1, 2, 3].map((i) => JSON.stringify({ query: `pair ${i}`, response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`], label_rank: i % 2 ? [2, 1] : [1, 2] }));
+  const pairs = [0, 1, 2, 3].map((i) =>
+    JSON.stringify({
+      query: `pair ${i}`,
+      response: i % 2 ? [`b/${i}.png`, `../t2i/images/${i}.png`] : [`../t2i/images/${i}.png`, `b/${i}.png`],
+      label_rank: i % 2 ? [2, 1] : [1, 2],
+    }),
+  );
   ws.write('data/bright/pairs.jsonl', pairs.join('\n') + '\n');
   writeFluxEmbeddings(ws, 'data/emb', ['a bright room', 'a dark alley']);
   ws.write('trainer/standin.py', readFileSync(join(repoRoot, 'test/fixtures/trainers/reference_standin.py'), 'utf8'));
@@ -62,14 +75,21 @@ describe('nx run <exp>:train with a reference-like trainer', () => {
     expect(runs, run.all).toHaveLength(1);
     const dir = ws.path(`cache/runs/${runs[0]}`);
     const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
-    expect(existsSync(join(dir, 'standin-report.json')), `${run.all}\n${readFileSync(join(dir, 'train.log'), 'utf8')}`).toBe(true);
+    expect(
+      existsSync(join(dir, 'standin-report.json')),
+      `${run.all}\n${readFileSync(join(dir, 'train.log'), 'utf8')}`,
+    ).toBe(true);
     const report = JSON.parse(readFileSync(join(dir, 'standin-report.json'), 'utf8'));
 
     // Every metadata file opened with torch.load(weights_only=True): 2 entries × 3 fields.
     expect(report.loaded).toHaveLength(6);
     expect(report.loaded.map((l: { field: string }) => l.field)).toContain('text_ids');
     // The judge came from judge.yaml: the service's OpenAI base URL, the token only by reference on disk.
-    expect(report.judge).toMatchObject({ base_url: `${record.reward_service.url}/v1`, api_key_in_file: '${ARR_REWARD_TOKEN}', api_key_expanded: true });
+    expect(report.judge).toMatchObject({
+      base_url: `${record.reward_service.url}/v1`,
+      api_key_in_file: '${ARR_REWARD_TOKEN}',
+      api_key_expanded: true,
+    });
     // Samples saved relative to the working directory, which is the run directory.
     expect(existsSync(join(dir, 'images/flux_0_0.png'))).toBe(true);
     expect(existsSync(join(dir, 'images/flux_0_1.png'))).toBe(true);

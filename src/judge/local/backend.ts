@@ -46,7 +46,10 @@ export class LocalBackend implements CompletionBackend {
   /** The GGUF files, resolved (and downloaded when missing) once per process. */
   files(): Promise<JudgeFiles> {
     const { model, mmproj, quant } = this.settings;
-    return judgeFiles({ model, mmproj, quant }, { base: this.options.base, env: this.options.env, onProgress: this.options.onProgress });
+    return judgeFiles(
+      { model, mmproj, quant },
+      { base: this.options.base, env: this.options.env, onProgress: this.options.onProgress },
+    );
   }
 
   /** What stands for judge.model in keys: the files' content hashes. */
@@ -63,15 +66,27 @@ export class LocalBackend implements CompletionBackend {
     return this.judge;
   }
 
-  async complete(turns: Turn[], request: AskRequest, call: { maxTokens: number; temperature: number; timeoutMs: number }) {
+  async complete(
+    turns: Turn[],
+    request: AskRequest,
+    call: { maxTokens: number; temperature: number; timeoutMs: number },
+  ) {
     const judge = await this.loaded();
-    const messages = await Promise.all(turns.map(async (t) => ({ role: t.role, content: typeof t.content === 'string' ? t.content : await this.parts(t.content) })));
+    const messages = await Promise.all(
+      turns.map(async (t) => ({
+        role: t.role,
+        content: typeof t.content === 'string' ? t.content : await this.parts(t.content),
+      })),
+    );
     const { kind, n, min, max } = request.answer;
     const job = await judge.ctx.parallel.completion({
       messages,
       // Plain chat templating: the Jinja path adds the generation prompt to the JSON grammar for some templates.
       jinja: false,
-      response_format: { type: 'json_schema', json_schema: { name: `${kind}_answer`, schema: answerSchema(kind, n, min, max) } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: `${kind}_answer`, schema: answerSchema(kind, n, min, max) },
+      },
       n_predict: call.maxTokens,
       temperature: call.temperature,
     } as Parameters<LoadedJudge['ctx']['parallel']['completion']>[0]);
@@ -86,8 +101,14 @@ export class LocalBackend implements CompletionBackend {
       const result = (await Promise.race([job.promise, timeout])) as ParallelResult;
       // The prompt's tokens: those reused from a slot's cache plus those evaluated now.
       const prompt = (result.timings?.cache_n ?? 0) + (result.timings?.prompt_n ?? result.tokens_evaluated ?? 0);
-      if (result.context_full) throw new Error(`the request (${prompt} prompt tokens) and its answer do not fit judge.local.context (${this.settings.context} tokens per sequence)`);
-      return { content: result.content ?? result.text ?? '', usage: { prompt_tokens: prompt, completion_tokens: result.tokens_predicted ?? 0 } };
+      if (result.context_full)
+        throw new Error(
+          `the request (${prompt} prompt tokens) and its answer do not fit judge.local.context (${this.settings.context} tokens per sequence)`,
+        );
+      return {
+        content: result.content ?? result.text ?? '',
+        usage: { prompt_tokens: prompt, completion_tokens: result.tokens_predicted ?? 0 },
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -95,7 +116,12 @@ export class LocalBackend implements CompletionBackend {
 
   private parts(blocks: Exclude<Turn['content'], string>): Promise<ContentPart[]> {
     return Promise.all(
-      blocks.map(async (b): Promise<ContentPart> => (b.type === 'text' ? { type: 'text', text: b.text } : { type: 'image_url', image_url: { url: await this.images.path(b.image) } })),
+      blocks.map(
+        async (b): Promise<ContentPart> =>
+          b.type === 'text'
+            ? { type: 'text', text: b.text }
+            : { type: 'image_url', image_url: { url: await this.images.path(b.image) } },
+      ),
     );
   }
 }

@@ -6,8 +6,27 @@ import { basename, join } from 'node:path';
 import { HashMemo } from '../../store/hash.js';
 import { ArrError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../store/atomic.js';
-import { cachedListing, downloadVerified, gib, sha256File, HubUnreachableError, listRepository, type DownloadProgress, type HubFile, type HubListing, type HubOptions } from './hub.js';
-import { MMPROJ_PATTERN, parseModelRef, pickModelFile, pickProjectorFile, quantPattern, type HubRef, type ModelRef } from './model-ref.js';
+import {
+  cachedListing,
+  downloadVerified,
+  gib,
+  sha256File,
+  HubUnreachableError,
+  listRepository,
+  type DownloadProgress,
+  type HubFile,
+  type HubListing,
+  type HubOptions,
+} from './hub.js';
+import {
+  MMPROJ_PATTERN,
+  parseModelRef,
+  pickModelFile,
+  pickProjectorFile,
+  quantPattern,
+  type HubRef,
+  type ModelRef,
+} from './model-ref.js';
 import { hubUrl, modelsDir, repoDir } from './models-dir.js';
 
 export interface ModelFile {
@@ -55,15 +74,25 @@ interface Wanted {
 }
 
 /** Resolves judge.local to two verified files on disk. */
-export async function resolveJudgeFiles(settings: LocalModelSettings, options: ResolveOptions = {}): Promise<JudgeFiles> {
+export async function resolveJudgeFiles(
+  settings: LocalModelSettings,
+  options: ResolveOptions = {},
+): Promise<JudgeFiles> {
   const env = options.env ?? process.env;
   const hub: HubOptions = { hubUrl: hubUrl(env), modelsDir: modelsDir(env), accessToken: env.HF_TOKEN || undefined };
   const modelRef = parseModelRef(settings.model, options.base);
-  const mmprojRef: ModelRef | undefined = settings.mmproj ? parseModelRef(settings.mmproj, options.base) : modelRef.kind === 'hub' ? { ...modelRef, file: undefined } : undefined;
+  const mmprojRef: ModelRef | undefined = settings.mmproj
+    ? parseModelRef(settings.mmproj, options.base)
+    : modelRef.kind === 'hub'
+      ? { ...modelRef, file: undefined }
+      : undefined;
   if (!mmprojRef) {
-    throw new LocalModelMissingError(`judge.local.mmproj is not set and judge.local.model (${settings.model}) is a file, so there is no repository to take the projector from`, {
-      hint: 'set judge.local.mmproj to the mmproj*.gguf file that belongs to the model',
-    });
+    throw new LocalModelMissingError(
+      `judge.local.mmproj is not set and judge.local.model (${settings.model}) is a file, so there is no repository to take the projector from`,
+      {
+        hint: 'set judge.local.mmproj to the mmproj*.gguf file that belongs to the model',
+      },
+    );
   }
   const wanted: Wanted[] = [
     { ref: modelRef, pattern: quantPattern(settings.quant), pick: (p) => pickModelFile(p, settings.quant) },
@@ -75,7 +104,12 @@ export async function resolveJudgeFiles(settings: LocalModelSettings, options: R
   return { model, mmproj };
 }
 
-async function resolveAll(wanted: Wanted[], hub: HubOptions, memo: HashMemo, options: ResolveOptions): Promise<ModelFile[]> {
+async function resolveAll(
+  wanted: Wanted[],
+  hub: HubOptions,
+  memo: HashMemo,
+  options: ResolveOptions,
+): Promise<ModelFile[]> {
   const out: ModelFile[] = [];
   const listings = new Map<string, Promise<HubListing>>();
   for (const w of wanted) {
@@ -103,18 +137,31 @@ async function resolveAll(wanted: Wanted[], hub: HubOptions, memo: HashMemo, opt
     const entry = listing.files.find((f) => f.path === path);
     if (!path || !entry) {
       const names = listing.files.map((f) => f.path).join(', ') || 'no .gguf files';
-      throw new LocalModelMissingError(`${ref.repo}@${ref.revision} has no file matching ${ref.file ?? w.pattern} (it holds ${names})`, {
-        hint: ref.file ? 'check the file name in judge.local.model / judge.local.mmproj' : 'set judge.local.quant to one the repository has, or name the file: hf://<owner>/<repo>/<file>',
-      });
+      throw new LocalModelMissingError(
+        `${ref.repo}@${ref.revision} has no file matching ${ref.file ?? w.pattern} (it holds ${names})`,
+        {
+          hint: ref.file
+            ? 'check the file name in judge.local.model / judge.local.mmproj'
+            : 'set judge.local.quant to one the repository has, or name the file: hf://<owner>/<repo>/<file>',
+        },
+      );
     }
     const have = await downloadedFile(hub, ref, entry.path, entry);
     if (have) {
       out.push(have);
       continue;
     }
-    if (options.pull === false) throw await missingError(hub, wanted, new Error('not downloaded yet (run: npx arr models pull)'));
+    if (options.pull === false)
+      throw await missingError(hub, wanted, new Error('not downloaded yet (run: npx arr models pull)'));
     try {
-      await downloadVerified(hub, ref.repo, ref.revision, entry, join(repoDir(hub.modelsDir, ref.repo), entry.path), options.onProgress);
+      await downloadVerified(
+        hub,
+        ref.repo,
+        ref.revision,
+        entry,
+        join(repoDir(hub.modelsDir, ref.repo), entry.path),
+        options.onProgress,
+      );
     } catch (error) {
       if (error instanceof HubUnreachableError) throw await missingError(hub, wanted, error);
       throw error;
@@ -139,7 +186,12 @@ async function listOrCached(hub: HubOptions, ref: HubRef): Promise<HubListing> {
  * A file already in the models folder. Its sha256 is the one its download was verified against
  * (`<file>.sha256`); a file put there by hand is hashed once and checked against the listing.
  */
-async function downloadedFile(hub: HubOptions, ref: HubRef, path: string, entry?: HubFile): Promise<ModelFile | undefined> {
+async function downloadedFile(
+  hub: HubOptions,
+  ref: HubRef,
+  path: string,
+  entry?: HubFile,
+): Promise<ModelFile | undefined> {
   const file = join(repoDir(hub.modelsDir, ref.repo), path);
   let size: number;
   try {
@@ -147,7 +199,10 @@ async function downloadedFile(hub: HubOptions, ref: HubRef, path: string, entry?
   } catch {
     return undefined;
   }
-  let sha256 = await readFile(`${file}.sha256`, 'utf8').then((t) => t.trim(), () => '');
+  let sha256 = await readFile(`${file}.sha256`, 'utf8').then(
+    (t) => t.trim(),
+    () => '',
+  );
   if (!sha256) {
     sha256 = await sha256File(file);
     if (!entry?.sha256 || entry.sha256 === sha256) await writeFileAtomic(`${file}.sha256`, `${sha256}\n`);
@@ -161,9 +216,12 @@ async function localFile(path: string, text: string, memo: HashMemo): Promise<Mo
     const { sha256, size } = await memo.hashFile(path);
     return { name: basename(path), path, sha256, size, source: text };
   } catch (error) {
-    throw new LocalModelMissingError(`judge model file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
-      hint: 'point judge.local.model / judge.local.mmproj at GGUF files that exist',
-    });
+    throw new LocalModelMissingError(
+      `judge model file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      {
+        hint: 'point judge.local.model / judge.local.mmproj at GGUF files that exist',
+      },
+    );
   }
 }
 
@@ -176,7 +234,9 @@ async function missingError(hub: HubOptions, wanted: Wanted[], cause: Error): Pr
     const listing = await cachedListing(hub, ref.repo, ref.revision);
     const exact = listing?.files.find((f) => f.path === (ref.file ?? w.pick!(listing.files.map((x) => x.path))));
     const what = exact ? `${exact.path} (${gib(exact.size)})` : (ref.file ?? w.pattern);
-    lines.push(`  ${what} from ${hub.hubUrl}/${ref.repo}${ref.revision === 'main' ? '' : ` (revision ${ref.revision})`} into ${repoDir(hub.modelsDir, ref.repo)}`);
+    lines.push(
+      `  ${what} from ${hub.hubUrl}/${ref.repo}${ref.revision === 'main' ? '' : ` (revision ${ref.revision})`} into ${repoDir(hub.modelsDir, ref.repo)}`,
+    );
   }
   return new LocalModelMissingError(
     `the local judge's model files are missing and cannot be fetched (${cause.message}). Needed:\n${lines.join('\n')}\nARR_MODELS_DIR is ${hub.modelsDir}.`,
@@ -191,7 +251,13 @@ const resolved = new Map<string, Promise<JudgeFiles>>();
 
 /** `resolveJudgeFiles`, once per process for the same settings (keys and the judge share the result). */
 export function judgeFiles(settings: LocalModelSettings, options: ResolveOptions = {}): Promise<JudgeFiles> {
-  const key = JSON.stringify([settings, modelsDir(options.env ?? process.env), hubUrl(options.env ?? process.env), options.base ?? process.cwd(), options.pull !== false]);
+  const key = JSON.stringify([
+    settings,
+    modelsDir(options.env ?? process.env),
+    hubUrl(options.env ?? process.env),
+    options.base ?? process.cwd(),
+    options.pull !== false,
+  ]);
   let files = resolved.get(key);
   if (!files) {
     files = resolveJudgeFiles(settings, options);

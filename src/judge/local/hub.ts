@@ -43,7 +43,8 @@ export class DownloadError extends ArrError {
 /** How long a download may go without data before it is cut (and left to resume): ARR_DOWNLOAD_STALL_S, default 60. */
 const stallMs = () => Number(process.env.ARR_DOWNLOAD_STALL_S || 60) * 1000;
 
-const listingPath = (o: HubOptions, repo: string, revision: string) => join(repoDir(o.modelsDir, repo), `.listing-${revision.replace(/[^\w.-]/g, '_')}.json`);
+const listingPath = (o: HubOptions, repo: string, revision: string) =>
+  join(repoDir(o.modelsDir, repo), `.listing-${revision.replace(/[^\w.-]/g, '_')}.json`);
 
 /** The listing saved by the last successful `listRepository` call, if any. */
 export async function cachedListing(o: HubOptions, repo: string, revision: string): Promise<HubListing | undefined> {
@@ -57,14 +58,25 @@ export async function cachedListing(o: HubOptions, repo: string, revision: strin
 /** Every `.gguf` file of a repository at a revision, from the Hub, with sizes and sha256; saved for offline use. */
 export async function listRepository(o: HubOptions, repo: string, revision: string): Promise<HubListing> {
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 10_000);
-  const timedFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  const timedFetch: typeof fetch = (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
   const files: HubFile[] = [];
   try {
-    for await (const entry of listFiles({ repo: { type: 'model', name: repo }, revision, recursive: true, hubUrl: o.hubUrl, fetch: timedFetch, accessToken: o.accessToken })) {
-      if (entry.type === 'file' && entry.path.toLowerCase().endsWith('.gguf')) files.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, sha256: entry.lfs?.oid });
+    for await (const entry of listFiles({
+      repo: { type: 'model', name: repo },
+      revision,
+      recursive: true,
+      hubUrl: o.hubUrl,
+      fetch: timedFetch,
+      accessToken: o.accessToken,
+    })) {
+      if (entry.type === 'file' && entry.path.toLowerCase().endsWith('.gguf'))
+        files.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, sha256: entry.lfs?.oid });
     }
   } catch (error) {
-    throw new HubUnreachableError(`cannot list ${repo}@${revision} on ${o.hubUrl}: ${describeFailure(error)}`, { cause: error });
+    throw new HubUnreachableError(`cannot list ${repo}@${revision} on ${o.hubUrl}: ${describeFailure(error)}`, {
+      cause: error,
+    });
   }
   const listing: HubListing = { repo, revision, files, fetched: new Date().toISOString() };
   await mkdir(repoDir(o.modelsDir, repo), { recursive: true });
@@ -83,7 +95,14 @@ export interface DownloadProgress {
  * interrupted run), checked against the Hub's sha256, then renamed into place, so `dest` is never
  * a partial or unverified file. Free space is checked before the first byte.
  */
-export async function downloadVerified(o: HubOptions, repo: string, revision: string, file: HubFile, dest: string, onProgress?: (p: DownloadProgress) => void): Promise<void> {
+export async function downloadVerified(
+  o: HubOptions,
+  repo: string,
+  revision: string,
+  file: HubFile,
+  dest: string,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<void> {
   const part = `${dest}.part`;
   await mkdir(dirname(dest), { recursive: true });
   let have = 0;
@@ -96,18 +115,33 @@ export async function downloadVerified(o: HubOptions, repo: string, revision: st
   } catch {
     /* no partial file */
   }
-  const free = await statfs(dirname(dest)).then((s) => s.bavail * s.bsize, () => Infinity);
+  const free = await statfs(dirname(dest)).then(
+    (s) => s.bavail * s.bsize,
+    () => Infinity,
+  );
   if (free < file.size - have) {
-    throw new DownloadError(`not enough free space for ${file.path} in ${dirname(dest)}: it needs ${gib(file.size - have)}, ${gib(free)} is free`, {
-      hint: 'free some space or set ARR_MODELS_DIR to a disk with room',
-    });
+    throw new DownloadError(
+      `not enough free space for ${file.path} in ${dirname(dest)}: it needs ${gib(file.size - have)}, ${gib(free)} is free`,
+      {
+        hint: 'free some space or set ARR_MODELS_DIR to a disk with room',
+      },
+    );
   }
   if (have < file.size) {
     let blob: Blob | null;
     try {
-      blob = await downloadFile({ repo: { type: 'model', name: repo }, path: file.path, revision, hubUrl: o.hubUrl, accessToken: o.accessToken, xet: false });
+      blob = await downloadFile({
+        repo: { type: 'model', name: repo },
+        path: file.path,
+        revision,
+        hubUrl: o.hubUrl,
+        accessToken: o.accessToken,
+        xet: false,
+      });
     } catch (error) {
-      throw new HubUnreachableError(`cannot download ${repo}/${file.path}: ${describeFailure(error)}`, { cause: error });
+      throw new HubUnreachableError(`cannot download ${repo}/${file.path}: ${describeFailure(error)}`, {
+        cause: error,
+      });
     }
     if (!blob) throw new DownloadError(`${repo}@${revision} has no file ${file.path}`);
     let done = have;
@@ -122,9 +156,14 @@ export async function downloadVerified(o: HubOptions, repo: string, revision: st
     });
     try {
       const body = blob.slice(have).stream() as unknown as import('node:stream/web').ReadableStream;
-      await pipeline(Readable.fromWeb(body), counter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }), { signal: stalled.signal });
+      await pipeline(Readable.fromWeb(body), counter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }), {
+        signal: stalled.signal,
+      });
     } catch (error) {
-      throw new DownloadError(`download of ${repo}/${file.path} stopped at ${gib(done)} of ${gib(file.size)}: ${describeFailure(stalled.signal.aborted ? stalled.signal.reason : error)}; run the command again to resume`, { cause: error });
+      throw new DownloadError(
+        `download of ${repo}/${file.path} stopped at ${gib(done)} of ${gib(file.size)}: ${describeFailure(stalled.signal.aborted ? stalled.signal.reason : error)}; run the command again to resume`,
+        { cause: error },
+      );
     } finally {
       clearTimeout(idle);
     }
@@ -132,7 +171,9 @@ export async function downloadVerified(o: HubOptions, repo: string, revision: st
   const got = await sha256File(part);
   if (file.sha256 && got !== file.sha256) {
     await rm(part, { force: true });
-    throw new DownloadError(`${repo}/${file.path} does not match the Hub's sha256 (${file.sha256.slice(0, 12)}…, got ${got.slice(0, 12)}…); the partial file was removed, run the command again`);
+    throw new DownloadError(
+      `${repo}/${file.path} does not match the Hub's sha256 (${file.sha256.slice(0, 12)}…, got ${got.slice(0, 12)}…); the partial file was removed, run the command again`,
+    );
   }
   await writeFileAtomic(`${dest}.sha256`, `${got}\n`);
   await rename(part, dest);
@@ -155,7 +196,8 @@ class TransformCounter extends Transform {
   }
 }
 
-export const gib = (bytes: number) => (bytes >= 1 << 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+export const gib = (bytes: number) =>
+  bytes >= 1 << 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function describeFailure(error: unknown): string {
   // fetch wraps the socket error (and @huggingface/hub may wrap fetch's): report the innermost cause.

@@ -26,7 +26,10 @@ const HUB = /^hf:\/\/([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([^/]+))?(?:\/(.+))?$/;
 export function parseModelRef(text: string, base = process.cwd()): ModelRef {
   if (text.startsWith('hf://')) {
     const m = HUB.exec(text);
-    if (!m) throw new ArrError(`judge.local: "${text}" is not a Hub reference of the form hf://<owner>/<repo>[@<revision>][/<file>]`);
+    if (!m)
+      throw new ArrError(
+        `judge.local: "${text}" is not a Hub reference of the form hf://<owner>/<repo>[@<revision>][/<file>]`,
+      );
     return { kind: 'hub', repo: `${m[1]}/${m[2]}`, revision: m[3] ?? 'main', file: m[4], text };
   }
   return { kind: 'file', path: isAbsolute(text) ? text : resolve(base, text), text };
@@ -39,7 +42,9 @@ export const MMPROJ_PATTERN = 'mmproj*.gguf';
 /** The language model file among a repository's files: the one ending in `<quant>.gguf` (not a projector). */
 export function pickModelFile(paths: string[], quant: string): string | undefined {
   const suffix = `${quant}.gguf`.toLowerCase();
-  return paths.filter((p) => !isProjector(p) && p.toLowerCase().endsWith(suffix)).sort((a, b) => a.length - b.length)[0];
+  return paths
+    .filter((p) => !isProjector(p) && p.toLowerCase().endsWith(suffix))
+    .sort((a, b) => a.length - b.length)[0];
 }
 
 /** The projector among a repository's files: `mmproj*.gguf`, F16 preferred, then the shortest name. */

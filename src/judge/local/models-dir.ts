@@ -12,4 +12,5 @@ export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
 export const repoDir = (root: string, repo: string) => join(root, ...repo.split('/'));
 
 /** The Hub's address: `$HF_ENDPOINT`, else huggingface.co. */
-export const hubUrl = (env: NodeJS.ProcessEnv = process.env) => (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/$/, '');
+export const hubUrl = (env: NodeJS.ProcessEnv = process.env) =>
+  (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/$/, '');

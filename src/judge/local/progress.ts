@@ -22,7 +22,12 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): (p: Do
     const filled = Math.round((p.done / Math.max(1, p.total)) * width);
     const line = `${file} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${gib(p.done)} / ${gib(p.total)}  ${gib(rate)}/s  ETA ${clock(eta)}`;
     if (stream.isTTY) stream.write(`\r${line}\x1b[K${finished ? '\n' : ''}`);
-    else if (finished || now - started < 600 || Math.floor((now - started) / 10_000) !== Math.floor((now - 500 - started) / 10_000)) stream.write(`${line}\n`);
+    else if (
+      finished ||
+      now - started < 600 ||
+      Math.floor((now - started) / 10_000) !== Math.floor((now - 500 - started) / 10_000)
+    )
+      stream.write(`${line}\n`);
   };
 }
 

@@ -51,7 +51,14 @@ export function loadJudge(files: JudgeFiles, options: RuntimeOptions): Promise<L
 export async function releaseJudges(): Promise<void> {
   const all = [...loaded.values()];
   loaded.clear();
-  await Promise.all(all.map((p) => p.then((j) => j.ctx.release(), () => undefined)));
+  await Promise.all(
+    all.map((p) =>
+      p.then(
+        (j) => j.ctx.release(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 async function load(files: JudgeFiles, options: RuntimeOptions): Promise<LoadedJudge> {
@@ -74,20 +81,36 @@ async function load(files: JudgeFiles, options: RuntimeOptions): Promise<LoadedJ
       ctx_shift: false,
     });
   } catch (error) {
-    throw new LocalRuntimeError(`llama.cpp could not load ${files.model.path}: ${(error as Error).message}`, { cause: error, hint: 'check that the file is a complete GGUF model (its sha256 is checked on download)' });
+    throw new LocalRuntimeError(`llama.cpp could not load ${files.model.path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that the file is a complete GGUF model (its sha256 is checked on download)',
+    });
   }
   try {
     const ok = await ctx.initMultimodal({ path: files.mmproj.path, use_gpu: gpuLayers > 0 });
     if (!ok) throw new Error('initMultimodal returned false');
-    if (!(await ctx.parallel.enable({ n_parallel: options.parallel }))) throw new Error('parallel decoding could not be enabled');
+    if (!(await ctx.parallel.enable({ n_parallel: options.parallel })))
+      throw new Error('parallel decoding could not be enabled');
   } catch (error) {
     await ctx.release().catch(() => undefined);
-    throw new LocalRuntimeError(`llama.cpp could not use the projector ${files.mmproj.path} with ${files.model.name}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'judge.local.mmproj must be the mmproj*.gguf made for this model',
-    });
+    throw new LocalRuntimeError(
+      `llama.cpp could not use the projector ${files.mmproj.path} with ${files.model.name}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'judge.local.mmproj must be the mmproj*.gguf made for this model',
+      },
+    );
   }
-  return { ctx, files, variant, gpuLayers, threads, parallel: options.parallel, devices: ctx.getUsedDevices(), loadMs: Date.now() - started };
+  return {
+    ctx,
+    files,
+    variant,
+    gpuLayers,
+    threads,
+    parallel: options.parallel,
+    devices: ctx.getUsedDevices(),
+    loadMs: Date.now() - started,
+  };
 }
 
 /** The first GPU build whose runtime finds a GPU device, else the CPU build. */

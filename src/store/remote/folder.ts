@@ -70,7 +70,10 @@ export class FolderRemote implements RemoteBackend {
     try {
       await walk('');
     } catch (error) {
-      throw new RemoteError(`cannot list ${this.url}: ${(error as Error).message}`, { hint: 'check that the shared folder is mounted', cause: error });
+      throw new RemoteError(`cannot list ${this.url}: ${(error as Error).message}`, {
+        hint: 'check that the shared folder is mounted',
+        cause: error,
+      });
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
@@ -80,9 +83,14 @@ export class FolderRemote implements RemoteBackend {
       await access(this.dir, constants.W_OK);
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new RemoteError(`cannot push to ${this.url}: ${missing ? 'the folder does not exist' : 'the folder is not writable by this user'}`, {
-        hint: missing ? 'create the folder (or mount the share) first; arr does not create the remote root' : 'push from a machine and user trusted to write the shared cache',
-      });
+      throw new RemoteError(
+        `cannot push to ${this.url}: ${missing ? 'the folder does not exist' : 'the folder is not writable by this user'}`,
+        {
+          hint: missing
+            ? 'create the folder (or mount the share) first; arr does not create the remote root'
+            : 'push from a machine and user trusted to write the shared cache',
+        },
+      );
     }
   }
 

@@ -7,7 +7,14 @@ import { downloadArtifact, partialRoot, type ProgressFactory } from './transfer.
 import { parseRemote } from './url.js';
 
 export { RemoteError, type RemoteBackend } from './backend.js';
-export { listRemote, pullArtifact, pushArtifact, RemoteArtifactRefusedError, type ProgressFactory, type RemoteArtifact } from './transfer.js';
+export {
+  listRemote,
+  pullArtifact,
+  pushArtifact,
+  RemoteArtifactRefusedError,
+  type ProgressFactory,
+  type RemoteArtifact,
+} from './transfer.js';
 export { parseRemote, RemoteUrlError } from './url.js';
 
 /**
@@ -41,10 +48,17 @@ export function remoteSource(options: {
   return {
     name: remote.url,
     async fetch(kind, key, into) {
-      const outcome = await downloadArtifact(remote, partialRoot(options.storeDir), kind, key, { progress: options.progress }, async (dir) => {
-        await rm(into, { recursive: true, force: true });
-        await rename(dir, into);
-      });
+      const outcome = await downloadArtifact(
+        remote,
+        partialRoot(options.storeDir),
+        kind,
+        key,
+        { progress: options.progress },
+        async (dir) => {
+          await rm(into, { recursive: true, force: true });
+          await rename(dir, into);
+        },
+      );
       if (outcome === 'pulled') options.log?.(`pulled ${kind}/${key.slice(0, 12)} from ${remote.url}`);
       return outcome === 'pulled';
     },

@@ -9,7 +9,10 @@ const DEFAULT_MAX_AGE_MS = 7 * 86_400_000;
  * Removes partial downloads under `<store>/remote-partial/` that no pull has touched for `maxAgeMs`
  * (part of `arr cache gc`). A pull that resumes later simply starts those files again.
  */
-export async function sweepPartialPulls(storeDir: string, options: { dryRun?: boolean; maxAgeMs?: number } = {}): Promise<GcRemoval[]> {
+export async function sweepPartialPulls(
+  storeDir: string,
+  options: { dryRun?: boolean; maxAgeMs?: number } = {},
+): Promise<GcRemoval[]> {
   const root = join(storeDir, 'remote-partial');
   const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const removed: GcRemoval[] = [];
@@ -31,7 +34,8 @@ async function newestChange(path: string): Promise<number> {
   if (!s) return Date.now();
   if (!s.isDirectory()) return s.mtimeMs;
   let newest = s.mtimeMs;
-  for (const name of await readdir(path).catch(() => [] as string[])) newest = Math.max(newest, await newestChange(join(path, name)));
+  for (const name of await readdir(path).catch(() => [] as string[]))
+    newest = Math.max(newest, await newestChange(join(path, name)));
   return newest;
 }
 

@@ -1,4 +1,11 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { RemoteError, remotePath, type RemoteBackend, type RemoteObject } from './backend.js';
@@ -54,14 +61,21 @@ export class S3Remote implements RemoteBackend {
   async read(path: string, start: number): Promise<Readable> {
     try {
       const got = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(path),
+          ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
+        }),
       );
       if (start > 0 && !got.ContentRange) {
         // The server ignored the Range header and sent the whole object: resuming would duplicate bytes.
         (got.Body as Readable | undefined)?.destroy();
-        throw new RemoteError(`${this.url}/${path}: the server does not honour Range requests, so a partial download cannot resume`);
+        throw new RemoteError(
+          `${this.url}/${path}: the server does not honour Range requests, so a partial download cannot resume`,
+        );
       }
-      if (!(got.Body instanceof Readable)) throw new RemoteError(`${this.url}/${path}: the S3 response has no readable body`);
+      if (!(got.Body instanceof Readable))
+        throw new RemoteError(`${this.url}/${path}: the S3 response has no readable body`);
       return got.Body;
     } catch (error) {
       if (error instanceof RemoteError) throw error;
@@ -73,7 +87,9 @@ export class S3Remote implements RemoteBackend {
     const body = createReadStream(file);
     if (onBytes) body.on('data', (chunk) => onBytes(chunk.length));
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: body, ContentLength: size }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: body, ContentLength: size }),
+      );
     } catch (error) {
       throw this.failure('write', path, error);
     } finally {
@@ -88,7 +104,9 @@ export class S3Remote implements RemoteBackend {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base + prefix, ContinuationToken: token }));
+        page = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base + prefix, ContinuationToken: token }),
+        );
       } catch (error) {
         throw this.failure('list', prefix, error);
       }
@@ -116,15 +134,22 @@ export class S3Remote implements RemoteBackend {
     const where = path ? `${this.url}/${path}` : this.url;
     if (error instanceof S3ServiceException) {
       const status = error.$metadata?.httpStatusCode;
-      const denied = status === 403 || error.name === 'AccessDenied' || error.name === 'InvalidAccessKeyId' || error.name === 'SignatureDoesNotMatch';
-      return new RemoteError(`cannot ${action} ${where}: ${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`, {
-        hint: denied
-          ? 'check the AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE): pulling needs read access, pushing needs write access'
-          : error.name === 'NoSuchBucket'
-            ? 'create the bucket or fix ARR_CACHE_REMOTE'
-            : undefined,
-        cause: error,
-      });
+      const denied =
+        status === 403 ||
+        error.name === 'AccessDenied' ||
+        error.name === 'InvalidAccessKeyId' ||
+        error.name === 'SignatureDoesNotMatch';
+      return new RemoteError(
+        `cannot ${action} ${where}: ${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`,
+        {
+          hint: denied
+            ? 'check the AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE): pulling needs read access, pushing needs write access'
+            : error.name === 'NoSuchBucket'
+              ? 'create the bucket or fix ARR_CACHE_REMOTE'
+              : undefined,
+          cause: error,
+        },
+      );
     }
     const message = (error as Error)?.message ?? String(error);
     const credentials = /credential/i.test(message);

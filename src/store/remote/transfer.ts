@@ -78,7 +78,12 @@ export async function downloadArtifact(
   const manifestPath = objectPath(kind, key, MANIFEST);
   if ((await remote.size(manifestPath)) === undefined) return 'absent';
   const text = await readAll(remote, manifestPath);
-  const manifest = parseRemoteManifest(text, kind, key, (reason) => new RemoteArtifactRefusedError(remote.url, kind, key, reason));
+  const manifest = parseRemoteManifest(
+    text,
+    kind,
+    key,
+    (reason) => new RemoteArtifactRefusedError(remote.url, kind, key, reason),
+  );
 
   const area = join(partials, kind);
   await mkdir(area, { recursive: true });
@@ -101,7 +106,10 @@ export async function downloadArtifact(
       const got = await download(remote, objectPath(kind, key, name), part, want.size, onBytes);
       if (got.size !== want.size || got.sha256 !== want.sha256) {
         await rm(part, { force: true });
-        const detail = got.size !== want.size ? `${got.size} bytes, expected ${want.size}` : `sha256 ${got.sha256}, expected ${want.sha256}`;
+        const detail =
+          got.size !== want.size
+            ? `${got.size} bytes, expected ${want.size}`
+            : `sha256 ${got.sha256}, expected ${want.sha256}`;
         throw new RemoteArtifactRefusedError(remote.url, kind, key, `${name}: ${detail}`);
       }
     }
@@ -110,7 +118,8 @@ export async function downloadArtifact(
     await place(dir);
     return 'pulled';
   } catch (error) {
-    if (!lock || error instanceof RemoteArtifactRefusedError) await rm(dir, { recursive: true, force: true }).catch(() => {});
+    if (!lock || error instanceof RemoteArtifactRefusedError)
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw error;
   } finally {
     if (lock) await rm(lock, { force: true }).catch(() => {});
@@ -230,18 +239,26 @@ async function readAll(remote: RemoteBackend, path: string): Promise<string> {
 }
 
 /** A remote artifact.json, checked for shape, key and safe file names before any file is fetched. */
-function parseRemoteManifest(text: string, kind: string, key: string, refuse: (reason: string) => Error): ArtifactManifest {
+function parseRemoteManifest(
+  text: string,
+  kind: string,
+  key: string,
+  refuse: (reason: string) => Error,
+): ArtifactManifest {
   let manifest: ArtifactManifest;
   try {
     manifest = JSON.parse(text) as ArtifactManifest;
   } catch (error) {
     throw refuse(`${MANIFEST} is not valid JSON (${(error as Error).message})`);
   }
-  if (typeof manifest !== 'object' || manifest === null || manifest.schema !== 1) throw refuse(`${MANIFEST} has an unknown schema`);
-  if (manifest.kind !== kind || manifest.key !== key) throw refuse(`${MANIFEST} records ${manifest.kind}/${manifest.key}`);
+  if (typeof manifest !== 'object' || manifest === null || manifest.schema !== 1)
+    throw refuse(`${MANIFEST} has an unknown schema`);
+  if (manifest.kind !== kind || manifest.key !== key)
+    throw refuse(`${MANIFEST} records ${manifest.kind}/${manifest.key}`);
   if (typeof manifest.files !== 'object' || manifest.files === null) throw refuse(`${MANIFEST} has no files table`);
   for (const [name, f] of Object.entries(manifest.files)) {
-    const safe = name !== MANIFEST && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\'));
+    const safe =
+      name !== MANIFEST && name.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\'));
     const hash = f as Partial<FileHash> | null;
     if (!safe || typeof hash?.sha256 !== 'string' || !Number.isSafeInteger(hash.size) || (hash.size as number) < 0) {
       throw refuse(`${MANIFEST} has a malformed files entry ${JSON.stringify(name)}`);

@@ -8,7 +8,8 @@ export type RemoteLocation =
   | { scheme: 'file'; dir: string; url: string };
 
 /** Query parameters that carry secrets in presigned or SAS-style URLs. */
-const SECRET_PARAMS = /^(x-amz-(signature|credential|security-token)|signature|sig|token|access[_-]?key|secret|password|aws_?access_key_id|aws_?secret_access_key)$/i;
+const SECRET_PARAMS =
+  /^(x-amz-(signature|credential|security-token)|signature|sig|token|access[_-]?key|secret|password|aws_?access_key_id|aws_?secret_access_key)$/i;
 
 /** Thrown for an `ARR_CACHE_REMOTE` we cannot use; the message never repeats a secret. */
 export class RemoteUrlError extends ArrError {
@@ -42,18 +43,24 @@ export function parseRemote(raw: string): RemoteLocation {
       'use a plain s3://bucket/prefix URL; credentials come from the AWS SDK variables (AWS_ACCESS_KEY_ID, AWS_PROFILE, …)',
     );
   }
-  if (url.search || url.hash) throw new RemoteUrlError('query strings and fragments are not supported; expected s3://bucket/prefix or file:///shared/folder');
+  if (url.search || url.hash)
+    throw new RemoteUrlError(
+      'query strings and fragments are not supported; expected s3://bucket/prefix or file:///shared/folder',
+    );
   if (url.protocol === 's3:') {
     if (!url.hostname) throw new RemoteUrlError('no bucket in the URL; expected s3://bucket/prefix');
     const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
     return { scheme: 's3', bucket: url.hostname, prefix, url: `s3://${url.hostname}${prefix ? `/${prefix}` : ''}` };
   }
   if (url.protocol === 'file:') {
-    if (url.hostname && url.hostname !== 'localhost') throw new RemoteUrlError(`file URLs must name a local path (file:///folder), not host "${url.hostname}"`);
+    if (url.hostname && url.hostname !== 'localhost')
+      throw new RemoteUrlError(`file URLs must name a local path (file:///folder), not host "${url.hostname}"`);
     const dir = fileURLToPath(url).replace(/\/+$/, '') || '/';
     return { scheme: 'file', dir, url: `file://${dir}` };
   }
-  throw new RemoteUrlError(`unsupported scheme "${url.protocol.replace(/:$/, '')}"; expected s3://bucket/prefix or file:///shared/folder`);
+  throw new RemoteUrlError(
+    `unsupported scheme "${url.protocol.replace(/:$/, '')}"; expected s3://bucket/prefix or file:///shared/folder`,
+  );
 }
 
 function credentialsInUrl(): RemoteUrlError {

@@ -29,19 +29,53 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const local = (t: TinyVlm, patch: Partial<LocalJudgeSettings> = {}): LocalJudgeSettings => ({ model: t.model, mmproj: t.mmproj, quant: 'Q4_K_M', gpuLayers: 0, threads: 2, parallel: 4, context: 4096, ...patch });
+const local = (t: TinyVlm, patch: Partial<LocalJudgeSettings> = {}): LocalJudgeSettings => ({
+  model: t.model,
+  mmproj: t.mmproj,
+  quant: 'Q4_K_M',
+  gpuLayers: 0,
+  threads: 2,
+  parallel: 4,
+  context: 4096,
+  ...patch,
+});
 const env = () => ({ ...process.env, ARR_MODELS_DIR: join(dir, 'models') });
 
 function judge(t: TinyVlm, cache?: string, patch: Partial<LocalJudgeSettings> = {}) {
   const backend = new LocalBackend(local(t, patch), { env: env() });
-  const client = new JudgeClient(settings([], { maxTokens: 256, timeoutS: 60, reasks: 1, concurrency: 4 }), { backend, limiter: new Limiter(4), cache: cache ? new ResponseCache(cache) : undefined });
+  const client = new JudgeClient(settings([], { maxTokens: 256, timeoutS: 60, reasks: 1, concurrency: 4 }), {
+    backend,
+    limiter: new Limiter(4),
+    cache: cache ? new ResponseCache(cache) : undefined,
+  });
   return { backend, client };
 }
 
 async function pairRequest(images = 2, query = 'q'): Promise<AskRequest> {
   const enc = encoder();
-  const candidates = await Promise.all([200, 30, 120].slice(0, images).map(async (l) => enc.encode(await grey(l, 300))));
-  return { turns: [{ role: 'user', content: gradingMessage({ task: 't2i', mode: 'listwise', language: 'en', query, taskDescription: '', rubric: undefined, base: undefined, candidates, minScore: 1, maxScore: 5 }) }], answer: { kind: 'rank', n: images } };
+  const candidates = await Promise.all(
+    [200, 30, 120].slice(0, images).map(async (l) => enc.encode(await grey(l, 300))),
+  );
+  return {
+    turns: [
+      {
+        role: 'user',
+        content: gradingMessage({
+          task: 't2i',
+          mode: 'listwise',
+          language: 'en',
+          query,
+          taskDescription: '',
+          rubric: undefined,
+          base: undefined,
+          candidates,
+          minScore: 1,
+          maxScore: 5,
+        }),
+      },
+    ],
+    answer: { kind: 'rank', n: images },
+  };
 }
 
 /** Asks once; a reply the parser refuses after the re-asks is an honest outcome for a random model. */

@@ -46,23 +46,33 @@ describe('model files from the Hub', () => {
     const env = envFor('resume');
     hub.cutAfter.set('Tiny-VL-Q4_K_M.gguf', 100_000);
     const progress: number[] = [];
-    const first = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env, onProgress: (p) => progress.push(p.done) }).catch((e: unknown) => e);
+    const first = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), {
+      env,
+      onProgress: (p) => progress.push(p.done),
+    }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(DownloadError);
     expect((first as Error).message).toMatch(/stopped at .* run the command again to resume/);
     const final = join(env.ARR_MODELS_DIR, 'acme', 'Tiny-VL-GGUF', 'Tiny-VL-Q4_K_M.gguf');
     expect(existsSync(final)).toBe(false); // never half-used: only the .part file exists
     expect(existsSync(`${final}.part`)).toBe(true);
 
-    const files = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env, onProgress: (p) => progress.push(p.done) });
+    const files = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), {
+      env,
+      onProgress: (p) => progress.push(p.done),
+    });
     expect(files.model.name).toBe('Tiny-VL-Q4_K_M.gguf');
     expect(files.mmproj.name).toBe('mmproj-Tiny-VL-F16.gguf');
     expect(readFileSync(files.model.path).equals(model)).toBe(true);
-    const resumed = hub.requests.filter((r) => r.includes('/resolve/main/Tiny-VL-Q4_K_M.gguf') && /bytes=[1-9]\d*-/.test(r));
+    const resumed = hub.requests.filter(
+      (r) => r.includes('/resolve/main/Tiny-VL-Q4_K_M.gguf') && /bytes=[1-9]\d*-/.test(r),
+    );
     expect(resumed.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBeGreaterThan(0);
 
     // Once downloaded, an offline machine still has them (their verified hash is kept beside them).
-    const offline = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env: envFor('resume', 'http://127.0.0.1:1') });
+    const offline = await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), {
+      env: envFor('resume', 'http://127.0.0.1:1'),
+    });
     expect(offline.model.sha256).toBe(files.model.sha256);
   });
 
@@ -72,7 +82,9 @@ describe('model files from the Hub', () => {
     process.env.ARR_DOWNLOAD_STALL_S = '1';
     try {
       const started = Date.now();
-      await expect(resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env })).rejects.toThrow(/no data for 1 s; run the command again to resume/);
+      await expect(resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env })).rejects.toThrow(
+        /no data for 1 s; run the command again to resume/,
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       delete process.env.ARR_DOWNLOAD_STALL_S;
@@ -83,7 +95,9 @@ describe('model files from the Hub', () => {
 
   it('refuses a file that does not match the sha256 the Hub lists, and keeps nothing of it', async () => {
     const env = envFor('bad');
-    await expect(resolveJudgeFiles(settings('hf://acme/Bad-GGUF'), { env })).rejects.toThrow(/does not match the Hub's sha256/);
+    await expect(resolveJudgeFiles(settings('hf://acme/Bad-GGUF'), { env })).rejects.toThrow(
+      /does not match the Hub's sha256/,
+    );
     const dirOf = join(env.ARR_MODELS_DIR, 'acme', 'Bad-GGUF');
     expect(existsSync(join(dirOf, 'Bad-Q4_K_M.gguf'))).toBe(false);
     expect(existsSync(join(dirOf, 'Bad-Q4_K_M.gguf.part'))).toBe(false);
@@ -92,7 +106,9 @@ describe('model files from the Hub', () => {
   it('offline, fails within seconds naming the repository, the file patterns, ARR_MODELS_DIR and the settings', async () => {
     const env = envFor('offline', 'http://127.0.0.1:1');
     const started = Date.now();
-    const error = (await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env }).catch((e: unknown) => e)) as LocalModelMissingError;
+    const error = (await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env }).catch(
+      (e: unknown) => e,
+    )) as LocalModelMissingError;
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(LocalModelMissingError);
     expect(error.message).toContain('acme/Tiny-VL-GGUF');
@@ -117,7 +133,9 @@ describe('model files from the Hub', () => {
   it('offline with a cached listing, names the exact files and their sizes', async () => {
     const env = envFor('listed');
     await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env, pull: false }).catch(() => undefined); // lists, downloads nothing
-    const error = (await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), { env: { ...env, HF_ENDPOINT: 'http://127.0.0.1:1' } }).catch((e: unknown) => e)) as Error;
+    const error = (await resolveJudgeFiles(settings('hf://acme/Tiny-VL-GGUF'), {
+      env: { ...env, HF_ENDPOINT: 'http://127.0.0.1:1' },
+    }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(LocalModelMissingError);
     expect(error.message).toMatch(/Tiny-VL-Q4_K_M\.gguf \(0\.4 MiB\)/);
     expect(error.message).toMatch(/mmproj-Tiny-VL-F16\.gguf \(0\.1 MiB\)/);
