@@ -20,6 +20,7 @@ interface JudgeFlags {
   out?: string;
   json?: boolean;
   cache: boolean;
+  maxFailures: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -61,6 +62,12 @@ export function registerJudgeCommand(program: Command): void {
     .option('--both-orders', 'judge each item in both candidate orders and report agreement')
     .option('--out <report.json>', 'write the full report (summary and every item)')
     .option('--no-cache', 'ignore the judge response cache')
+    .option(
+      '--max-failures <n>',
+      'judgements that may fail before the command exits 1',
+      (v) => Number.parseInt(v, 10),
+      0,
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: JudgeFlags) => {
       try {
@@ -94,6 +101,14 @@ export function registerJudgeCommand(program: Command): void {
         if (flags.out) await writeJsonAtomic(resolve(flags.out), report);
         if (flags.json) console.log(JSON.stringify(report, null, 2));
         else printSummary(report);
+        // The report is written either way, but an outage is not a result: the exit status says so.
+        const { failures, total } = report.summary;
+        if (failures > flags.maxFailures) {
+          process.exitCode = 1;
+          console.error(
+            `arr judge: ${failures} of ${total} judgements failed (more than --max-failures ${flags.maxFailures}); each is listed with its reason in the report`,
+          );
+        }
       } catch (error) {
         reportFailure(error, flags.json);
       }

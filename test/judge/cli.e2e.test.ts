@@ -128,6 +128,20 @@ describe('arr judge', () => {
     expect(refused.stderr).not.toContain('wrong');
   }, 60_000);
 
+  it('exits 1 when judgements fail, keeping the report, unless --max-failures accepts them', async () => {
+    await writeEditExperiment(3);
+    await sim.close();
+    // Every answer is garbage: each judgement fails after its re-asks.
+    sim = await startSimVlm({ apiKey: 'sk-sim-key-123', rule: rubricAwareRule, faults: [{ kind: 'garbage' }] });
+    const args = ['judge', '--experiment', 'e', '--dataset', 'data/test.jsonl', '--base-url', sim.url, '--no-cache'];
+    const failed = await arr([...args, '--out', 'report.json']);
+    expect(failed.exitCode, failed.stderr).toBe(1);
+    expect(failed.stderr).toContain('arr judge: 3 of 3 judgements failed (more than --max-failures 0)');
+    expect(JSON.parse(readFileSync(ws.path('report.json'), 'utf8')).summary.failures).toBe(3);
+    const accepted = await arr([...args, '--max-failures', '3']);
+    expect(accepted.exitCode, accepted.stderr).toBe(0);
+  }, 60_000);
+
   it('resumes after Ctrl-C through the response cache, repeating few calls', async () => {
     await writeEditExperiment(16);
     await sim.close();
