@@ -1,5 +1,4 @@
 // Dataset assembly: records, splits and the files written under examples/.
-import path from 'node:path';
 import { COUNTS } from './constants.js';
 import { balancedFlags, Rng } from './rng.js';
 import { renderPng, type Scene } from './scene.js';

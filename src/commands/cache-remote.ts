@@ -11,6 +11,7 @@ import {
   type ShareResult,
 } from '../targets/share.js';
 import { reportFailure, workspace } from './shared.js';
+import { formatTable } from '../report/table.js';
 
 /** `arr cache push|pull`: move artifacts to and from the remote `ARR_CACHE_REMOTE` names. */
 export function registerRemoteCacheCommands(cache: Command): void {
@@ -82,7 +83,7 @@ export async function listRemoteCommand(opts: { json?: boolean }): Promise<void>
     if (artifacts.length === 0) console.log(`no artifacts on ${remote.url}`);
     else {
       const rows = artifacts.map((a) => [a.kind, a.key.slice(0, 12), String(a.files), formatBytes(a.bytes)]);
-      printRows(['KIND', 'KEY', 'FILES', 'SIZE'], rows);
+      console.log(formatTable([['KIND', 'KEY', 'FILES', 'SIZE'], ...rows]));
       console.log(
         `${artifacts.length} artifacts, ${formatBytes(artifacts.reduce((n, a) => n + a.bytes, 0))} on ${remote.url}`,
       );
@@ -104,18 +105,7 @@ function printItems(result: ShareResult): void {
     i.bytes ? formatBytes(i.bytes) : '',
     i.experiments.join(','),
   ]);
-  if (rows.length) printRows(['RESULT', 'KIND', 'KEY', 'SIZE', 'EXPERIMENTS'], rows);
-}
-
-function printRows(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows])
-    console.log(
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
+  if (rows.length) console.log(formatTable([['RESULT', 'KIND', 'KEY', 'SIZE', 'EXPERIMENTS'], ...rows]));
 }
 
 function collectKind(value: string, previous: ArtifactKind[] = []): ArtifactKind[] {

@@ -9,6 +9,7 @@ import { sweepTempFiles } from '../store/atomic.js';
 import { sweepPartialPulls } from '../store/remote/partials.js';
 import { cacheDir, findWorkspaceRoot, workspaceCacheDir } from '../workspace.js';
 import { listRemoteCommand, registerRemoteCacheCommands } from './cache-remote.js';
+import { formatTable } from '../report/table.js';
 
 /** `arr cache ls|verify|gc`: inspect, check and clean the content-addressed artifact store. */
 export function registerCacheCommand(program: Command): void {
@@ -182,14 +183,7 @@ function printJson(value: unknown): void {
 }
 
 function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows])
-    console.log(
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(formatTable([header, ...rows]));
 }
 
 function day(iso: string): string {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isAbsolute, relative } from 'node:path';
 import { listRuns } from '../state/runs.js';
 import { reportFailure, workspace } from './shared.js';
+import { formatTable } from '../report/table.js';
 
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 const seconds = (s: number | null) =>
@@ -51,14 +52,7 @@ export function registerRunsCommand(program: Command): void {
           ['run', 'experiment', 'started', 'duration', 'status', 'exit', 'rubric', 'reward service'],
           ...rows,
         ];
-        const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-        for (const row of table)
-          console.log(
-            row
-              .map((c, i) => c.padEnd(widths[i]))
-              .join('  ')
-              .trimEnd(),
-          );
+        console.log(formatTable(table));
         for (const r of runs) if (r.error) console.log(`${r.run_id}: ${r.error}`);
       } catch (error) {
         reportFailure(error, opts.json);

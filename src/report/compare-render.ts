@@ -2,6 +2,7 @@
 // with its 95% interval per experiment, the baseline as a second mark, the parameter table, links to
 // each verify report). Plain data in, strings out.
 import { esc } from './html.js';
+import { formatTable } from './table.js';
 
 export interface CompareRow {
   name: string;
@@ -57,15 +58,7 @@ export function renderCompareTable(view: CompareView): string {
     return formatCell(col.name, cellOf(row, col));
   };
   const cells = [cols.map((c) => c.name), ...view.experiments.map((r) => cols.map((c) => text(r, c)))];
-  const widths = cols.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  return cells
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(cells);
 }
 
 const csvCell = (value: unknown): string => {
