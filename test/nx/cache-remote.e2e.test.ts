@@ -11,15 +11,8 @@ import { makeRubricSimRule } from '../helpers/rubric-sim.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, type TestWorkspace } from '../helpers/workspace.js';
+import { runNx } from '../helpers/nx.js';
 
-const NX_ENV = {
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NO_COLOR: '1',
-  CI: 'true',
-};
 const TARGETS = ['resolve', 'rubric-generate', 'verify', 'freeze'];
 
 let sim: SimVlm;
@@ -35,18 +28,10 @@ async function clone(): Promise<TestWorkspace> {
 }
 
 function env(remote: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...NX_ENV, ...s3.env, ARR_JUDGE_URL: sim.url, ARR_CACHE_REMOTE: remote, ...extra };
+  return { ...s3.env, ARR_JUDGE_URL: sim.url, ARR_CACHE_REMOTE: remote, ...extra };
 }
 
-async function nx(ws: TestWorkspace, args: string[], vars: Record<string, string>) {
-  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
-    cwd: ws.root,
-    env: vars,
-    reject: false,
-    all: true,
-  });
-  return { code: r.exitCode, out: r.all ?? '' };
-}
+const nx = (ws: TestWorkspace, args: string[], vars: Record<string, string>) => runNx(ws.root, args, vars);
 
 async function arr(ws: TestWorkspace, args: string[], vars: Record<string, string>) {
   const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], {

@@ -7,18 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, repoRoot, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
 import { writeTinyVlm, type TinyVlm } from '../helpers/tiny-vlm.js';
+import { NX_ENV } from '../helpers/nx.js';
 
 let ws: TestWorkspace;
 let tiny: TinyVlm;
-const NX_ENV = {
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NO_COLOR: '1',
-  CI: 'true',
-};
-
 async function nx(args: string[], env: Record<string, string> = {}) {
   const started = Date.now();
   const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {

@@ -6,26 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRubricSimRule } from '../helpers/rubric-sim.js';
 import { startSimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
+import { runNx } from '../helpers/nx.js';
 
 let ws: TestWorkspace;
-const NX_ENV = {
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NO_COLOR: '1',
-  CI: 'true',
-};
-
-async function nx(args: string[], env: Record<string, string> = {}) {
-  const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
-    cwd: ws.root,
-    env: { ...NX_ENV, ...env },
-    reject: false,
-    all: true,
-  });
-  return { code: result.exitCode, out: result.all ?? '' };
-}
+const nx = (args: string[], env: Record<string, string> = {}) => runNx(ws.root, args, env);
 const ranFresh = (out: string) => /Cache:\s+0\/1 hit/.test(out);
 const hit = (out: string) => /Cache:\s+1\/1 hit/.test(out);
 

@@ -6,27 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRubricSimRule } from '../helpers/rubric-sim.js';
 import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
+import { runNx } from '../helpers/nx.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
-const NX_ENV = {
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NO_COLOR: '1',
-  CI: 'true',
-};
-
-async function nx(args: string[], env: Record<string, string> = {}) {
-  const result = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
-    cwd: ws.root,
-    env: { ...NX_ENV, ...env },
-    reject: false,
-    all: true,
-  });
-  return { code: result.exitCode, out: result.all ?? '' };
-}
+const nx = (args: string[], env: Record<string, string> = {}) => runNx(ws.root, args, env);
 async function show(name: string): Promise<{ tags: string[]; description: string }> {
   const { code, out } = await nx(['show', 'project', name, '--json']);
   expect(code, out).toBe(0);

@@ -6,28 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRubricSimRule } from '../helpers/rubric-sim.js';
 import { startSimVlm, type SimVlm } from '../helpers/sim-vlm.js';
 import { makeWorkspace, writePng, writeT2iExperiment, type TestWorkspace } from '../helpers/workspace.js';
+import { runNx } from '../helpers/nx.js';
 
 let ws: TestWorkspace;
 let sim: SimVlm;
-const NX_ENV = {
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NO_COLOR: '1',
-  CI: 'true',
-};
-const env = () => ({ ...NX_ENV, ARR_JUDGE_URL: sim.url });
+const env = () => ({ ARR_JUDGE_URL: sim.url });
 
-async function nx(args: string[]) {
-  const r = await execa('node', [`${ws.root}/node_modules/nx/dist/bin/nx.js`, ...args], {
-    cwd: ws.root,
-    env: env(),
-    reject: false,
-    all: true,
-  });
-  return { code: r.exitCode, out: r.all ?? '' };
-}
+const nx = (args: string[]) => runNx(ws.root, args, env());
 async function arr(args: string[]) {
   const r = await execa('node', [ws.path('bin/arr.mjs'), ...args], {
     cwd: ws.root,

@@ -12,7 +12,6 @@ import {
 } from '../../src/rubric/freeze.js';
 import { sha256Hex } from '../../src/store/canonical-json.js';
 import { it } from '../helpers/fixtures.js';
-import type { TestWorkspace } from '../helpers/workspace.js';
 import { TEXT, lockInput } from './fixtures.js';
 
 describe('freezeRubric', () => {
