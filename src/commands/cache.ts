@@ -182,8 +182,9 @@ function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+/** One console line per row, as the table is read line by line (tests capture each call). */
 function printTable(header: string[], rows: string[][]): void {
-  console.log(formatTable([header, ...rows]));
+  for (const line of formatTable([header, ...rows]).split('\n')) console.log(line);
 }
 
 function day(iso: string): string {
